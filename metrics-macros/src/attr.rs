@@ -1,0 +1,256 @@
+//! Parsing and validating the arguments of `#[track_metrics(...)]`.
+//!
+//! `Args::parse` reads what the user wrote, keeping every original token for error
+//! spans; `Args::build` validates it into an `Options` that can only hold valid
+//! values. Every problem is reported, not only the first one.
+
+use proc_macro2::TokenStream;
+use syn::parse::Parser;
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Expr, ExprLit, Lit, LitStr, Meta, Token};
+
+/// The HTTP methods accepted by `method = "..."`, in the order error messages list them.
+pub(crate) const HTTP_METHODS: &[&str] = &[
+    "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "CONNECT",
+];
+
+const ARGUMENTS: &str = "`name`, `method`, `route`, `crate`";
+
+/// Collects errors so that the user sees every problem at once (after serde's `Ctxt`).
+#[derive(Default)]
+pub(crate) struct Errors(Option<syn::Error>);
+
+impl Errors {
+    pub(crate) fn push(&mut self, err: syn::Error) {
+        match &mut self.0 {
+            Some(all) => all.combine(err),
+            None => self.0 = Some(err),
+        }
+    }
+
+    pub(crate) fn finish(self) -> Result<(), syn::Error> {
+        self.0.map_or(Ok(()), Err)
+    }
+}
+
+/// The arguments as written, each with its original tokens.
+#[derive(Default)]
+pub(crate) struct Args {
+    name: Option<LitStr>,
+    method: Option<LitStr>,
+    route: Option<LitStr>,
+    krate: Option<LitStr>,
+}
+
+/// Valid options: what the expansion needs, with defaults not yet applied.
+pub(crate) struct Options {
+    pub(crate) name: Option<String>,
+    pub(crate) method: Option<String>,
+    pub(crate) route: Option<String>,
+    pub(crate) krate: Option<syn::Path>,
+}
+
+impl Args {
+    /// Parses `key = "value", ...`; unknown, repeated and mistyped arguments are errors.
+    pub(crate) fn parse(tokens: TokenStream, errors: &mut Errors) -> Args {
+        let mut args = Args::default();
+        let metas = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(tokens) {
+            Ok(metas) => metas,
+            Err(err) => {
+                errors.push(err);
+                return args;
+            }
+        };
+        for meta in metas {
+            let key = meta.path();
+            let Some(ident) = key.get_ident() else {
+                errors.push(syn::Error::new_spanned(
+                    key,
+                    format!("unknown argument; expected one of {ARGUMENTS}"),
+                ));
+                continue;
+            };
+            let key_name = ident.to_string();
+            let slot = match key_name.as_str() {
+                "name" => &mut args.name,
+                "method" => &mut args.method,
+                "route" => &mut args.route,
+                "crate" => &mut args.krate,
+                _ => {
+                    errors.push(syn::Error::new_spanned(
+                        ident,
+                        format!("unknown argument `{key_name}`; expected one of {ARGUMENTS}"),
+                    ));
+                    continue;
+                }
+            };
+            let value = match &meta {
+                Meta::NameValue(nv) => match &nv.value {
+                    Expr::Lit(ExprLit {
+                        lit: Lit::Str(lit), ..
+                    }) => lit.clone(),
+                    other => {
+                        errors.push(syn::Error::new_spanned(
+                            other,
+                            format!("expected a string literal: `{key_name} = \"...\"`"),
+                        ));
+                        continue;
+                    }
+                },
+                Meta::Path(_) | Meta::List(_) => {
+                    errors.push(syn::Error::new_spanned(
+                        &meta,
+                        format!("expected `{key_name} = \"...\"`"),
+                    ));
+                    continue;
+                }
+            };
+            if slot.is_some() {
+                errors.push(syn::Error::new_spanned(
+                    ident,
+                    format!("`{key_name}` set multiple times"),
+                ));
+                continue;
+            }
+            *slot = Some(value);
+        }
+        args
+    }
+
+    /// Validates every value; an invalid one is reported and left out.
+    pub(crate) fn build(self, errors: &mut Errors) -> Options {
+        let name = self.name.and_then(|lit| {
+            let value = lit.value();
+            match check_name(&value) {
+                Ok(()) => Some(value),
+                Err(msg) => {
+                    errors.push(syn::Error::new(lit.span(), msg));
+                    None
+                }
+            }
+        });
+        let method = self.method.and_then(|lit| {
+            let value = lit.value();
+            match check_methods(&value) {
+                Ok(()) => Some(value),
+                Err(msg) => {
+                    errors.push(syn::Error::new(lit.span(), msg));
+                    None
+                }
+            }
+        });
+        let route = self.route.and_then(|lit| {
+            let value = lit.value();
+            if value.starts_with('/') {
+                Some(value)
+            } else {
+                errors.push(syn::Error::new(
+                    lit.span(),
+                    format!(
+                        "`route` must be a route pattern starting with `/`, such as \"/users/{{id}}\"; found {:?}",
+                        value
+                    ),
+                ));
+                None
+            }
+        });
+        let krate = self.krate.and_then(|lit| match lit.parse::<syn::Path>() {
+            Ok(path) => Some(path),
+            Err(_) => {
+                errors.push(syn::Error::new(
+                    lit.span(),
+                    format!(
+                        "`crate` must be a path to the runtime crate, such as \"::metrics_runtime\"; found {:?}",
+                        lit.value()
+                    ),
+                ));
+                None
+            }
+        });
+        Options {
+            name,
+            method,
+            route,
+            krate,
+        }
+    }
+}
+
+// A handler label: an identifier-like name, `Type::method` and dotted paths allowed.
+fn check_name(value: &str) -> Result<(), String> {
+    let mut chars = value.chars();
+    let Some(first) = chars.next() else {
+        return Err("`name` must not be empty".to_owned());
+    };
+    let valid_first = first.is_ascii_alphabetic() || first == '_';
+    let valid_rest = chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '.' | '-'));
+    if valid_first && valid_rest {
+        Ok(())
+    } else {
+        Err(format!(
+            "invalid `name` {value:?}: use ASCII letters, digits, `_`, `:`, `.` and `-`, starting with a letter or `_`"
+        ))
+    }
+}
+
+// One HTTP method in upper case, or several joined by `,`.
+fn check_methods(value: &str) -> Result<(), String> {
+    let valid = HTTP_METHODS.join("`, `");
+    for method in value.split(',') {
+        if HTTP_METHODS.contains(&method) {
+            continue;
+        }
+        let upper = method.to_ascii_uppercase();
+        return Err(if HTTP_METHODS.contains(&upper.as_str()) {
+            format!("`method` must be upper case: write {upper:?} instead of {method:?}")
+        } else {
+            format!("{method:?} is not an HTTP method; expected one of `{valid}`")
+        });
+    }
+    Ok(())
+}
+
+// Where to point an error about an item that is not a function.
+pub(crate) fn item_kind_span(item: &syn::Item) -> proc_macro2::Span {
+    match item {
+        syn::Item::Struct(i) => i.struct_token.span,
+        syn::Item::Enum(i) => i.enum_token.span,
+        syn::Item::Union(i) => i.union_token.span,
+        syn::Item::Const(i) => i.const_token.span,
+        syn::Item::Static(i) => i.static_token.span,
+        syn::Item::Type(i) => i.type_token.span,
+        syn::Item::Trait(i) => i.trait_token.span,
+        syn::Item::Impl(i) => i.impl_token.span,
+        syn::Item::Mod(i) => i.mod_token.span,
+        syn::Item::Use(i) => i.use_token.span,
+        other => other.span(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names() {
+        assert!(check_name("get_user").is_ok());
+        assert!(check_name("Users::get").is_ok());
+        assert!(check_name("_private.v2-beta").is_ok());
+        assert!(check_name("").is_err());
+        assert!(check_name("9lives").is_err());
+        assert!(check_name("get user").is_err());
+    }
+
+    #[test]
+    fn methods() {
+        assert!(check_methods("GET").is_ok());
+        assert!(check_methods("GET,HEAD").is_ok());
+        assert_eq!(
+            check_methods("get").unwrap_err(),
+            "`method` must be upper case: write \"GET\" instead of \"get\""
+        );
+        assert!(check_methods("FETCH").unwrap_err().contains("not an HTTP method"));
+        assert!(check_methods("GET,").is_err());
+    }
+}

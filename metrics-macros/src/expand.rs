@@ -1,0 +1,225 @@
+//! Turning a function into a tracked one.
+//!
+//! The pipeline is `Args::parse → Args::build → expand`: the first two collect every
+//! error; `expand` works on valid options only and cannot fail. On any error the
+//! original item is emitted unchanged, followed by the errors, so the rest of the
+//! crate still type-checks and IDEs keep working.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{Ident, ItemFn, ReturnType, Type};
+
+use crate::attr::{Args, Errors, Options, item_kind_span};
+use crate::route::RouteInfo;
+
+/// The attribute's entry point, on `proc_macro2` tokens so it can be unit-tested.
+pub(crate) fn track_metrics(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Errors::default();
+    let options = Args::parse(args, &mut errors).build(&mut errors);
+    let func = match syn::parse2::<syn::Item>(item.clone()) {
+        Ok(syn::Item::Fn(func)) => Some(func),
+        Ok(other) => {
+            errors.push(syn::Error::new(
+                item_kind_span(&other),
+                "`#[track_metrics]` can only be used on functions",
+            ));
+            None
+        }
+        Err(err) => {
+            errors.push(err);
+            None
+        }
+    };
+    if let Some(func) = &func {
+        check_function(func, &mut errors);
+    }
+    match (func, errors.finish()) {
+        (Some(func), Ok(())) => expand(func, options),
+        (_, Err(err)) => {
+            let mut out = item;
+            out.extend(err.to_compile_error());
+            out
+        }
+        // Unreachable: an item that is not a function always records an error.
+        (None, Ok(())) => item,
+    }
+}
+
+// Function shapes the attribute cannot track.
+fn check_function(func: &ItemFn, errors: &mut Errors) {
+    if let Some(constness) = &func.sig.constness {
+        errors.push(syn::Error::new(
+            constness.span,
+            "`#[track_metrics]` cannot be used on a `const fn`: metrics are recorded at run time",
+        ));
+    }
+    for attr in &func.attrs {
+        if attr.path().segments.last().is_some_and(|s| s.ident == "track_metrics") {
+            errors.push(syn::Error::new_spanned(
+                attr,
+                "`#[track_metrics]` is applied more than once to this function",
+            ));
+        }
+    }
+}
+
+// Input:
+//     #[get("/users/{id}")]
+//     async fn get_user(id: web::Path<u32>) -> Result<HttpResponse, ApiError> { BODY }
+//
+// Output:
+//     #[get("/users/{id}")]
+//     async fn get_user(id: web::Path<u32>) -> Result<HttpResponse, ApiError> {
+//         static __METRICS_CALL_SITE: CallSite = CallSite::new("get_user", "GET", "/users/{id}");
+//         let __metrics_guard = __METRICS_CALL_SITE.start();
+//         let __metrics_out = async move { FAKE_RETURN BODY }.await;
+//         if let Some(__metrics_guard) = __metrics_guard {
+//             __metrics_guard.finish(status_of!(&__metrics_out));
+//         }
+//         __metrics_out
+//     }
+//
+// A plain `fn` runs `call(move || { FAKE_RETURN BODY })` instead of the async block, so
+// that `return` and `?` in BODY land where the outcome can be seen.
+fn expand(func: ItemFn, options: Options) -> TokenStream {
+    let route_info = RouteInfo::from_attrs(&func.attrs);
+    let name = options.name.unwrap_or_else(|| func.sig.ident.to_string());
+    let method = options.method.unwrap_or_else(|| route_info.methods.join(","));
+    let route = options.route.unwrap_or_else(|| route_info.routes.join(","));
+    let krate = options
+        .krate
+        .map_or_else(|| quote!(::metrics_runtime), |path| path.into_token_stream());
+
+    let ItemFn {
+        attrs,
+        vis,
+        modifiers: _,
+        sig,
+        block,
+    } = func;
+
+    let private = quote!(#krate::__private);
+    let site = Ident::new("__METRICS_CALL_SITE", Span::call_site());
+    let guard = Ident::new("__metrics_guard", Span::mixed_site());
+    let out = Ident::new("__metrics_out", Span::mixed_site());
+    let fake_return = fake_return(&sig.output);
+    let body = quote!({ #fake_return #block });
+    let run = if sig.asyncness.is_some() {
+        quote!(async move #body.await)
+    } else {
+        quote!(#private::call(move || #body))
+    };
+
+    quote! {
+        #(#attrs)*
+        #vis #sig {
+            static #site: #private::CallSite = #private::CallSite::new(#name, #method, #route);
+            let #guard = #site.start();
+            let #out = #run;
+            if let ::core::option::Option::Some(#guard) = #guard {
+                #guard.finish(#private::status_of!(&#out));
+            }
+            #out
+        }
+    }
+}
+
+// `if false { let x: RET = loop {}; return x; }` pins the body's type, so `?` and
+// `return` inside the wrapper infer as they would in the original function.
+fn fake_return(output: &ReturnType) -> TokenStream {
+    let ReturnType::Type(_, ty) = output else {
+        return TokenStream::new();
+    };
+    let mut ty = (**ty).clone();
+    erase_impl_trait(&mut ty);
+    let fake = Ident::new("__metrics_fake_return", Span::mixed_site());
+    quote_spanned! {ty.span()=>
+        #[allow(
+            unknown_lints,
+            unreachable_code,
+            clippy::diverging_sub_expression,
+            clippy::empty_loop,
+            clippy::let_unit_value,
+            clippy::let_with_type_underscore,
+            clippy::needless_return,
+            clippy::unreachable
+        )]
+        if false {
+            let #fake: #ty = loop {};
+            return #fake;
+        }
+    }
+}
+
+// `impl Trait` cannot name a local's type: replace it (at any depth) with `_`.
+fn erase_impl_trait(ty: &mut Type) {
+    match ty {
+        Type::ImplTrait(_) => *ty = syn::parse_quote!(_),
+        Type::Path(path) => {
+            if let Some(qself) = &mut path.qself {
+                erase_impl_trait(&mut qself.ty);
+            }
+            for segment in &mut path.path.segments {
+                if let syn::PathArguments::AngleBracketed(args) = &mut segment.arguments {
+                    for arg in &mut args.args {
+                        if let syn::GenericArgument::Type(ty) = arg {
+                            erase_impl_trait(ty);
+                        }
+                    }
+                }
+            }
+        }
+        Type::Tuple(tuple) => tuple.elems.iter_mut().for_each(erase_impl_trait),
+        Type::Array(array) => erase_impl_trait(&mut array.elem),
+        Type::Slice(slice) => erase_impl_trait(&mut slice.elem),
+        Type::Reference(reference) => erase_impl_trait(&mut reference.elem),
+        Type::Ptr(ptr) => erase_impl_trait(&mut ptr.elem),
+        Type::Paren(paren) => erase_impl_trait(&mut paren.elem),
+        Type::Group(group) => erase_impl_trait(&mut group.elem),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand_str(args: &str, item: &str) -> String {
+        track_metrics(args.parse().unwrap(), item.parse().unwrap()).to_string()
+    }
+
+    #[test]
+    fn labels_come_from_the_route_attribute() {
+        let out = expand_str("", "#[get(\"/users/{id}\")] async fn get_user() -> u8 { 1 }");
+        assert!(out.contains("CallSite :: new (\"get_user\" , \"GET\" , \"/users/{id}\")"), "{out}");
+        assert!(out.contains("async move"), "{out}");
+    }
+
+    #[test]
+    fn arguments_override_the_route_attribute() {
+        let out = expand_str(
+            "name = \"Users::get\", method = \"POST\", route = \"/u\", crate = \"my::rt\"",
+            "#[get(\"/users/{id}\")] fn get_user() {}",
+        );
+        assert!(out.contains("CallSite :: new (\"Users::get\" , \"POST\" , \"/u\")"), "{out}");
+        assert!(out.contains("my :: rt :: __private :: call"), "{out}");
+        assert!(!out.contains("metrics_runtime"), "{out}");
+    }
+
+    #[test]
+    fn errors_keep_the_original_item() {
+        let out = expand_str("bogus = \"x\", name = \"\"", "fn keep_me() {}");
+        assert!(out.starts_with("fn keep_me () { }"), "{out}");
+        assert!(out.contains("unknown argument `bogus`"), "{out}");
+        assert!(out.contains("`name` must not be empty"), "{out}");
+        assert!(!out.contains("CallSite"), "{out}");
+    }
+
+    #[test]
+    fn impl_trait_is_erased_at_any_depth() {
+        let mut ty: Type = syn::parse_quote!(Result<(impl Responder, &impl Sized), E>);
+        erase_impl_trait(&mut ty);
+        assert_eq!(ty.to_token_stream().to_string(), "Result < (_ , & _) , E >");
+    }
+}

@@ -1,0 +1,21 @@
+//! The `#[track_metrics]` attribute macro.
+//!
+//! Do not depend on this crate directly: depend on `metrics-runtime` and write
+//! `use metrics_runtime::track_metrics;`. The documentation of the attribute lives
+//! on its re-export, `metrics_runtime::track_metrics`.
+
+mod attr;
+mod expand;
+mod route;
+
+use proc_macro::TokenStream;
+
+/// Records Prometheus RED metrics for every call of the function it is put on.
+///
+/// This is the proc-macro entry point. Use it through its re-export,
+/// `metrics_runtime::track_metrics`, which carries the full documentation: the
+/// generated code calls into `metrics-runtime`.
+#[proc_macro_attribute]
+pub fn track_metrics(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::track_metrics(args.into(), item.into()).into()
+}

@@ -1,0 +1,90 @@
+//! The actix-web `/metrics` endpoint.
+//!
+//! ```no_run
+//! use actix_web::{App, HttpServer, web};
+//!
+//! # async fn run() -> std::io::Result<()> {
+//! HttpServer::new(|| {
+//!     App::new()
+//!         // GET /metrics
+//!         .service(metrics_runtime::actix::metrics)
+//!         // or at any path
+//!         .route("/internal/metrics", web::get().to(metrics_runtime::actix::metrics_handler))
+//! })
+//! .bind(("127.0.0.1", 8080))?
+//! .run()
+//! .await
+//! # }
+//! ```
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+use once_cell::sync::Lazy;
+use subtle::ConstantTimeEq;
+
+/// The environment variable holding the bearer token `/metrics` requires, if set.
+pub const ENV_TOKEN: &str = "METRICS_TOKEN";
+
+static TOKEN: Lazy<Option<String>> = Lazy::new(|| match std::env::var(ENV_TOKEN) {
+    Ok(token) if !token.is_empty() => Some(token),
+    _ => None,
+});
+
+/// Serves the registry on `GET /metrics`: mount it with `App::service`.
+///
+/// Answers `200` with [`CONTENT_TYPE`](crate::CONTENT_TYPE); `404` when metrics are
+/// disabled (`PROMETHEUS_ENABLED=false`); `401` without `Authorization: Bearer <token>`
+/// when `METRICS_TOKEN` is set; `500` with a one-line reason if encoding fails.
+#[actix_web::get("/metrics")]
+pub async fn metrics(req: HttpRequest) -> HttpResponse {
+    metrics_handler(req).await
+}
+
+/// The same as [`metrics`](struct@metrics), as a handler for `web::get().to(..)` at any path.
+pub async fn metrics_handler(req: HttpRequest) -> HttpResponse {
+    if !crate::enabled() {
+        return HttpResponse::NotFound().body("metrics are disabled\n");
+    }
+    if let Some(token) = TOKEN.as_deref() {
+        if !authorized(req.headers().get(header::AUTHORIZATION), token) {
+            return HttpResponse::Unauthorized()
+                .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
+                .body("a bearer token is required\n");
+        }
+    }
+    match crate::try_render() {
+        Ok(body) => HttpResponse::Ok()
+            .insert_header((header::CONTENT_TYPE, crate::CONTENT_TYPE))
+            .body(body),
+        Err(err) => HttpResponse::InternalServerError()
+            .body(format!("cannot encode metrics: {}\n", one_line(&err.to_string()))),
+    }
+}
+
+// `Bearer <token>`, the token compared in constant time.
+fn authorized(header: Option<&HeaderValue>, token: &str) -> bool {
+    let Some(given) = header.and_then(|value| value.as_bytes().strip_prefix(b"Bearer ")) else {
+        return false;
+    };
+    bool::from(given.ct_eq(token.as_bytes()))
+}
+
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bearer_tokens() {
+        let value = |s: &'static str| HeaderValue::from_static(s);
+        assert!(authorized(Some(&value("Bearer s3cret")), "s3cret"));
+        assert!(!authorized(Some(&value("Bearer s3cre")), "s3cret"));
+        assert!(!authorized(Some(&value("Bearer s3cret!")), "s3cret"));
+        assert!(!authorized(Some(&value("Basic s3cret")), "s3cret"));
+        assert!(!authorized(Some(&value("s3cret")), "s3cret"));
+        assert!(!authorized(None, "s3cret"));
+    }
+}

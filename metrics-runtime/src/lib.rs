@@ -1,0 +1,164 @@
+//! Prometheus RED metrics for Rust web handlers, one line each.
+//!
+//! Put [`#[track_metrics]`](track_metrics) on a handler and every call is counted by
+//! status in `http_requests_total`, timed into `http_request_duration_seconds` and
+//! tracked in `http_requests_in_flight`. Mount [`actix::metrics`] to serve them.
+//!
+//! ```no_run
+//! use actix_web::{App, HttpResponse, HttpServer, get};
+//! use metrics_runtime::track_metrics;
+//!
+//! #[track_metrics] // above the route attribute, so it can read method and route
+//! #[get("/")]
+//! async fn index() -> HttpResponse {
+//!     HttpResponse::Ok().body("hello")
+//! }
+//!
+//! #[actix_web::main]
+//! async fn main() -> std::io::Result<()> {
+//!     HttpServer::new(|| App::new().service(index).service(metrics_runtime::actix::metrics))
+//!         .bind(("127.0.0.1", 8080))?
+//!         .run()
+//!         .await
+//! }
+//! ```
+//!
+//! Families are registered lazily in [`registry()`] (the prometheus crate's default
+//! registry unless [`configure`]d), so your own metrics show up on the same `/metrics`.
+//! `PROMETHEUS_ENABLED=false` turns everything off ([`enabled`]); `METRICS_TOKEN`
+//! protects `/metrics` with a bearer token.
+
+mod config;
+mod enabled;
+mod exposition;
+mod site;
+mod status;
+
+#[cfg(feature = "actix")]
+pub mod actix;
+
+pub use config::{Config, Error, configure, registry};
+pub use enabled::{ENV_ENABLED, enabled};
+pub use exposition::{CONTENT_TYPE, render, try_render};
+pub use status::ResponseStatus;
+
+/// Records Prometheus RED metrics for every call of a function.
+///
+/// Each call raises `http_requests_in_flight` while it runs, is timed into
+/// `http_request_duration_seconds` and is counted in `http_requests_total` with the
+/// status it answered with, under the labels `handler`, `method` and `route`.
+///
+/// Put it **above** the actix-web route attribute (`#[get]`, `#[post]`, `#[route]`,
+/// ...): it then reads the method and the route pattern from it. Below it, the
+/// attribute cannot see the route (actix-web has already turned the function into a
+/// service): calls are still counted, with empty `method` and `route` unless they are
+/// given as arguments.
+///
+/// # Arguments
+///
+/// All optional, in any order, each at most once:
+///
+/// | argument | the label it sets | default |
+/// |---|---|---|
+/// | `name = "..."` | `handler` | the function's name |
+/// | `method = "GET"` | `method` (upper case; several joined by `,`) | from the route attribute, else empty |
+/// | `route = "/users/{id}"` | `route`: the pattern, never the raw path | from the route attribute, else empty |
+/// | `crate = "..."` | – (path of this crate in generated code) | `::metrics_runtime` |
+///
+/// # Status
+///
+/// `HttpResponse` and `(T, StatusCode)` give their status; `Ok(v)` the status of `v`;
+/// `Err(e)` gives `e.status_code()` when `e` is an `actix_web::Error` or implements
+/// `ResponseError`, else `500`; `None` gives `404` (as actix-web answers); a type that
+/// implements [`ResponseStatus`] gives what it reports; any other value `200`. A panic
+/// counts as `500` and keeps unwinding; a future dropped before it finished counts as
+/// `499`. The in-flight gauge always goes back down and the duration is observed
+/// exactly once per call.
+///
+/// # Examples
+///
+/// ```
+/// use actix_web::{HttpResponse, ResponseError, get, http::StatusCode, web};
+/// use metrics_runtime::track_metrics;
+///
+/// #[derive(Debug)]
+/// struct NotFound;
+/// impl std::fmt::Display for NotFound {
+///     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+///         f.write_str("not found")
+///     }
+/// }
+/// impl ResponseError for NotFound {
+///     fn status_code(&self) -> StatusCode {
+///         StatusCode::NOT_FOUND
+///     }
+/// }
+///
+/// /// Counted as `handler="get_user", method="GET", route="/users/{id}"`.
+/// #[track_metrics]
+/// #[get("/users/{id}")]
+/// async fn get_user(id: web::Path<u32>) -> Result<HttpResponse, NotFound> {
+///     if *id > 100 {
+///         return Err(NotFound); // status="404"
+///     }
+///     Ok(HttpResponse::Ok().body(format!("user {id}"))) // status="200"
+/// }
+///
+/// // Any function, sync or async, with explicit labels:
+/// #[track_metrics(name = "Billing::charge", method = "POST", route = "/charge")]
+/// fn charge(amount: u64) -> Result<u64, std::io::Error> {
+///     Ok(amount)
+/// }
+/// # assert_eq!(charge(3).unwrap(), 3);
+/// ```
+///
+/// # Equivalent code
+///
+/// An `async fn` becomes, in effect:
+///
+/// ```ignore
+/// async fn get_user(id: web::Path<u32>) -> Result<HttpResponse, NotFound> {
+///     static SITE: CallSite = CallSite::new("get_user", "GET", "/users/{id}");
+///     let guard = SITE.start(); // None when metrics are disabled
+///     let out = async move { /* the original body */ }.await;
+///     if let Some(guard) = guard {
+///         guard.finish(status_of(&out));
+///     }
+///     out
+/// }
+/// ```
+///
+/// A plain `fn` runs its body in a closure instead of an `async` block. The call
+/// site's labels and metric handles are resolved once into the `static`, so a call
+/// does no hashing, allocation or locking. If the guard is dropped without `finish`,
+/// it records `500` while panicking and `499` otherwise. The signature, attributes
+/// and doc comments of the function are unchanged.
+///
+/// # Renamed dependency
+///
+/// Generated code names `::metrics_runtime`. If you renamed the dependency, or reach
+/// it through a re-export, say where it is:
+///
+/// ```
+/// # use metrics_runtime as rt;
+/// #[rt::track_metrics(crate = "rt")]
+/// fn work() {}
+/// # work();
+/// ```
+pub use metrics_macros::track_metrics;
+
+/// Items used by the code `#[track_metrics]` generates. Not part of the public API:
+/// they may change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::__metrics_status_of as status_of;
+    pub use crate::site::{CallSite, Guard, call};
+
+    /// The status rules, reached by the `status_of!` expansion.
+    pub mod status {
+        pub use crate::status::{
+            ErrorActix, ErrorKnown, ErrorOther, Probe, Split, SplitKnown, SplitOther, SplitResult,
+            ValueKnown, ValueOther,
+        };
+    }
+}

@@ -1,0 +1,1 @@
+//! Helpers shared by the behaviour and end-to-end tests.
