@@ -58,13 +58,16 @@ impl Args {
         let metas = match Punctuated::<Meta, Token![,]>::parse_terminated.parse2(tokens) {
             Ok(metas) => metas,
             Err(err) => {
-                errors.push(err);
+                errors.push(syn::Error::new(
+                    err.span(),
+                    format!("{err}; arguments are `key = \"value\"` pairs with keys {ARGUMENTS}"),
+                ));
                 return args;
             }
         };
         for meta in metas {
             let key = meta.path();
-            let Some(ident) = key.get_ident() else {
+            let Some(ident) = key.get_ident().cloned() else {
                 errors.push(syn::Error::new_spanned(
                     key,
                     format!("unknown argument; expected one of {ARGUMENTS}"),
@@ -85,11 +88,12 @@ impl Args {
                     continue;
                 }
             };
-            let value = match &meta {
-                Meta::NameValue(nv) => match &nv.value {
+            // Taken by value: syn's `Clone` impls are an optional feature.
+            let value = match meta {
+                Meta::NameValue(nv) => match nv.value {
                     Expr::Lit(ExprLit {
                         lit: Lit::Str(lit), ..
-                    }) => lit.clone(),
+                    }) => lit,
                     other => {
                         errors.push(syn::Error::new_spanned(
                             other,
@@ -98,9 +102,9 @@ impl Args {
                         continue;
                     }
                 },
-                Meta::Path(_) | Meta::List(_) => {
+                other @ (Meta::Path(_) | Meta::List(_)) => {
                     errors.push(syn::Error::new_spanned(
-                        &meta,
+                        other,
                         format!("expected `{key_name} = \"...\"`"),
                     ));
                     continue;
@@ -250,7 +254,11 @@ mod tests {
             check_methods("get").unwrap_err(),
             "`method` must be upper case: write \"GET\" instead of \"get\""
         );
-        assert!(check_methods("FETCH").unwrap_err().contains("not an HTTP method"));
+        assert!(
+            check_methods("FETCH")
+                .unwrap_err()
+                .contains("not an HTTP method")
+        );
         assert!(check_methods("GET,").is_err());
     }
 }

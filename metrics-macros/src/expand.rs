@@ -55,7 +55,12 @@ fn check_function(func: &ItemFn, errors: &mut Errors) {
         ));
     }
     for attr in &func.attrs {
-        if attr.path().segments.last().is_some_and(|s| s.ident == "track_metrics") {
+        if attr
+            .path()
+            .segments
+            .last()
+            .is_some_and(|s| s.ident == "track_metrics")
+        {
             errors.push(syn::Error::new_spanned(
                 attr,
                 "`#[track_metrics]` is applied more than once to this function",
@@ -66,11 +71,12 @@ fn check_function(func: &ItemFn, errors: &mut Errors) {
 
 // Input:
 //     #[get("/users/{id}")]
-//     async fn get_user(id: web::Path<u32>) -> Result<HttpResponse, ApiError> { BODY }
+//     async fn get_user(id: web::Path<u32>) -> Result<HttpResponse, ApiError> { #![INNER] BODY }
 //
 // Output:
 //     #[get("/users/{id}")]
 //     async fn get_user(id: web::Path<u32>) -> Result<HttpResponse, ApiError> {
+//         #![INNER]
 //         static __METRICS_CALL_SITE: CallSite = CallSite::new("get_user", "GET", "/users/{id}");
 //         let __metrics_guard = __METRICS_CALL_SITE.start();
 //         let __metrics_out = async move { FAKE_RETURN BODY }.await;
@@ -85,11 +91,14 @@ fn check_function(func: &ItemFn, errors: &mut Errors) {
 fn expand(func: ItemFn, options: Options) -> TokenStream {
     let route_info = RouteInfo::from_attrs(&func.attrs);
     let name = options.name.unwrap_or_else(|| func.sig.ident.to_string());
-    let method = options.method.unwrap_or_else(|| route_info.methods.join(","));
+    let method = options
+        .method
+        .unwrap_or_else(|| route_info.methods.join(","));
     let route = options.route.unwrap_or_else(|| route_info.routes.join(","));
-    let krate = options
-        .krate
-        .map_or_else(|| quote!(::metrics_runtime), |path| path.into_token_stream());
+    let krate = options.krate.map_or_else(
+        || quote!(::metrics_runtime),
+        |path| path.into_token_stream(),
+    );
 
     let ItemFn {
         attrs,
@@ -98,6 +107,12 @@ fn expand(func: ItemFn, options: Options) -> TokenStream {
         sig,
         block,
     } = func;
+
+    // Inner attributes (`#![allow(..)]`, `//!`) written in the body belong to the whole
+    // function: they go first in the new body, not before `fn`.
+    let (outer_attrs, inner_attrs): (Vec<_>, Vec<_>) = attrs
+        .into_iter()
+        .partition(|attr| matches!(attr.style, syn::AttrStyle::Outer));
 
     let private = quote!(#krate::__private);
     let site = Ident::new("__METRICS_CALL_SITE", Span::call_site());
@@ -112,8 +127,9 @@ fn expand(func: ItemFn, options: Options) -> TokenStream {
     };
 
     quote! {
-        #(#attrs)*
+        #(#outer_attrs)*
         #vis #sig {
+            #(#inner_attrs)*
             static #site: #private::CallSite = #private::CallSite::new(#name, #method, #route);
             let #guard = #site.start();
             let #out = #run;
@@ -131,9 +147,18 @@ fn fake_return(output: &ReturnType) -> TokenStream {
     let ReturnType::Type(_, ty) = output else {
         return TokenStream::new();
     };
-    let mut ty = (**ty).clone();
+    // A copy to edit, made through tokens (spans kept): syn's `Clone` impls are an
+    // optional feature. Printed types always parse back; if one did not, the fake
+    // return is only an inference aid and can be left out.
+    let Ok(mut ty) = syn::parse2::<Type>(ty.to_token_stream()) else {
+        return TokenStream::new();
+    };
     erase_impl_trait(&mut ty);
-    let fake = Ident::new("__metrics_fake_return", Span::mixed_site());
+    // Located at the return type, so a "return type inferred here" note points at it.
+    let fake = Ident::new(
+        "__metrics_fake_return",
+        ty.span().resolved_at(Span::mixed_site()),
+    );
     quote_spanned! {ty.span()=>
         #[allow(
             unknown_lints,
@@ -191,8 +216,14 @@ mod tests {
 
     #[test]
     fn labels_come_from_the_route_attribute() {
-        let out = expand_str("", "#[get(\"/users/{id}\")] async fn get_user() -> u8 { 1 }");
-        assert!(out.contains("CallSite :: new (\"get_user\" , \"GET\" , \"/users/{id}\")"), "{out}");
+        let out = expand_str(
+            "",
+            "#[get(\"/users/{id}\")] async fn get_user() -> u8 { 1 }",
+        );
+        assert!(
+            out.contains("CallSite :: new (\"get_user\" , \"GET\" , \"/users/{id}\")"),
+            "{out}"
+        );
         assert!(out.contains("async move"), "{out}");
     }
 
@@ -202,7 +233,10 @@ mod tests {
             "name = \"Users::get\", method = \"POST\", route = \"/u\", crate = \"my::rt\"",
             "#[get(\"/users/{id}\")] fn get_user() {}",
         );
-        assert!(out.contains("CallSite :: new (\"Users::get\" , \"POST\" , \"/u\")"), "{out}");
+        assert!(
+            out.contains("CallSite :: new (\"Users::get\" , \"POST\" , \"/u\")"),
+            "{out}"
+        );
         assert!(out.contains("my :: rt :: __private :: call"), "{out}");
         assert!(!out.contains("metrics_runtime"), "{out}");
     }
@@ -214,6 +248,15 @@ mod tests {
         assert!(out.contains("unknown argument `bogus`"), "{out}");
         assert!(out.contains("`name` must not be empty"), "{out}");
         assert!(!out.contains("CallSite"), "{out}");
+    }
+
+    #[test]
+    fn inner_attributes_stay_inside_the_body() {
+        let out = expand_str("", "#[inline] fn f() { #![allow(unused)] let x = 1; }");
+        assert!(
+            out.starts_with("# [inline] fn f () { # ! [allow (unused)] static"),
+            "{out}"
+        );
     }
 
     #[test]

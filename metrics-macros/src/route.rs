@@ -77,15 +77,13 @@ fn parse_route_args(input: ParseStream) -> syn::Result<(LitStr, Vec<String>)> {
     if input.parse::<Option<Token![,]>>()?.is_some() {
         let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(input.parse()?)?;
         for meta in metas {
-            if let Meta::NameValue(nv) = meta {
-                if nv.path.is_ident("method") {
-                    if let Expr::Lit(ExprLit {
-                        lit: Lit::Str(lit), ..
-                    }) = nv.value
-                    {
-                        methods.push(lit.value().to_ascii_uppercase());
-                    }
-                }
+            if let Meta::NameValue(nv) = meta
+                && nv.path.is_ident("method")
+                && let Expr::Lit(ExprLit {
+                    lit: Lit::Str(lit), ..
+                }) = nv.value
+            {
+                methods.push(lit.value().to_ascii_uppercase());
             }
         }
     }
@@ -104,7 +102,10 @@ mod tests {
 
     #[test]
     fn method_attributes() {
-        assert_eq!(info("#[get(\"/users/{id}\")] fn f() {}"), ("GET".into(), "/users/{id}".into()));
+        assert_eq!(
+            info("#[get(\"/users/{id}\")] fn f() {}"),
+            ("GET".into(), "/users/{id}".into())
+        );
         assert_eq!(
             info("#[actix_web::post(\"/users\", wrap = \"X\")] fn f() {}"),
             ("POST".into(), "/users".into())
@@ -117,7 +118,10 @@ mod tests {
 
     #[test]
     fn other_attributes_are_ignored() {
-        assert_eq!(info("#[inline] #[other::get(\"/x\")] fn f() {}"), (String::new(), String::new()));
+        assert_eq!(
+            info("#[inline] #[other::get(\"/x\")] fn f() {}"),
+            (String::new(), String::new())
+        );
         assert_eq!(info("#[get] fn f() {}"), (String::new(), String::new()));
     }
 }

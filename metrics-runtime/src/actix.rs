@@ -45,19 +45,21 @@ pub async fn metrics_handler(req: HttpRequest) -> HttpResponse {
     if !crate::enabled() {
         return HttpResponse::NotFound().body("metrics are disabled\n");
     }
-    if let Some(token) = TOKEN.as_deref() {
-        if !authorized(req.headers().get(header::AUTHORIZATION), token) {
-            return HttpResponse::Unauthorized()
-                .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
-                .body("a bearer token is required\n");
-        }
+    if let Some(token) = TOKEN.as_deref()
+        && !authorized(req.headers().get(header::AUTHORIZATION), token)
+    {
+        return HttpResponse::Unauthorized()
+            .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
+            .body("a bearer token is required\n");
     }
     match crate::try_render() {
         Ok(body) => HttpResponse::Ok()
             .insert_header((header::CONTENT_TYPE, crate::CONTENT_TYPE))
             .body(body),
-        Err(err) => HttpResponse::InternalServerError()
-            .body(format!("cannot encode metrics: {}\n", one_line(&err.to_string()))),
+        Err(err) => HttpResponse::InternalServerError().body(format!(
+            "cannot encode metrics: {}\n",
+            one_line(&err.to_string())
+        )),
     }
 }
 

@@ -68,18 +68,28 @@ pub enum Error {
     /// Metrics were already in use (a tracked call, a scrape, [`registry`] or an earlier
     /// `configure`), so the configuration can no longer change.
     AlreadyInitialized,
-    /// The prometheus crate rejected the configuration: an invalid namespace, label
-    /// name or bucket list, or a family of the same name already in the registry.
-    Prometheus(prometheus::Error),
+    /// An invalid namespace, constant label or bucket list.
+    Invalid(String),
+    /// The registry refused a family, usually because one of the same name is
+    /// already registered.
+    Registration {
+        /// The full name of the family.
+        family: String,
+        /// What the registry said.
+        source: prometheus::Error,
+    },
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::AlreadyInitialized => {
-                f.write_str("metrics are already in use; call configure() before the first tracked call or scrape")
+            Error::AlreadyInitialized => f.write_str(
+                "metrics are already in use; call configure() before the first tracked call or scrape",
+            ),
+            Error::Invalid(reason) => write!(f, "invalid metrics configuration: {reason}"),
+            Error::Registration { family, source } => {
+                write!(f, "cannot register the metric family `{family}`: {source}")
             }
-            Error::Prometheus(err) => write!(f, "invalid metrics configuration: {err}"),
         }
     }
 }
@@ -87,15 +97,15 @@ impl fmt::Display for Error {
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
-            Error::AlreadyInitialized => None,
-            Error::Prometheus(err) => Some(err),
+            Error::Registration { source, .. } => Some(source),
+            _ => None,
         }
     }
 }
 
 impl From<prometheus::Error> for Error {
     fn from(err: prometheus::Error) -> Error {
-        Error::Prometheus(err)
+        Error::Invalid(err.to_string())
     }
 }
 
@@ -117,7 +127,8 @@ static RUNTIME: OnceCell<Runtime> = OnceCell::new();
 ///
 /// First use is the first tracked call, the first scrape or [`registry`] call, or an
 /// earlier `configure`. After it, `configure` returns [`Error::AlreadyInitialized`]
-/// and changes nothing. An invalid configuration returns [`Error::Prometheus`] and
+/// and changes nothing. An invalid configuration returns [`Error::Invalid`] or
+/// [`Error::Registration`] and
 /// also changes nothing.
 ///
 /// ```
@@ -132,7 +143,11 @@ pub fn configure(config: Config) -> Result<(), Error> {
         ran = true;
         Runtime::new(config)
     })?;
-    if ran { Ok(()) } else { Err(Error::AlreadyInitialized) }
+    if ran {
+        Ok(())
+    } else {
+        Err(Error::AlreadyInitialized)
+    }
 }
 
 /// The registry every family is registered in: the prometheus crate's default
@@ -161,7 +176,9 @@ impl Runtime {
     fn new(config: Config) -> Result<Runtime, Error> {
         let families = Families::new(&config)?;
         let custom_registry = config.registry.is_some();
-        let registry = config.registry.unwrap_or_else(|| prometheus::default_registry().clone());
+        let registry = config
+            .registry
+            .unwrap_or_else(|| prometheus::default_registry().clone());
         if crate::enabled() {
             let mut collectors: Vec<Box<dyn Collector>> = vec![
                 Box::new(families.requests.clone()),
@@ -192,7 +209,9 @@ impl Runtime {
 
 #[cfg(target_os = "linux")]
 fn process_collector() -> Option<Box<dyn Collector>> {
-    Some(Box::new(prometheus::process_collector::ProcessCollector::for_self()))
+    Some(Box::new(
+        prometheus::process_collector::ProcessCollector::for_self(),
+    ))
 }
 
 #[cfg(not(target_os = "linux"))]
@@ -205,11 +224,16 @@ fn register_all(registry: &Registry, collectors: Vec<Box<dyn Collector>>) -> Res
     let mut done: Vec<Box<dyn Collector>> = Vec::new();
     for collector in collectors {
         let copy = clone_collector(&*collector);
-        if let Err(err) = registry.register(collector) {
+        let family = copy
+            .desc()
+            .first()
+            .map(|d| d.fq_name.clone())
+            .unwrap_or_default();
+        if let Err(source) = registry.register(collector) {
             for registered in done {
                 let _ = registry.unregister(registered);
             }
-            return Err(err.into());
+            return Err(Error::Registration { family, source });
         }
         done.push(copy);
     }
@@ -241,9 +265,15 @@ impl Families {
             opts
         };
         let requests = IntCounterVec::new(
-            opts("http_requests_total", "Requests handled by tracked handlers, by status code."),
+            opts(
+                "http_requests_total",
+                "Requests handled by tracked handlers, by status code.",
+            ),
             &["handler", "method", "route", "status"],
         )?;
+        if let Some(buckets) = &config.buckets {
+            check_buckets(buckets)?;
+        }
         let mut duration_opts = HistogramOpts::from(opts(
             "http_request_duration_seconds",
             "Time spent in tracked handlers, in seconds.",
@@ -253,7 +283,10 @@ impl Families {
         }
         let duration = HistogramVec::new(duration_opts, &["handler", "method", "route"])?;
         let in_flight = IntGaugeVec::new(
-            opts("http_requests_in_flight", "Calls of tracked handlers currently running."),
+            opts(
+                "http_requests_in_flight",
+                "Calls of tracked handlers currently running.",
+            ),
             &["handler", "method", "route"],
         )?;
         Ok(Families {
@@ -262,4 +295,22 @@ impl Families {
             in_flight,
         })
     }
+}
+
+// The prometheus crate checks buckets only when the first series is created; check
+// them up front so that `configure` can refuse them.
+fn check_buckets(buckets: &[f64]) -> Result<(), Error> {
+    if buckets.is_empty() {
+        return Err(Error::Invalid("the bucket list is empty".to_owned()));
+    }
+    if buckets.iter().any(|b| b.is_nan()) {
+        return Err(Error::Invalid("a bucket bound is NaN".to_owned()));
+    }
+    if let Some(pair) = buckets.windows(2).find(|pair| pair[0] >= pair[1]) {
+        return Err(Error::Invalid(format!(
+            "buckets must be strictly increasing, found {} then {}",
+            pair[0], pair[1]
+        )));
+    }
+    Ok(())
 }

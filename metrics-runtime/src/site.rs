@@ -90,14 +90,21 @@ impl CallSite {
 
     #[inline]
     fn count(&self, status: u16) {
-        let status = if (100..=599).contains(&status) { status } else { 500 };
+        let status = if (100..=599).contains(&status) {
+            status
+        } else {
+            500
+        };
         for slot in &self.statuses {
             let code = slot.code.load(Ordering::Acquire);
             if code == status {
                 return self.slot_counter(slot, status).inc();
             }
             if code == 0 {
-                match slot.code.compare_exchange(0, status, Ordering::AcqRel, Ordering::Acquire) {
+                match slot
+                    .code
+                    .compare_exchange(0, status, Ordering::AcqRel, Ordering::Acquire)
+                {
                     Ok(_) => return self.slot_counter(slot, status).inc(),
                     Err(taken) if taken == status => return self.slot_counter(slot, status).inc(),
                     Err(_) => {}
@@ -115,10 +122,12 @@ impl CallSite {
     #[cold]
     fn counter(&self, status: u16) -> IntCounter {
         let status = status.to_string();
-        runtime()
-            .families
-            .requests
-            .with_label_values(&[self.handler, self.method, self.route, &status])
+        runtime().families.requests.with_label_values(&[
+            self.handler,
+            self.method,
+            self.route,
+            &status,
+        ])
     }
 }
 

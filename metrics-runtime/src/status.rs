@@ -189,8 +189,8 @@ macro_rules! __metrics_status_of {
     ($value:expr) => {{
         #[allow(unused_imports)]
         use $crate::__private::status::{
-            ErrorActix as _, ErrorKnown as _, ErrorOther as _, SplitKnown as _,
-            SplitOther as _, SplitResult as _, ValueKnown as _, ValueOther as _,
+            ErrorActix as _, ErrorKnown as _, ErrorOther as _, SplitKnown as _, SplitOther as _,
+            SplitResult as _, ValueKnown as _, ValueOther as _,
         };
         match (&&&$crate::__private::status::Probe($value)).__metrics_split() {
             $crate::__private::status::Split::Known(status) => status,

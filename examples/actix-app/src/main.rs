@@ -1,2 +1,48 @@
-//! placeholder
-fn main() {}
+//! The example service: every route handler is tracked with `#[track_metrics]`.
+//!
+//! `cargo run -p actix-app`, then `curl 127.0.0.1:8080/metrics`. Listens on
+//! `BIND_ADDR` (default `127.0.0.1:8080`).
+
+mod routes;
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use actix_web::{App, HttpServer};
+
+const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8080";
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+
+    let raw = std::env::var("BIND_ADDR").unwrap_or_else(|_| DEFAULT_BIND_ADDR.to_owned());
+    let addr: SocketAddr = match raw.parse() {
+        Ok(addr) => addr,
+        Err(err) => {
+            eprintln!(
+                "actix-app: invalid BIND_ADDR {raw:?}: {err} (expected IP:PORT, such as {DEFAULT_BIND_ADDR})"
+            );
+            return ExitCode::from(2);
+        }
+    };
+
+    match actix_web::rt::System::new().block_on(serve(addr)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("actix-app: cannot serve on {addr}: {err}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+// Serves until SIGINT or SIGTERM (actix-web's default signal handling), then drains.
+async fn serve(addr: SocketAddr) -> std::io::Result<()> {
+    routes::register_demo_metrics();
+    let server = HttpServer::new(|| App::new().configure(routes::configure))
+        .bind(addr)?
+        .shutdown_timeout(5);
+    for bound in server.addrs() {
+        log::info!("actix-app listening on http://{bound}");
+    }
+    server.run().await
+}

@@ -1,0 +1,207 @@
+//! The routes of the example service, each handler tracked with `#[track_metrics]`.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::Duration;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError, get, post, web};
+use metrics_runtime::track_metrics;
+use once_cell::sync::Lazy;
+use prometheus::IntCounter;
+use serde::{Deserialize, Serialize};
+
+/// The longest `/slow?ms=N` accepts.
+const MAX_SLOW_MS: u64 = 5000;
+/// Users 1..=100 exist.
+const KNOWN_USERS: u32 = 100;
+
+/// Mounts every route.
+pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(index)
+        .service(get_user)
+        .service(create_user)
+        .service(slow)
+        .service(error)
+        .service(test_metrics)
+        .service(health)
+        .service(metrics_runtime::actix::metrics);
+}
+
+/// The manual pattern, next to the automatic one: a counter registered by hand.
+static DEMO_COUNTER: Lazy<IntCounter> = Lazy::new(|| {
+    let counter = IntCounter::new(
+        "demo_test_metrics_total",
+        "Calls of GET /test-metrics, counted by hand.",
+    )
+    .expect("a valid metric name");
+    if let Err(err) = metrics_runtime::registry().register(Box::new(counter.clone())) {
+        log::error!("cannot register demo_test_metrics_total: {err}");
+    }
+    counter
+});
+
+/// Registers the hand-written metrics at start-up, so they are scraped from the start.
+pub(crate) fn register_demo_metrics() {
+    Lazy::force(&DEMO_COUNTER);
+}
+
+#[derive(Serialize)]
+struct User {
+    id: u32,
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct NewUser {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct SlowParams {
+    ms: u64,
+}
+
+/// The errors the service answers with, as JSON `{"error": "..."}`.
+#[derive(Debug)]
+enum ApiError {
+    NotFound(String),
+    BadRequest(String),
+    Internal(&'static str),
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::NotFound(msg) | ApiError::BadRequest(msg) => f.write_str(msg),
+            ApiError::Internal(msg) => f.write_str(msg),
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status_code())
+            .json(serde_json::json!({ "error": self.to_string() }))
+    }
+}
+
+#[track_metrics]
+#[get("/")]
+async fn index() -> &'static str {
+    "actix-app: try /users/1, /slow?ms=100, /error, /test-metrics, /metrics\n"
+}
+
+// The id is parsed here, not by the extractor, so that a bad id is a counted 404.
+#[track_metrics]
+#[get("/users/{id}")]
+async fn get_user(id: web::Path<String>) -> Result<web::Json<User>, ApiError> {
+    let id = id.into_inner();
+    match id.parse::<u32>() {
+        Ok(id @ 1..=KNOWN_USERS) => Ok(web::Json(User {
+            id,
+            name: format!("user-{id}"),
+        })),
+        _ => Err(ApiError::NotFound(format!("no user with id {id:?}"))),
+    }
+}
+
+// Taking the extractor's `Result` keeps malformed bodies counted (as 400).
+#[track_metrics]
+#[post("/users")]
+async fn create_user(
+    body: Result<web::Json<NewUser>, actix_web::Error>,
+) -> Result<HttpResponse, ApiError> {
+    static NEXT_ID: AtomicU32 = AtomicU32::new(KNOWN_USERS + 1);
+    let body = body.map_err(|err| ApiError::BadRequest(format!("invalid user: {err}")))?;
+    let name = body.into_inner().name;
+    if name.trim().is_empty() {
+        return Err(ApiError::BadRequest("`name` must not be empty".to_owned()));
+    }
+    let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    Ok(HttpResponse::Created().json(User { id, name }))
+}
+
+#[track_metrics]
+#[get("/slow")]
+async fn slow(
+    params: Result<web::Query<SlowParams>, actix_web::Error>,
+) -> Result<String, ApiError> {
+    let ms = params
+        .map_err(|err| ApiError::BadRequest(format!("expected ?ms=N: {err}")))?
+        .ms;
+    if ms > MAX_SLOW_MS {
+        return Err(ApiError::BadRequest(format!(
+            "ms must be at most {MAX_SLOW_MS}"
+        )));
+    }
+    actix_web::rt::time::sleep(Duration::from_millis(ms)).await;
+    Ok(format!("slept {ms} ms\n"))
+}
+
+#[track_metrics]
+#[get("/error")]
+async fn error() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::Internal("this route fails on purpose"))
+}
+
+#[track_metrics]
+#[get("/test-metrics")]
+async fn test_metrics() -> String {
+    DEMO_COUNTER.inc();
+    format!("demo_test_metrics_total {}\n", DEMO_COUNTER.get())
+}
+
+#[track_metrics]
+#[get("/health")]
+async fn health() -> &'static str {
+    "ok"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::{App, test};
+
+    #[actix_web::test]
+    async fn routes_answer_as_documented() {
+        let app = test::init_service(App::new().configure(configure)).await;
+        let cases: &[(&str, &str, Option<&str>, u16)] = &[
+            ("GET", "/", None, 200),
+            ("GET", "/users/7", None, 200),
+            ("GET", "/users/101", None, 404),
+            ("GET", "/users/abc", None, 404),
+            ("POST", "/users", Some(r#"{"name":"ada"}"#), 201),
+            ("POST", "/users", Some(r#"{"nam"#), 400),
+            ("POST", "/users", Some(r#"{"name":" "}"#), 400),
+            ("GET", "/slow?ms=1", None, 200),
+            ("GET", "/slow?ms=5001", None, 400),
+            ("GET", "/slow", None, 400),
+            ("GET", "/error", None, 500),
+            ("GET", "/test-metrics", None, 200),
+            ("GET", "/health", None, 200),
+            ("GET", "/metrics", None, 200),
+        ];
+        for &(method, uri, body, status) in cases {
+            let req = match body {
+                Some(body) => test::TestRequest::post()
+                    .uri(uri)
+                    .insert_header(("content-type", "application/json"))
+                    .set_payload(body),
+                None => test::TestRequest::default()
+                    .method(method.parse().unwrap())
+                    .uri(uri),
+            };
+            let resp = test::call_service(&app, req.to_request()).await;
+            assert_eq!(resp.status().as_u16(), status, "{method} {uri}");
+        }
+    }
+}
