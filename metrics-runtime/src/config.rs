@@ -119,6 +119,10 @@ pub(crate) struct Families {
 pub(crate) struct Runtime {
     pub(crate) registry: Registry,
     pub(crate) families: Families,
+    #[cfg_attr(not(feature = "ws"), allow(dead_code))]
+    namespace: Option<String>,
+    #[cfg_attr(not(feature = "ws"), allow(dead_code))]
+    const_labels: HashMap<String, String>,
 }
 
 static RUNTIME: OnceCell<Runtime> = OnceCell::new();
@@ -190,7 +194,30 @@ impl Runtime {
             }
             register_all(&registry, collectors)?;
         }
-        Ok(Runtime { registry, families })
+        Ok(Runtime {
+            registry,
+            families,
+            namespace: config.namespace,
+            const_labels: config.const_labels,
+        })
+    }
+
+    /// Options for a further family, with the configured namespace and constant labels.
+    #[cfg_attr(not(feature = "ws"), allow(dead_code))]
+    pub(crate) fn opts(&self, name: &str, help: &str) -> Opts {
+        family_opts(&self.namespace, &self.const_labels, name, help)
+    }
+
+    /// Registers families created after start-up (when metrics are enabled). A
+    /// failure is logged, never fatal: the families keep working unregistered.
+    #[cfg_attr(not(feature = "ws"), allow(dead_code))]
+    pub(crate) fn register_later(&self, collectors: Vec<Box<dyn Collector>>) {
+        if !crate::enabled() {
+            return;
+        }
+        if let Err(err) = register_all(&self.registry, collectors) {
+            log::error!("metrics-runtime: {err}; these metrics are not exported");
+        }
     }
 
     // The default configuration cannot be invalid; registering can still fail when
@@ -202,6 +229,8 @@ impl Runtime {
             Runtime {
                 registry: prometheus::default_registry().clone(),
                 families: Families::new(&Config::default()).expect("default families are valid"),
+                namespace: None,
+                const_labels: HashMap::new(),
             }
         })
     }
@@ -258,11 +287,7 @@ fn clone_collector(collector: &dyn Collector) -> Box<dyn Collector> {
 impl Families {
     fn new(config: &Config) -> Result<Families, Error> {
         let opts = |name: &str, help: &str| {
-            let mut opts = Opts::new(name, help).const_labels(config.const_labels.clone());
-            if let Some(namespace) = &config.namespace {
-                opts = opts.namespace(namespace.clone());
-            }
-            opts
+            family_opts(&config.namespace, &config.const_labels, name, help)
         };
         let requests = IntCounterVec::new(
             opts(
@@ -313,4 +338,17 @@ fn check_buckets(buckets: &[f64]) -> Result<(), Error> {
         )));
     }
     Ok(())
+}
+
+fn family_opts(
+    namespace: &Option<String>,
+    const_labels: &HashMap<String, String>,
+    name: &str,
+    help: &str,
+) -> Opts {
+    let mut opts = Opts::new(name, help).const_labels(const_labels.clone());
+    if let Some(namespace) = namespace {
+        opts = opts.namespace(namespace.clone());
+    }
+    opts
 }

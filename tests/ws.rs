@@ -1,0 +1,1 @@
+//! WebSocket metrics over a real socket (filled in by the WebSocket work).
