@@ -10,7 +10,7 @@ use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Ident, ItemFn, ReturnType, Type};
 
-use crate::attr::{Args, Errors, Options, item_kind_span};
+use crate::attr::{Args, Errors, Options, not_a_function};
 use crate::route::RouteInfo;
 
 /// The attribute's entry point, on `proc_macro2` tokens so it can be unit-tested.
@@ -20,10 +20,7 @@ pub(crate) fn track_metrics(args: TokenStream, item: TokenStream) -> TokenStream
     let func = match syn::parse2::<syn::Item>(item.clone()) {
         Ok(syn::Item::Fn(func)) => Some(func),
         Ok(other) => {
-            errors.push(syn::Error::new(
-                item_kind_span(&other),
-                "`#[track_metrics]` can only be used on functions",
-            ));
+            errors.push(not_a_function(&other));
             None
         }
         Err(err) => {
@@ -114,6 +111,9 @@ fn expand(func: ItemFn, options: Options) -> TokenStream {
         .into_iter()
         .partition(|attr| matches!(attr.style, syn::AttrStyle::Outer));
 
+    let brace = syn::token::Brace {
+        span: block.brace_token.span,
+    };
     let private = quote!(#krate::__private);
     let site = Ident::new("__METRICS_CALL_SITE", Span::call_site());
     let guard = Ident::new("__metrics_guard", Span::mixed_site());
@@ -126,19 +126,22 @@ fn expand(func: ItemFn, options: Options) -> TokenStream {
         quote!(#private::call(move || #body))
     };
 
-    quote! {
-        #(#outer_attrs)*
-        #vis #sig {
-            #(#inner_attrs)*
-            static #site: #private::CallSite = #private::CallSite::new(#name, #method, #route);
-            let #guard = #site.start();
-            let #out = #run;
-            if let ::core::option::Option::Some(#guard) = #guard {
-                #guard.finish(#private::status_of!(&#out));
-            }
-            #out
+    let wrapper = quote! {
+        #(#inner_attrs)*
+        static #site: #private::CallSite = #private::CallSite::new(#name, #method, #route);
+        let #guard = #site.start();
+        let #out = #run;
+        if let ::core::option::Option::Some(#guard) = #guard {
+            #guard.finish(#private::status_of!(&#out));
         }
-    }
+        #out
+    };
+    // The new body keeps the user's braces: with them the function's span is the
+    // user's, so rustc still reports lints on it (`dead_code` on an unused function)
+    // instead of treating it as code from an external macro.
+    let mut tokens = quote!(#(#outer_attrs)* #vis #sig);
+    brace.surround(&mut tokens, |tokens| tokens.extend(wrapper));
+    tokens
 }
 
 // `if false { let x: RET = loop {}; return x; }` pins the body's type, so `?` and

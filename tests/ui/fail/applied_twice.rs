@@ -1,0 +1,11 @@
+use metrics_runtime::track_metrics;
+
+#[track_metrics]
+#[track_metrics(name = "again")]
+fn get_user() -> u32 {
+    1
+}
+
+fn main() {
+    let _ = get_user();
+}

@@ -1,0 +1,24 @@
+// Type errors in the body are reported at the user's tokens, as in the original function.
+use metrics_runtime::track_metrics;
+
+#[derive(Debug)]
+struct ApiError;
+
+#[track_metrics]
+fn sync_handler() -> u32 {
+    "not a number"
+}
+
+#[track_metrics]
+async fn async_handler(flag: bool) -> Result<u32, ApiError> {
+    if flag {
+        return Ok("nope");
+    }
+    let n: u32 = "1".parse()?;
+    Ok(n)
+}
+
+fn main() {
+    let _ = sync_handler();
+    let _ = async_handler(true);
+}

@@ -1,0 +1,10 @@
+use metrics_runtime::track_metrics;
+
+#[track_metrics(method = "get")]
+fn get_user() -> u32 {
+    1
+}
+
+fn main() {
+    let _ = get_user();
+}

@@ -1,0 +1,8 @@
+use metrics_runtime::track_metrics;
+
+#[track_metrics]
+const LIMIT: u32 = 10;
+
+fn main() {
+    let _ = LIMIT;
+}

@@ -1,0 +1,14 @@
+use metrics_runtime::track_metrics;
+
+struct Users;
+
+#[track_metrics]
+impl Users {
+    fn get(&self) -> u32 {
+        1
+    }
+}
+
+fn main() {
+    let _ = Users.get();
+}
