@@ -118,23 +118,36 @@ fn expand(func: ItemFn, options: Options) -> TokenStream {
     let site = Ident::new("__METRICS_CALL_SITE", Span::call_site());
     let guard = Ident::new("__metrics_guard", Span::mixed_site());
     let out = Ident::new("__metrics_out", Span::mixed_site());
-    let fake_return = fake_return(&sig.output);
-    let body = quote!({ #fake_return #block });
-    let run = if sig.asyncness.is_some() {
-        quote!(async move #body.await)
-    } else {
-        quote!(#private::call(move || #body))
-    };
-
-    let wrapper = quote! {
-        #(#inner_attrs)*
-        static #site: #private::CallSite = #private::CallSite::new(#name, #method, #route);
-        let #guard = #site.start();
-        let #out = #run;
-        if let ::core::option::Option::Some(#guard) = #guard {
-            #guard.finish(#private::status_of!(&#out));
+    let track = |run: TokenStream| {
+        quote! {
+            static #site: #private::CallSite = #private::CallSite::new(#name, #method, #route);
+            let #guard = #site.start();
+            let #out = #run;
+            if let ::core::option::Option::Some(#guard) = #guard {
+                #guard.finish(#private::status_of!(&#out));
+            }
+            #out
         }
-        #out
+    };
+    let wrapper = if let Some((pin, future)) = async_trait_future(&block) {
+        // `#[async_trait]` ran first: track the boxed future, not its creation.
+        let inner = &future.block;
+        let tracked = track(quote!(async move #inner.await));
+        let attrs = &future.attrs;
+        quote! {
+            #(#inner_attrs)*
+            #pin(#(#attrs)* async move { #tracked })
+        }
+    } else {
+        let fake_return = fake_return(&sig.output);
+        let body = quote!({ #fake_return #block });
+        let run = if sig.asyncness.is_some() {
+            quote!(async move #body.await)
+        } else {
+            quote!(#private::call(move || #body))
+        };
+        let tracked = track(run);
+        quote!(#(#inner_attrs)* #tracked)
     };
     // The new body keeps the user's braces: with them the function's span is the
     // user's, so rustc still reports lints on it (`dead_code` on an unused function)
@@ -142,6 +155,29 @@ fn expand(func: ItemFn, options: Options) -> TokenStream {
     let mut tokens = quote!(#(#outer_attrs)* #vis #sig);
     brace.surround(&mut tokens, |tokens| tokens.extend(wrapper));
     tokens
+}
+
+// Input (what `#[async_trait]` makes of an `async fn` before this attribute runs):
+//     fn handle<'async_trait>(&self) -> Pin<Box<dyn Future<Output = R> + Send + 'async_trait>> {
+//         Box::pin(async move { BODY })
+//     }
+// Output: the `Box::pin` call and the `async move` block, found so that the wrapper
+// goes inside the block and times the future, not the creation of the box.
+fn async_trait_future(block: &syn::Block) -> Option<(&syn::Expr, &syn::ExprAsync)> {
+    let [syn::Stmt::Expr(syn::Expr::Call(call), None)] = block.stmts.as_slice() else {
+        return None;
+    };
+    let syn::Expr::Path(func) = &*call.func else {
+        return None;
+    };
+    let segments: Vec<String> = func.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    if !segments.ends_with(&["Box".to_owned(), "pin".to_owned()]) || call.args.len() != 1 {
+        return None;
+    }
+    match call.args.first() {
+        Some(syn::Expr::Async(future)) if future.capture.is_some() => Some((&call.func, future)),
+        _ => None,
+    }
 }
 
 // `if false { let x: RET = loop {}; return x; }` pins the body's type, so `?` and
@@ -260,6 +296,18 @@ mod tests {
             out.starts_with("# [inline] fn f () { # ! [allow (unused)] static"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn async_trait_futures_are_tracked_inside() {
+        let out = expand_str(
+            "",
+            "fn handle<'a>(&'a self) -> Pin<Box<dyn Future<Output = u8> + Send + 'a>> { \
+             Box::pin(async move { let __ret: u8 = { 1 }; __ret }) }",
+        );
+        let pin = out.find("Box :: pin (async move { static __METRICS_CALL_SITE");
+        assert!(pin.is_some(), "{out}");
+        assert!(!out.contains("__private :: call"), "{out}");
     }
 
     #[test]
