@@ -27,6 +27,9 @@
 //! registry unless [`configure`]d), so your own metrics show up on the same `/metrics`.
 //! `PROMETHEUS_ENABLED=false` turns everything off ([`enabled`]); `METRICS_TOKEN`
 //! protects `/metrics` with a bearer token.
+//!
+//! With the `ws` cargo feature, `ws::track` counts the connections and messages of
+//! actix-ws WebSockets (`metrics_runtime::ws`).
 
 mod config;
 mod enabled;
@@ -36,6 +39,8 @@ mod status;
 
 #[cfg(feature = "actix")]
 pub mod actix;
+#[cfg(feature = "ws")]
+pub mod ws;
 
 pub use config::{Config, Error, configure, registry};
 pub use enabled::{ENV_ENABLED, enabled};

@@ -5,8 +5,10 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use actix_web::http::StatusCode;
-use actix_web::{HttpResponse, ResponseError, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, get, post, web};
+use actix_ws::{AggregatedMessage, CloseCode};
 use metrics_runtime::track_metrics;
+use metrics_runtime::ws::{TrackedSession, TrackedStream};
 use once_cell::sync::Lazy;
 use prometheus::IntCounter;
 use serde::{Deserialize, Serialize};
@@ -24,6 +26,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .service(slow)
         .service(error)
         .service(test_metrics)
+        .service(ws)
         .service(health)
         .service(metrics_runtime::actix::metrics);
 }
@@ -97,7 +100,7 @@ impl ResponseError for ApiError {
 #[track_metrics]
 #[get("/")]
 async fn index() -> &'static str {
-    "actix-app: try /users/1, /slow?ms=100, /error, /test-metrics, /metrics\n"
+    "actix-app: try /users/1, /slow?ms=100, /error, /test-metrics, /ws, /metrics\n"
 }
 
 // The id is parsed here, not by the extractor, so that a bad id is a counted 404.
@@ -160,6 +163,45 @@ async fn test_metrics() -> String {
     format!("demo_test_metrics_total {}\n", DEMO_COUNTER.get())
 }
 
+// The upgrade is counted here (status 101); the connection and its messages by
+// `metrics_runtime::ws`, in the spawned echo task.
+#[track_metrics]
+#[get("/ws")]
+async fn ws(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, actix_web::Error> {
+    let (response, session, stream) = actix_ws::handle(&req, body)?;
+    let (session, stream) = metrics_runtime::ws::track("ws", session, stream);
+    actix_web::rt::spawn(echo(session, stream));
+    Ok(response)
+}
+
+// Echoes text and binary messages (fragmented ones joined), answers a ping with a pong
+// and a close with a close; a protocol error closes with code 1002.
+async fn echo(mut session: TrackedSession, stream: TrackedStream) {
+    let mut stream = stream.aggregate_continuations();
+    loop {
+        let sent = match stream.recv().await {
+            Some(Ok(AggregatedMessage::Text(text))) => session.text(text).await,
+            Some(Ok(AggregatedMessage::Binary(bytes))) => session.binary(bytes).await,
+            Some(Ok(AggregatedMessage::Ping(bytes))) => session.pong(&bytes).await,
+            Some(Ok(AggregatedMessage::Pong(_))) => Ok(()),
+            Some(Ok(AggregatedMessage::Close(reason))) => {
+                let _ = session.close(reason).await;
+                return;
+            }
+            Some(Err(err)) => {
+                log::debug!("ws: protocol error: {err}");
+                let _ = session.close(Some(CloseCode::Protocol.into())).await;
+                return;
+            }
+            // The client went away without a close frame.
+            None => return,
+        };
+        if sent.is_err() {
+            return;
+        }
+    }
+}
+
 #[track_metrics]
 #[get("/health")]
 async fn health() -> &'static str {
@@ -187,6 +229,7 @@ mod tests {
             ("GET", "/slow", None, 400),
             ("GET", "/error", None, 500),
             ("GET", "/test-metrics", None, 200),
+            ("GET", "/ws", None, 400), // not an upgrade request
             ("GET", "/health", None, 200),
             ("GET", "/metrics", None, 200),
         ];
