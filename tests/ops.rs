@@ -897,6 +897,34 @@ fn legend_labels(legend: &str) -> Vec<String> {
         .collect()
 }
 
+/// The expressions of the `promql` blocks of the README's "Operating it" section: `#` lines
+/// are comments, indented lines continue the expression above.
+fn readme_promql() -> Vec<String> {
+    let readme = fs::read_to_string(workspace_root().join("README.md")).unwrap();
+    let section = readme
+        .split_once("\n## Operating it\n")
+        .expect("README has an \"Operating it\" section")
+        .1;
+    let section = section.split("\n## ").next().unwrap();
+    let mut exprs: Vec<String> = Vec::new();
+    for block in section.split("```promql\n").skip(1) {
+        let block = block.split("```").next().unwrap();
+        for line in block.lines() {
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            match exprs.last_mut() {
+                Some(last) if line.starts_with(' ') => {
+                    last.push('\n');
+                    last.push_str(line);
+                }
+                _ => exprs.push(line.to_owned()),
+            }
+        }
+    }
+    exprs
+}
+
 /// Polls the Prometheus API until `check` holds, failing with the last thing it saw.
 fn poll<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Result<T, String>) -> T {
     let deadline = Instant::now() + timeout;
@@ -1143,6 +1171,15 @@ fn live_prometheus_scrapes_the_app_evaluates_every_query_and_alerts_alertmanager
             }
             None => assert!(result.is_empty(), "{name} must be quiet: {result:?}"),
         }
+    }
+    // The README's PromQL evaluates and has data.
+    let readme_queries = readme_promql();
+    assert!(readme_queries.len() >= 10, "{readme_queries:?}");
+    for expr in readme_queries {
+        let result = prom
+            .query(&expr)
+            .unwrap_or_else(|err| panic!("README: {err}\n{expr}"));
+        assert!(!result.is_empty(), "README: no data\n{expr}");
     }
     // Prometheus evaluated every rule without error.
     poll("every rule evaluated", Duration::from_secs(10), || {
