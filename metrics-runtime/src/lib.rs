@@ -133,7 +133,9 @@ pub use status::ResponseStatus;
 /// }
 /// ```
 ///
-/// A plain `fn` runs its body in a closure instead of an `async` block. The call
+/// A plain `fn` runs its body in a closure instead of an `async` block. In an
+/// `#[async_trait]` impl (a plain `fn` returning `Box::pin(async move { .. })`), the
+/// wrapper goes inside the boxed future, so the future is timed, not its creation. The call
 /// site's labels and metric handles are resolved once into the `static`, so a call
 /// does no hashing, allocation or locking. If the guard is dropped without `finish`,
 /// it records `500` while panicking and `499` otherwise. The signature, attributes
