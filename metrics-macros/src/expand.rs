@@ -170,7 +170,12 @@ fn async_trait_future(block: &syn::Block) -> Option<(&syn::Expr, &syn::ExprAsync
     let syn::Expr::Path(func) = &*call.func else {
         return None;
     };
-    let segments: Vec<String> = func.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let segments: Vec<String> = func
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
     if !segments.ends_with(&["Box".to_owned(), "pin".to_owned()]) || call.args.len() != 1 {
         return None;
     }
