@@ -1,0 +1,150 @@
+//! Scrape cost: `metrics_runtime::render()` with 10 000 request-count series (500
+//! handlers × 20 statuses, plus their 500 histograms and 500 gauges) against encoding
+//! the same registry with the prometheus crate's `TextEncoder` directly.
+//!
+//! `cargo bench -p metrics-benches --bench scrape`: criterion groups, then an
+//! interleaved pass (time, min/median/max over rounds) and the allocations of one
+//! scrape each, counted by a global allocator.
+
+#![allow(clippy::print_stdout)] // the results table
+
+use std::hint::black_box;
+use std::time::{Duration, Instant};
+
+use criterion::Criterion;
+use metrics_runtime::__private::CallSite;
+use prometheus::{Encoder, TextEncoder};
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
+
+const HANDLERS: usize = 500;
+const STATUSES: [u16; 20] = [
+    200, 201, 202, 204, 301, 302, 304, 400, 401, 403, 404, 405, 409, 422, 429, 499, 500, 502, 503,
+    504,
+];
+
+// 500 call sites, each finished once with each of the 20 statuses. Real handlers get
+// their call sites from `#[track_metrics]`; here they are made at run time.
+fn populate() {
+    for h in 0..HANDLERS {
+        let handler: &'static str = Box::leak(format!("handler_{h:03}").into_boxed_str());
+        let route: &'static str =
+            Box::leak(format!("/api/v1/resource_{h:03}/{{id}}").into_boxed_str());
+        let site: &'static CallSite = Box::leak(Box::new(CallSite::new(handler, "GET", route)));
+        for status in STATUSES {
+            site.start().expect("metrics are enabled").finish(status);
+        }
+    }
+}
+
+// What a user writes without our crate: gather and encode with the prometheus crate.
+fn text_encoder() -> String {
+    let mut buffer = Vec::new();
+    TextEncoder::new()
+        .encode(&metrics_runtime::registry().gather(), &mut buffer)
+        .expect("encodes");
+    String::from_utf8(buffer).expect("utf-8")
+}
+
+type Variant = (&'static str, fn() -> String);
+
+const VARIANTS: [Variant; 2] = [
+    ("text-encoder", text_encoder),
+    ("render", metrics_runtime::render),
+];
+
+fn spread(mut xs: Vec<f64>) -> (f64, f64, f64) {
+    xs.sort_by(f64::total_cmp);
+    (xs[0], xs[xs.len() / 2], xs[xs.len() - 1])
+}
+
+fn interleaved(rounds: usize) {
+    let mut times = vec![Vec::new(); VARIANTS.len()];
+    for round in 0..rounds {
+        for k in 0..VARIANTS.len() {
+            let v = (round + k) % VARIANTS.len();
+            let start = Instant::now();
+            black_box(VARIANTS[v].1());
+            times[v].push(start.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    println!(
+        "\n## scrape, 10 000 counter series: {rounds} rounds, ms per scrape, median (min .. max)"
+    );
+    for (v, (name, _)) in VARIANTS.iter().enumerate() {
+        let (min, med, max) = spread(times[v].clone());
+        println!("{name:<14} {med:8.3}  ({min:.3} .. {max:.3})");
+    }
+    let ratios = (0..rounds).map(|r| times[1][r] / times[0][r]).collect();
+    let (min, med, max) = spread(ratios);
+    println!("ratio render/text-encoder  {med:.3}  ({min:.3} .. {max:.3})   goal <= 1.1");
+}
+
+fn allocations() {
+    println!("\n## allocations of one scrape");
+    let mut counts = Vec::new();
+    for (name, f) in VARIANTS {
+        black_box(f()); // warm: first-use work out of the way
+        let region = Region::new(GLOBAL);
+        let text = black_box(f());
+        let stats = region.change();
+        println!(
+            "{name:<14} {:>7} allocations {:>7} reallocations {:>10} bytes allocated   ({} bytes of text)",
+            stats.allocations,
+            stats.reallocations,
+            stats.bytes_allocated,
+            text.len()
+        );
+        counts.push((
+            stats.allocations + stats.reallocations,
+            stats.bytes_allocated,
+        ));
+    }
+    println!(
+        "ratio render/text-encoder  allocations+reallocations {:.3}, bytes {:.3}   goal <= 1.1",
+        counts[1].0 as f64 / counts[0].0 as f64,
+        counts[1].1 as f64 / counts[0].1 as f64
+    );
+}
+
+fn main() {
+    assert!(
+        metrics_runtime::enabled(),
+        "this benchmark needs metrics on; unset PROMETHEUS_ENABLED"
+    );
+    populate();
+    let text = metrics_runtime::render();
+    let series = text
+        .lines()
+        .filter(|l| l.starts_with("http_requests_total{"))
+        .count();
+    assert_eq!(
+        series,
+        HANDLERS * STATUSES.len(),
+        "every series is exported"
+    );
+
+    let mut c = Criterion::default()
+        .warm_up_time(Duration::from_secs(1))
+        .measurement_time(Duration::from_secs(4))
+        .sample_size(30)
+        .configure_from_args();
+    let mut group = c.benchmark_group("scrape-10k-series");
+    for (name, f) in VARIANTS {
+        group.bench_function(name, |b| b.iter(f));
+    }
+    group.finish();
+    c.final_summary();
+
+    let args: Vec<String> = std::env::args().collect();
+    if !args.iter().any(|a| a == "--test" || a == "--list") {
+        let rounds = std::env::var("BENCH_ROUNDS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(41);
+        interleaved(rounds);
+        allocations();
+    }
+}

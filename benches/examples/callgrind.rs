@@ -1,0 +1,40 @@
+//! Calls one variant N times, for instruction counts under callgrind:
+//! `callgrind <variant> <calls>`; see `benches/callgrind.sh`, which runs it for two
+//! values of N and divides the difference, so start-up and first-use work cancel out.
+
+#[path = "../benches/common/auto.rs"]
+mod auto;
+
+use std::hint::black_box;
+
+use metrics_benches::{
+    bare, bare_async, cached, cached_async, naive, naive_async, ready, tracked, tracked_async,
+};
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let variant = args.next().unwrap_or_default();
+    let calls: u64 = args.next().and_then(|n| n.parse().ok()).unwrap_or(0);
+    let f: fn(u64) -> u64 = match variant.as_str() {
+        "bare" => bare,
+        "naive" => naive,
+        "cached" => cached,
+        "tracked" => tracked,
+        "autometrics" => auto::autometrics_sync,
+        "bare-async" => |x| ready(bare_async(x)),
+        "naive-async" => |x| ready(naive_async(x)),
+        "cached-async" => |x| ready(cached_async(x)),
+        "tracked-async" => |x| ready(tracked_async(x)),
+        "autometrics-async" => |x| ready(auto::autometrics_async(x)),
+        other => {
+            eprintln!("callgrind: unknown variant {other:?}; usage: callgrind <variant> <calls>");
+            std::process::exit(2);
+        }
+    };
+    // One call first, so that first-use work (registration, clock calibration) is
+    // the same whatever the number of calls.
+    black_box(f(black_box(0)));
+    for i in 0..calls {
+        black_box(f(black_box(i)));
+    }
+}
