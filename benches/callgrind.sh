@@ -2,8 +2,9 @@
 # Instructions per call of each overhead variant, counted by callgrind: a noise-free
 # second opinion next to the timings of `cargo bench --bench overhead`.
 #   benches/callgrind.sh [variant ...]
-# Runs each variant for N and 2N calls and prints (I(2N) − I(N)) / N, so start-up and
-# first-use work cancel out. Needs valgrind (Debian package `valgrind`).
+# Counts only inside the example's measured loop (after a first call has done the
+# first-use work), for N and 2N calls, and prints (I(2N) − I(N)) / N.
+# Needs valgrind (Debian package `valgrind`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind is missing (apt-get install valgrind)" >&2; exit 1; }
@@ -16,7 +17,8 @@ bin="$target_dir/release/examples/callgrind"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 count() { # variant calls -> total instructions
-  valgrind --tool=callgrind --callgrind-out-file="$tmp/out" "$bin" "$1" "$2" >/dev/null 2>"$tmp/err"
+  valgrind --tool=callgrind --toggle-collect='*measured_loop*' \
+    --callgrind-out-file="$tmp/out" "$bin" "$1" "$2" >/dev/null 2>"$tmp/err"
   sed -n 's/^summary: \([0-9]*\).*/\1/p' "$tmp/out"
 }
 printf '%-20s %s\n' variant "instructions per call"
