@@ -193,6 +193,13 @@ fn a_bad_bind_addr_is_one_line_and_exit_code_2() {
 }
 
 #[test]
+fn sigint_exits_0() {
+    let app = RunningApp::start(&[]);
+    assert_eq!(get(&app.url("/health"), &[]).status, 200);
+    assert_eq!(app.signal(nix::sys::signal::Signal::SIGINT).code(), Some(0));
+}
+
+#[test]
 fn sigterm_while_idle_exits_0() {
     let app = RunningApp::start(&[]);
     assert_eq!(get(&app.url("/health"), &[]).status, 200);

@@ -105,9 +105,14 @@ impl RunningApp {
     }
 
     /// Sends SIGTERM and waits (bounded) for the exit status.
-    pub fn terminate(mut self) -> ExitStatus {
+    pub fn terminate(self) -> ExitStatus {
+        self.signal(nix::sys::signal::Signal::SIGTERM)
+    }
+
+    /// Sends `signal` and waits (bounded) for the exit status.
+    pub fn signal(mut self, signal: nix::sys::signal::Signal) -> ExitStatus {
         let pid = nix::unistd::Pid::from_raw(self.child.id() as i32);
-        nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).expect("send SIGTERM");
+        nix::sys::signal::kill(pid, signal).expect("send the signal");
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             if let Some(status) = self.child.try_wait().expect("wait for actix-app") {
