@@ -124,41 +124,9 @@ impl Args {
 
     /// Validates every value; an invalid one is reported and left out.
     pub(crate) fn build(self, errors: &mut Errors) -> Options {
-        let name = self.name.and_then(|lit| {
-            let value = lit.value();
-            match check_name(&value) {
-                Ok(()) => Some(value),
-                Err(msg) => {
-                    errors.push(syn::Error::new(lit.span(), msg));
-                    None
-                }
-            }
-        });
-        let method = self.method.and_then(|lit| {
-            let value = lit.value();
-            match check_methods(&value) {
-                Ok(()) => Some(value),
-                Err(msg) => {
-                    errors.push(syn::Error::new(lit.span(), msg));
-                    None
-                }
-            }
-        });
-        let route = self.route.and_then(|lit| {
-            let value = lit.value();
-            if value.starts_with('/') {
-                Some(value)
-            } else {
-                errors.push(syn::Error::new(
-                    lit.span(),
-                    format!(
-                        "`route` must be a route pattern starting with `/`, such as \"/users/{{id}}\"; found {:?}",
-                        value
-                    ),
-                ));
-                None
-            }
-        });
+        let name = checked(self.name, check_name, errors);
+        let method = checked(self.method, check_methods, errors);
+        let route = checked(self.route, check_route, errors);
         let krate = self.krate.and_then(|lit| match lit.parse::<syn::Path>() {
             Ok(path) => Some(path),
             Err(_) => {
@@ -178,6 +146,34 @@ impl Args {
             route,
             krate,
         }
+    }
+}
+
+// The literal's value if `check` accepts it; otherwise its message, spanned on the literal.
+fn checked(
+    lit: Option<LitStr>,
+    check: fn(&str) -> Result<(), String>,
+    errors: &mut Errors,
+) -> Option<String> {
+    let lit = lit?;
+    let value = lit.value();
+    match check(&value) {
+        Ok(()) => Some(value),
+        Err(msg) => {
+            errors.push(syn::Error::new(lit.span(), msg));
+            None
+        }
+    }
+}
+
+// A route pattern, as actix-web writes them.
+fn check_route(value: &str) -> Result<(), String> {
+    if value.starts_with('/') {
+        Ok(())
+    } else {
+        Err(format!(
+            "`route` must be a route pattern starting with `/`, such as \"/users/{{id}}\"; found {value:?}"
+        ))
     }
 }
 

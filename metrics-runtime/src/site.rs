@@ -109,19 +109,20 @@ impl CallSite {
             500
         };
         for slot in &self.statuses {
-            let code = slot.code.load(Ordering::Acquire);
+            let mut code = slot.code.load(Ordering::Acquire);
+            if code == 0 {
+                // Claim the free slot, or learn which status another thread put there.
+                code =
+                    match slot
+                        .code
+                        .compare_exchange(0, status, Ordering::AcqRel, Ordering::Acquire)
+                    {
+                        Ok(_) => status,
+                        Err(taken) => taken,
+                    };
+            }
             if code == status {
                 return self.slot_counter(slot, status).inc();
-            }
-            if code == 0 {
-                match slot
-                    .code
-                    .compare_exchange(0, status, Ordering::AcqRel, Ordering::Acquire)
-                {
-                    Ok(_) => return self.slot_counter(slot, status).inc(),
-                    Err(taken) if taken == status => return self.slot_counter(slot, status).inc(),
-                    Err(_) => {}
-                }
             }
         }
         self.counter(status).inc();
