@@ -8,18 +8,6 @@ use metrics_tests::{RunningApp, Scrape, app_binary, get, post};
 
 const JSON: &str = "application/json";
 
-fn requests(scrape: &Scrape, handler: &str, method: &str, route: &str, status: &str) -> f64 {
-    scrape.value(
-        "http_requests_total",
-        &[
-            ("handler", handler),
-            ("method", method),
-            ("route", route),
-            ("status", status),
-        ],
-    )
-}
-
 #[test]
 fn every_route_is_counted_with_its_pattern_and_status() {
     let app = RunningApp::start(&[]);
@@ -97,7 +85,7 @@ fn every_route_is_counted_with_its_pattern_and_status() {
     ];
     for (handler, method, route, status, count) in expected {
         assert_eq!(
-            requests(&scrape, handler, method, route, status),
+            scrape.requests(handler, method, route, status),
             count,
             "{handler} {status}:\n{}",
             resp.body

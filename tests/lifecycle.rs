@@ -13,15 +13,7 @@ fn scrape() -> Scrape {
 }
 
 fn count(handler: &str, status: &str) -> f64 {
-    scrape().value(
-        "http_requests_total",
-        &[
-            ("handler", handler),
-            ("method", ""),
-            ("route", ""),
-            ("status", status),
-        ],
-    )
+    scrape().requests(handler, "", "", status)
 }
 
 fn observed(handler: &str) -> f64 {

@@ -47,15 +47,7 @@ impl Ws {
             connections: scrape.value("websocket_connections_total", &h),
             active: scrape.value("websocket_connections_active", &h),
             durations: scrape.value("websocket_connection_duration_seconds_count", &h),
-            upgrades: scrape.value(
-                "http_requests_total",
-                &[
-                    ("handler", handler),
-                    ("method", "GET"),
-                    ("route", "/ws"),
-                    ("status", "101"),
-                ],
-            ),
+            upgrades: scrape.requests(handler, "GET", "/ws", "101"),
             received: messages("received"),
             sent: messages("sent"),
         }

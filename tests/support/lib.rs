@@ -252,6 +252,19 @@ impl Scrape {
         self.samples.get(&key(name, &labels)).copied()
     }
 
+    /// `http_requests_total` for one label set, `0` if absent.
+    pub fn requests(&self, handler: &str, method: &str, route: &str, status: &str) -> f64 {
+        self.value(
+            "http_requests_total",
+            &[
+                ("handler", handler),
+                ("method", method),
+                ("route", route),
+                ("status", status),
+            ],
+        )
+    }
+
     /// The value of one series, `0` if absent (a counter not yet created).
     pub fn value(&self, name: &str, labels: &[(&str, &str)]) -> f64 {
         self.get(name, labels).unwrap_or(0.0)
