@@ -78,7 +78,7 @@ fn check_function(func: &ItemFn, errors: &mut Errors) {
 //         let __metrics_guard = __METRICS_CALL_SITE.start();
 //         let __metrics_out = async move { FAKE_RETURN BODY }.await;
 //         if let Some(__metrics_guard) = __metrics_guard {
-//             __metrics_guard.finish(status_of!(&__metrics_out));
+//             __metrics_guard.finish(probe(&__metrics_out).__metrics_status());
 //         }
 //         __metrics_out
 //     }
@@ -124,7 +124,7 @@ fn expand(func: ItemFn, options: Options) -> TokenStream {
             let #guard = #site.start();
             let #out = #run;
             if let ::core::option::Option::Some(#guard) = #guard {
-                #guard.finish(#private::status_of!(&#out));
+                #guard.finish(#private::probe(&#out).__metrics_status());
             }
             #out
         }

@@ -127,7 +127,7 @@ pub use status::ResponseStatus;
 ///     let guard = SITE.start(); // None when metrics are disabled
 ///     let out = async move { /* the original body */ }.await;
 ///     if let Some(guard) = guard {
-///         guard.finish(status_of(&out));
+///         guard.finish(status_of(&out)); // by the rules above
 ///     }
 ///     out
 /// }
@@ -158,14 +158,6 @@ pub use metrics_macros::track_metrics;
 /// they may change in any release.
 #[doc(hidden)]
 pub mod __private {
-    pub use crate::__metrics_status_of as status_of;
     pub use crate::site::{CallSite, Guard, call};
-
-    /// The status rules, reached by the `status_of!` expansion.
-    pub mod status {
-        pub use crate::status::{
-            ErrorActix, ErrorKnown, ErrorOther, Probe, Split, SplitKnown, SplitOther, SplitResult,
-            ValueKnown, ValueOther,
-        };
-    }
+    pub use crate::status::probe;
 }

@@ -1,12 +1,28 @@
 //! Deciding the `status` label of a finished call.
 //!
 //! The macro cannot see types (aliases, `impl Trait`), so the status is picked by
-//! method resolution at the call site, where the type is concrete ("autoref
-//! specialization"): the impl on the most references wins, and a missing impl falls
-//! through to the next level.
+//! method resolution at the call site, where the type is concrete ("autoderef
+//! specialization"): [`probe`] wraps the value in seven nested levels, and
+//! `.__metrics_status()` runs the method of the outermost level whose impl applies.
 //!
 //! Value: `ResponseStatus` > `Result`/`Option` split > `200`.
 //! Error: `ResponseStatus` > actix-web `ResponseError` > `500`.
+//!
+//! One method call, no `match` and no imports at the call site: each probed level and
+//! each generated `match` costs type-checking time in every tracked function (about
+//! 0.1 ms each), so the rules are flattened into one chain. A level holds impls that
+//! cannot overlap (no `Result` or `Option` implements `ResponseStatus`: the trait is
+//! ours and the types are foreign), so seven levels cover the rules:
+//!
+//! | level | applies to | status |
+//! |---|---|---|
+//! | 6 | `T: ResponseStatus`; `Result<V, E>` with both `ResponseStatus`; `Option<V: ResponseStatus>` | theirs; `None` → 404 |
+//! | 5 | `Result<V: ResponseStatus, E: ResponseError>` | theirs |
+//! | 4 | `Result<V: ResponseStatus, E>`; `Option<V>` | `V`'s or 500; 200 or 404 |
+//! | 3 | `Result<V, E: ResponseStatus>` | 200 or `E`'s |
+//! | 2 | `Result<V, E: ResponseError>` | 200 or `E`'s |
+//! | 1 | `Result<V, E>` | 200 or 500 |
+//! | 0 | anything else | 200 |
 
 /// A value that knows the HTTP status it answers with.
 ///
@@ -68,138 +84,264 @@ mod actix_impls {
     }
 }
 
-/// A borrowed value under inspection; the number of `&` in front of it selects the level.
-pub struct Probe<'a, T: ?Sized>(pub &'a T);
+use std::ops::Deref;
 
-/// What the first look at a value found.
-pub enum Split<'a, V: ?Sized, E: ?Sized> {
-    /// The status is known.
-    Known(u16),
-    /// A success value (or `Ok`/`Some` content) whose status is decided next.
-    Value(&'a V),
-    /// An `Err` whose status is decided next.
-    Error(&'a E),
+#[cfg(feature = "actix")]
+use actix_web::ResponseError;
+
+/// Wraps `value` for the status probe: `probe(&out).__metrics_status()`.
+#[inline(always)]
+pub fn probe<T: ?Sized>(value: &T) -> Level6<'_, T> {
+    Level6(Level5(Level4(Level3(Level2(Level1(Level0(value)))))))
 }
 
-/// The whole value knows its status.
-pub trait SplitKnown<'a> {
-    /// See [`Split`].
-    fn __metrics_split(&self) -> Split<'a, (), ()>;
+/// The innermost level: holds the value; its status is `200`.
+pub struct Level0<'a, T: ?Sized>(&'a T);
+
+impl<T: ?Sized> Clone for Level0<'_, T> {
+    fn clone(&self) -> Self {
+        *self
+    }
 }
-impl<'a, T: ResponseStatus + ?Sized> SplitKnown<'a> for &&Probe<'a, T> {
-    fn __metrics_split(&self) -> Split<'a, (), ()> {
-        Split::Known(self.0.status())
+impl<T: ?Sized> Copy for Level0<'_, T> {}
+
+impl<'a, T: ?Sized> Level0<'a, T> {
+    #[inline(always)]
+    fn value(self) -> &'a T {
+        self.0
     }
 }
 
-/// `Result` and `Option` are looked into.
-pub trait SplitResult<'a, V: ?Sized, E: ?Sized> {
-    /// See [`Split`].
-    fn __metrics_split(&self) -> Split<'a, V, E>;
+// Level N wraps level N - 1 and derefs to it, so method resolution tries N first.
+macro_rules! levels {
+    ($($(#[$doc:meta])* $level:ident => $inner:ident;)*) => {$(
+        $(#[$doc])*
+        pub struct $level<'a, T: ?Sized>($inner<'a, T>);
+
+        impl<T: ?Sized> Clone for $level<'_, T> {
+            fn clone(&self) -> Self {
+                *self
+            }
+        }
+        impl<T: ?Sized> Copy for $level<'_, T> {}
+
+        impl<'a, T: ?Sized> $level<'a, T> {
+            #[inline(always)]
+            fn value(self) -> &'a T {
+                self.0.value()
+            }
+        }
+
+        impl<'a, T: ?Sized> Deref for $level<'a, T> {
+            type Target = $inner<'a, T>;
+            #[inline(always)]
+            fn deref(&self) -> &$inner<'a, T> {
+                &self.0
+            }
+        }
+    )*};
 }
-impl<'a, V, E> SplitResult<'a, V, E> for &Probe<'a, Result<V, E>> {
-    fn __metrics_split(&self) -> Split<'a, V, E> {
-        match self.0 {
-            Ok(value) => Split::Value(value),
-            Err(err) => Split::Error(err),
+
+levels! {
+    /// Level 1: `Result<V, E>`, 200 or 500.
+    Level1 => Level0;
+    /// Level 2: `Result<V, E: ResponseError>`.
+    Level2 => Level1;
+    /// Level 3: `Result<V, E: ResponseStatus>`.
+    Level3 => Level2;
+    /// Level 4: `Result<V: ResponseStatus, E>`, `Option<V>`.
+    Level4 => Level3;
+    /// Level 5: `Result<V: ResponseStatus, E: ResponseError>`.
+    Level5 => Level4;
+    /// Level 6: `T: ResponseStatus`, `Result` of two, `Option<V: ResponseStatus>`.
+    Level6 => Level5;
+}
+
+impl<T: ResponseStatus + ?Sized> Level6<'_, T> {
+    /// The status of the value.
+    #[inline]
+    pub fn __metrics_status(self) -> u16 {
+        self.value().status()
+    }
+}
+
+impl<V: ResponseStatus, E: ResponseStatus> Level6<'_, Result<V, E>> {
+    /// The status of the value.
+    #[inline]
+    pub fn __metrics_status(self) -> u16 {
+        match self.value() {
+            Ok(value) => value.status(),
+            Err(err) => err.status(),
         }
     }
 }
-impl<'a, V> SplitResult<'a, V, ()> for &Probe<'a, Option<V>> {
-    // actix-web answers `None` with 404 Not Found.
-    fn __metrics_split(&self) -> Split<'a, V, ()> {
-        match self.0 {
-            Some(value) => Split::Value(value),
-            None => Split::Known(404),
+
+impl<V: ResponseStatus> Level6<'_, Option<V>> {
+    /// The status of the value; actix-web answers `None` with 404 Not Found.
+    #[inline]
+    pub fn __metrics_status(self) -> u16 {
+        self.value().as_ref().map_or(404, V::status)
+    }
+}
+
+#[cfg(feature = "actix")]
+impl<V: ResponseStatus, E: ResponseError> Level5<'_, Result<V, E>> {
+    /// The status of the value.
+    #[inline]
+    pub fn __metrics_status(self) -> u16 {
+        match self.value() {
+            Ok(value) => value.status(),
+            Err(err) => err.status_code().as_u16(),
         }
     }
 }
 
-/// Anything else is a plain success value.
-pub trait SplitOther<'a, T: ?Sized> {
-    /// See [`Split`].
-    fn __metrics_split(&self) -> Split<'a, T, ()>;
-}
-impl<'a, T: ?Sized> SplitOther<'a, T> for Probe<'a, T> {
-    fn __metrics_split(&self) -> Split<'a, T, ()> {
-        Split::Value(self.0)
+impl<V: ResponseStatus, E> Level4<'_, Result<V, E>> {
+    /// The status of the value.
+    #[inline]
+    pub fn __metrics_status(self) -> u16 {
+        self.value().as_ref().map_or(500, V::status)
     }
 }
 
-/// A success value that knows its status.
-pub trait ValueKnown {
-    /// The status of a success value.
-    fn __metrics_value_status(&self) -> u16;
-}
-impl<T: ResponseStatus + ?Sized> ValueKnown for &Probe<'_, T> {
-    fn __metrics_value_status(&self) -> u16 {
-        self.0.status()
+impl<V> Level4<'_, Option<V>> {
+    /// The status of the value; actix-web answers `None` with 404 Not Found.
+    #[inline]
+    pub fn __metrics_status(self) -> u16 {
+        if self.value().is_some() { 200 } else { 404 }
     }
 }
 
-/// Any other success value: `200 OK`.
-pub trait ValueOther {
-    /// The status of a success value.
-    fn __metrics_value_status(&self) -> u16;
+impl<V, E: ResponseStatus> Level3<'_, Result<V, E>> {
+    /// The status of the value.
+    #[inline]
+    pub fn __metrics_status(self) -> u16 {
+        self.value().as_ref().map_or_else(E::status, |_| 200)
+    }
 }
-impl<T: ?Sized> ValueOther for Probe<'_, T> {
-    fn __metrics_value_status(&self) -> u16 {
+
+#[cfg(feature = "actix")]
+impl<V, E: ResponseError> Level2<'_, Result<V, E>> {
+    /// The status of the value.
+    #[inline]
+    pub fn __metrics_status(self) -> u16 {
+        self.value()
+            .as_ref()
+            .map_or_else(|err| err.status_code().as_u16(), |_| 200)
+    }
+}
+
+impl<V, E> Level1<'_, Result<V, E>> {
+    /// The status of the value.
+    #[inline]
+    pub fn __metrics_status(self) -> u16 {
+        if self.value().is_ok() { 200 } else { 500 }
+    }
+}
+
+impl<T: ?Sized> Level0<'_, T> {
+    /// The status of the value: nothing says otherwise, so `200 OK`.
+    #[inline]
+    pub fn __metrics_status(self) -> u16 {
         200
     }
 }
 
-/// An error that knows its status.
-pub trait ErrorKnown {
-    /// The status of an error.
-    fn __metrics_error_status(&self) -> u16;
-}
-impl<E: ResponseStatus + ?Sized> ErrorKnown for &&Probe<'_, E> {
-    fn __metrics_error_status(&self) -> u16 {
-        self.0.status()
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::{ResponseStatus, probe};
 
-/// An actix-web `ResponseError`: its `status_code()` (no impls without the `actix` feature).
-pub trait ErrorActix {
-    /// The status of an error.
-    fn __metrics_error_status(&self) -> u16;
-}
-#[cfg(feature = "actix")]
-impl<E: actix_web::ResponseError + ?Sized> ErrorActix for &Probe<'_, E> {
-    fn __metrics_error_status(&self) -> u16 {
-        self.0.status_code().as_u16()
-    }
-}
-
-/// Any other error: `500 Internal Server Error`.
-pub trait ErrorOther {
-    /// The status of an error.
-    fn __metrics_error_status(&self) -> u16;
-}
-impl<E: ?Sized> ErrorOther for Probe<'_, E> {
-    fn __metrics_error_status(&self) -> u16 {
-        500
-    }
-}
-
-/// The status code of `&value`, by the rules above. Used by generated code.
-#[doc(hidden)]
-#[macro_export]
-macro_rules! __metrics_status_of {
-    ($value:expr) => {{
-        #[allow(unused_imports)]
-        use $crate::__private::status::{
-            ErrorActix as _, ErrorKnown as _, ErrorOther as _, SplitKnown as _, SplitOther as _,
-            SplitResult as _, ValueKnown as _, ValueOther as _,
-        };
-        match (&&&$crate::__private::status::Probe($value)).__metrics_split() {
-            $crate::__private::status::Split::Known(status) => status,
-            $crate::__private::status::Split::Value(value) => {
-                (&&$crate::__private::status::Probe(value)).__metrics_value_status()
-            }
-            $crate::__private::status::Split::Error(err) => {
-                (&&&$crate::__private::status::Probe(err)).__metrics_error_status()
-            }
+    struct Created;
+    impl ResponseStatus for Created {
+        fn status(&self) -> u16 {
+            201
         }
-    }};
+    }
+
+    struct Gone;
+    impl ResponseStatus for Gone {
+        fn status(&self) -> u16 {
+            410
+        }
+    }
+
+    #[derive(Debug)]
+    struct Teapot;
+    impl std::fmt::Display for Teapot {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("teapot")
+        }
+    }
+    #[cfg(feature = "actix")]
+    impl actix_web::ResponseError for Teapot {
+        fn status_code(&self) -> actix_web::http::StatusCode {
+            actix_web::http::StatusCode::IM_A_TEAPOT
+        }
+    }
+
+    // Both: `ResponseStatus` wins over `ResponseError`.
+    #[derive(Debug)]
+    struct Both;
+    impl std::fmt::Display for Both {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("both")
+        }
+    }
+    impl ResponseStatus for Both {
+        fn status(&self) -> u16 {
+            409
+        }
+    }
+    #[cfg(feature = "actix")]
+    impl actix_web::ResponseError for Both {}
+
+    struct Plain;
+
+    fn opaque() -> impl Sized {
+        Created
+    }
+
+    // One line per level and branch of the table in the module docs.
+    #[test]
+    fn every_level_and_branch() {
+        let teapot = if cfg!(feature = "actix") { 418 } else { 500 };
+        let cases = [
+            // level 6
+            (probe(&Created).__metrics_status(), 201),
+            (probe(&&Created).__metrics_status(), 201),
+            (probe(&Box::new(Created)).__metrics_status(), 201),
+            (probe(&Ok::<_, Gone>(Created)).__metrics_status(), 201),
+            (probe(&Err::<Created, _>(Gone)).__metrics_status(), 410),
+            (probe(&Err::<Created, _>(Both)).__metrics_status(), 409),
+            (probe(&Some(Created)).__metrics_status(), 201),
+            (probe(&None::<Created>).__metrics_status(), 404),
+            // level 5 (level 4 without actix)
+            (probe(&Ok::<_, Teapot>(Created)).__metrics_status(), 201),
+            (probe(&Err::<Created, _>(Teapot)).__metrics_status(), teapot),
+            // level 4
+            (probe(&Ok::<_, Plain>(Created)).__metrics_status(), 201),
+            (probe(&Err::<Created, _>(Plain)).__metrics_status(), 500),
+            (probe(&Some(Plain)).__metrics_status(), 200),
+            (probe(&None::<Plain>).__metrics_status(), 404),
+            // level 3
+            (probe(&Ok::<_, Gone>(Plain)).__metrics_status(), 200),
+            (probe(&Err::<Plain, _>(Gone)).__metrics_status(), 410),
+            (probe(&Err::<Plain, _>(Both)).__metrics_status(), 409),
+            // level 2 (level 1 without actix)
+            (probe(&Ok::<_, Teapot>(Plain)).__metrics_status(), 200),
+            (probe(&Err::<Plain, _>(Teapot)).__metrics_status(), teapot),
+            // level 1
+            (probe(&Ok::<_, Plain>(Plain)).__metrics_status(), 200),
+            (probe(&Err::<Plain, _>(Plain)).__metrics_status(), 500),
+            // level 0: not looked into further
+            (probe(&Plain).__metrics_status(), 200),
+            (probe(&()).__metrics_status(), 200),
+            (probe(&"text").__metrics_status(), 200),
+            (probe(&opaque()).__metrics_status(), 200),
+            (probe(&Some(Err::<Plain, _>(Gone))).__metrics_status(), 200),
+        ];
+        for (i, (got, want)) in cases.into_iter().enumerate() {
+            assert_eq!(got, want, "case {i}");
+        }
+    }
 }
