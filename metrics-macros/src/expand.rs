@@ -5,10 +5,11 @@
 //! original item is emitted unchanged, followed by the errors, so the rest of the
 //! crate still type-checks and IDEs keep working.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote, quote_spanned};
+use syn::parse::{Parse, ParseStream};
 use syn::spanned::Spanned;
-use syn::{Ident, ItemFn, ReturnType, Type};
+use syn::{Ident, ReturnType, Type};
 
 use crate::attr::{Args, Errors, Options, not_a_function};
 use crate::route::RouteInfo;
@@ -17,14 +18,14 @@ use crate::route::RouteInfo;
 pub(crate) fn track_metrics(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let options = Args::parse(args, &mut errors).build(&mut errors);
-    let func = match syn::parse2::<syn::Item>(item.clone()) {
-        Ok(syn::Item::Fn(func)) => Some(func),
-        Ok(other) => {
-            errors.push(not_a_function(&other));
-            None
-        }
-        Err(err) => {
-            errors.push(err);
+    let func = match syn::parse2::<TrackedFn>(item.clone()) {
+        Ok(func) => Some(func),
+        // Not a function with a body: the full item parse says what it is instead.
+        Err(_) => {
+            match syn::parse2::<syn::Item>(item.clone()) {
+                Ok(other) => errors.push(not_a_function(&other)),
+                Err(err) => errors.push(err),
+            }
             None
         }
     };
@@ -43,8 +44,45 @@ pub(crate) fn track_metrics(args: TokenStream, item: TokenStream) -> TokenStream
     }
 }
 
+/// A function as the attribute needs it: attributes, visibility and signature
+/// parsed, the body kept as tokens.
+///
+/// Like tokio-macros' `ItemFn`, and for the same reason: parsing every statement of
+/// the body with syn and printing it back is most of what a proc macro costs per
+/// function, and the body is only moved, never inspected (except for the
+/// `#[async_trait]` shape, see [`async_trait_future`]). Syntax errors in the body
+/// are then reported by rustc itself, where they are.
+struct TrackedFn {
+    attrs: Vec<syn::Attribute>,
+    vis: syn::Visibility,
+    sig: syn::Signature,
+    brace: syn::token::Brace,
+    inner_attrs: Vec<syn::Attribute>,
+    body: TokenStream,
+}
+
+impl Parse for TrackedFn {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let attrs = input.call(syn::Attribute::parse_outer)?;
+        let vis = input.parse()?;
+        let sig = input.parse()?;
+        let content;
+        let brace = syn::braced!(content in input);
+        let inner_attrs = content.call(syn::Attribute::parse_inner)?;
+        let body = content.parse()?;
+        Ok(TrackedFn {
+            attrs,
+            vis,
+            sig,
+            brace,
+            inner_attrs,
+            body,
+        })
+    }
+}
+
 // Function shapes the attribute cannot track.
-fn check_function(func: &ItemFn, errors: &mut Errors) {
+fn check_function(func: &TrackedFn, errors: &mut Errors) {
     if let Some(constness) = &func.sig.constness {
         errors.push(syn::Error::new(
             constness.span,
@@ -85,7 +123,7 @@ fn check_function(func: &ItemFn, errors: &mut Errors) {
 //
 // A plain `fn` runs `call(move || { FAKE_RETURN BODY })` instead of the async block, so
 // that `return` and `?` in BODY land where the outcome can be seen.
-fn expand(func: ItemFn, options: Options) -> TokenStream {
+fn expand(func: TrackedFn, options: Options) -> TokenStream {
     let route_info = RouteInfo::from_attrs(&func.attrs);
     let name = options.name.unwrap_or_else(|| func.sig.ident.to_string());
     let method = options
@@ -97,23 +135,19 @@ fn expand(func: ItemFn, options: Options) -> TokenStream {
         |path| path.into_token_stream(),
     );
 
-    let ItemFn {
-        attrs,
+    let TrackedFn {
+        attrs: outer_attrs,
         vis,
-        modifiers: _,
         sig,
-        block,
+        brace,
+        inner_attrs,
+        body,
     } = func;
-
     // Inner attributes (`#![allow(..)]`, `//!`) written in the body belong to the whole
     // function: they go first in the new body, not before `fn`.
-    let (outer_attrs, inner_attrs): (Vec<_>, Vec<_>) = attrs
-        .into_iter()
-        .partition(|attr| matches!(attr.style, syn::AttrStyle::Outer));
+    let mut block = TokenStream::new();
+    brace.surround(&mut block, |tokens| tokens.extend(body));
 
-    let brace = syn::token::Brace {
-        span: block.brace_token.span,
-    };
     let private = quote!(#krate::__private);
     let site = Ident::new("__METRICS_CALL_SITE", Span::call_site());
     let guard = Ident::new("__metrics_guard", Span::mixed_site());
@@ -129,11 +163,12 @@ fn expand(func: ItemFn, options: Options) -> TokenStream {
             #out
         }
     };
-    let wrapper = if let Some((pin, future)) = async_trait_future(&block) {
+    let wrapper = if let Some((pin, future)) = async_trait_future(&sig, &block) {
         // `#[async_trait]` ran first: track the boxed future, not its creation.
         let inner = &future.block;
         let tracked = track(quote!(async move #inner.await));
         let attrs = &future.attrs;
+        let inner_attrs = &inner_attrs;
         quote! {
             #(#inner_attrs)*
             #pin(#(#attrs)* async move { #tracked })
@@ -163,8 +198,18 @@ fn expand(func: ItemFn, options: Options) -> TokenStream {
 //     }
 // Output: the `Box::pin` call and the `async move` block, found so that the wrapper
 // goes inside the block and times the future, not the creation of the box.
-fn async_trait_future(block: &syn::Block) -> Option<(&syn::Expr, &syn::ExprAsync)> {
-    let [syn::Stmt::Expr(syn::Expr::Call(call), None)] = block.stmts.as_slice() else {
+//
+// Only a plain `fn` whose body ends in `pin(...)` is parsed further (most bodies never
+// are, see `TrackedFn`).
+fn async_trait_future(
+    sig: &syn::Signature,
+    block: &TokenStream,
+) -> Option<(syn::Expr, syn::ExprAsync)> {
+    if sig.asyncness.is_some() || !ends_in_pin_call(block) {
+        return None;
+    }
+    let block = syn::parse2::<syn::Block>(block.clone()).ok()?;
+    let Ok([syn::Stmt::Expr(syn::Expr::Call(call), None)]) = <[_; 1]>::try_from(block.stmts) else {
         return None;
     };
     let syn::Expr::Path(func) = &*call.func else {
@@ -176,13 +221,29 @@ fn async_trait_future(block: &syn::Block) -> Option<(&syn::Expr, &syn::ExprAsync
         .iter()
         .map(|s| s.ident.to_string())
         .collect();
-    if !segments.ends_with(&["Box".to_owned(), "pin".to_owned()]) || call.args.len() != 1 {
+    if !segments.ends_with(&["Box".to_owned(), "pin".to_owned()]) {
         return None;
     }
-    match call.args.first() {
-        Some(syn::Expr::Async(future)) if future.capture.is_some() => Some((&call.func, future)),
-        _ => None,
-    }
+    let Ok([syn::Expr::Async(future)]) =
+        <[_; 1]>::try_from(call.args.into_iter().collect::<Vec<_>>())
+    else {
+        return None;
+    };
+    future.capture.is_some().then_some((*call.func, future))
+}
+
+// `{ .. pin(..) }`: the last two tokens of the body are the ident `pin` and a
+// parenthesized group.
+fn ends_in_pin_call(block: &TokenStream) -> bool {
+    let Some(TokenTree::Group(body)) = block.clone().into_iter().next() else {
+        return false;
+    };
+    let tokens: Vec<TokenTree> = body.stream().into_iter().collect();
+    matches!(
+        tokens.as_slice(),
+        [.., TokenTree::Ident(pin), TokenTree::Group(args)]
+            if pin == "pin" && args.delimiter() == Delimiter::Parenthesis
+    )
 }
 
 // `if false { let x: RET = loop {}; return x; }` pins the body's type, so `?` and
