@@ -5,9 +5,9 @@
 //! original item is emitted unchanged, followed by the errors, so the rest of the
 //! crate still type-checks and IDEs keep working.
 
-use proc_macro2::{Delimiter, Span, TokenStream, TokenTree};
+use proc_macro2::{Delimiter, Group, Span, TokenStream, TokenTree};
 use quote::{ToTokens, quote, quote_spanned};
-use syn::parse::{Parse, ParseStream};
+use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
 use syn::{Ident, ReturnType, Type};
 
@@ -18,7 +18,7 @@ use crate::route::RouteInfo;
 pub(crate) fn track_metrics(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut errors = Errors::default();
     let options = Args::parse(args, &mut errors).build(&mut errors);
-    let func = match syn::parse2::<TrackedFn>(item.clone()) {
+    let func = match TrackedFn::parse(item.clone()) {
         Ok(func) => Some(func),
         // Not a function with a body: the full item parse says what it is instead.
         Err(_) => {
@@ -49,35 +49,63 @@ pub(crate) fn track_metrics(args: TokenStream, item: TokenStream) -> TokenStream
 ///
 /// Like tokio-macros' `ItemFn`, and for the same reason: parsing every statement of
 /// the body with syn and printing it back is most of what a proc macro costs per
-/// function, and the body is only moved, never inspected (except for the
-/// `#[async_trait]` shape, see [`async_trait_future`]). Syntax errors in the body
-/// are then reported by rustc itself, where they are.
+/// function, and the body is only moved, never inspected (except for inner
+/// attributes and the `#[async_trait]` shape, see [`async_trait_future`]). The body
+/// is split off before syn sees the item, so its tokens are not even visited; syntax
+/// errors in it are reported by rustc itself, where they are.
 struct TrackedFn {
     attrs: Vec<syn::Attribute>,
     vis: syn::Visibility,
     sig: syn::Signature,
-    brace: syn::token::Brace,
     inner_attrs: Vec<syn::Attribute>,
-    body: TokenStream,
+    /// The body, braces included.
+    body: Group,
 }
 
-impl Parse for TrackedFn {
-    fn parse(input: ParseStream) -> syn::Result<Self> {
-        let attrs = input.call(syn::Attribute::parse_outer)?;
-        let vis = input.parse()?;
-        let sig = input.parse()?;
-        let content;
-        let brace = syn::braced!(content in input);
-        let inner_attrs = content.call(syn::Attribute::parse_inner)?;
-        let body = content.parse()?;
-        Ok(TrackedFn {
+impl TrackedFn {
+    fn parse(item: TokenStream) -> syn::Result<TrackedFn> {
+        let mut head: Vec<TokenTree> = item.into_iter().collect();
+        let body = match head.pop() {
+            Some(TokenTree::Group(body)) if body.delimiter() == Delimiter::Brace => body,
+            _ => {
+                return Err(syn::Error::new(
+                    Span::call_site(),
+                    "expected a function body",
+                ));
+            }
+        };
+        let (attrs, vis, sig) = (|input: ParseStream| {
+            let attrs = input.call(syn::Attribute::parse_outer)?;
+            let vis = input.parse()?;
+            let sig = input.parse()?;
+            Ok((attrs, vis, sig))
+        })
+        .parse2(head.into_iter().collect())?;
+        let mut func = TrackedFn {
             attrs,
             vis,
             sig,
-            brace,
-            inner_attrs,
+            inner_attrs: Vec::new(),
             body,
-        })
+        };
+        // `#![..]` first in the body (rare): split the inner attributes off.
+        let mut tokens = func.body.stream().into_iter();
+        if let (Some(TokenTree::Punct(hash)), Some(TokenTree::Punct(bang))) =
+            (tokens.next(), tokens.next())
+            && hash.as_char() == '#'
+            && bang.as_char() == '!'
+        {
+            let (inner_attrs, rest) = (|input: ParseStream| {
+                let attrs = input.call(syn::Attribute::parse_inner)?;
+                Ok((attrs, input.parse::<TokenStream>()?))
+            })
+            .parse2(func.body.stream())?;
+            let mut body = Group::new(Delimiter::Brace, rest);
+            body.set_span(func.body.span());
+            func.inner_attrs = inner_attrs;
+            func.body = body;
+        }
+        Ok(func)
     }
 }
 
@@ -139,14 +167,14 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
         attrs: outer_attrs,
         vis,
         sig,
-        brace,
         inner_attrs,
-        body,
+        body: block,
     } = func;
     // Inner attributes (`#![allow(..)]`, `//!`) written in the body belong to the whole
     // function: they go first in the new body, not before `fn`.
-    let mut block = TokenStream::new();
-    brace.surround(&mut block, |tokens| tokens.extend(body));
+    let brace = syn::token::Brace {
+        span: block.delim_span(),
+    };
 
     let private = quote!(#krate::__private);
     let site = Ident::new("__METRICS_CALL_SITE", Span::call_site());
@@ -201,14 +229,11 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
 //
 // Only a plain `fn` whose body ends in `pin(...)` is parsed further (most bodies never
 // are, see `TrackedFn`).
-fn async_trait_future(
-    sig: &syn::Signature,
-    block: &TokenStream,
-) -> Option<(syn::Expr, syn::ExprAsync)> {
+fn async_trait_future(sig: &syn::Signature, block: &Group) -> Option<(syn::Expr, syn::ExprAsync)> {
     if sig.asyncness.is_some() || !ends_in_pin_call(block) {
         return None;
     }
-    let block = syn::parse2::<syn::Block>(block.clone()).ok()?;
+    let block = syn::parse2::<syn::Block>(block.to_token_stream()).ok()?;
     let Ok([syn::Stmt::Expr(syn::Expr::Call(call), None)]) = <[_; 1]>::try_from(block.stmts) else {
         return None;
     };
@@ -234,11 +259,8 @@ fn async_trait_future(
 
 // `{ .. pin(..) }`: the last two tokens of the body are the ident `pin` and a
 // parenthesized group.
-fn ends_in_pin_call(block: &TokenStream) -> bool {
-    let Some(TokenTree::Group(body)) = block.clone().into_iter().next() else {
-        return false;
-    };
-    let tokens: Vec<TokenTree> = body.stream().into_iter().collect();
+fn ends_in_pin_call(block: &Group) -> bool {
+    let tokens: Vec<TokenTree> = block.stream().into_iter().collect();
     matches!(
         tokens.as_slice(),
         [.., TokenTree::Ident(pin), TokenTree::Group(args)]
