@@ -180,11 +180,16 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
     let site = Ident::new("__METRICS_CALL_SITE", Span::call_site());
     let guard = Ident::new("__metrics_guard", Span::mixed_site());
     let out = Ident::new("__metrics_out", Span::mixed_site());
-    let track = |run: TokenStream| {
+    // `ty`: the type of the outcome, when `run` needs it as expected type.
+    let track = |ty: Option<TokenStream>, run: TokenStream| {
+        let ty = ty.map(|ty| quote!(: #ty));
         quote! {
             static #site: #private::CallSite = #private::CallSite::new(#name, #method, #route);
             let #guard = #site.start();
-            let #out = #run;
+            let #out #ty = #run;
+            // A body that always diverges (`panic!`, `loop {}`) makes what follows
+            // unreachable; that is expected here, not the user's to fix.
+            #[allow(unreachable_code)]
             if let ::core::option::Option::Some(#guard) = #guard {
                 #guard.finish(#private::probe(&#out).__metrics_status());
             }
@@ -194,13 +199,19 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
     let wrapper = if let Some((pin, future)) = async_trait_future(&sig, &block) {
         // `#[async_trait]` ran first: track the boxed future, not its creation.
         let inner = &future.block;
-        let tracked = track(quote!(async move #inner.await));
+        let tracked = track(None, quote!(async move #inner.await));
         let attrs = &future.attrs;
         let inner_attrs = &inner_attrs;
         quote! {
             #(#inner_attrs)*
             #pin(#(#attrs)* async move { #tracked })
         }
+    } else if !exits_early(block.stream()) {
+        // Nothing leaves the body but its value: no closure or inner `async` block
+        // needed (each costs type-checking time, an inner coroutine the most). The
+        // annotation gives the body the return type as expected type, as `fn` does.
+        let tracked = track(return_type(&sig.output), block.into_token_stream());
+        quote!(#(#inner_attrs)* #tracked)
     } else {
         let fake_return = fake_return(&sig.output);
         let body = quote!({ #fake_return #block });
@@ -209,7 +220,7 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
         } else {
             quote!(#private::call(move || #body))
         };
-        let tracked = track(run);
+        let tracked = track(None, run);
         quote!(#(#inner_attrs)* #tracked)
     };
     // The new body keeps the user's braces: with them the function's span is the
@@ -271,22 +282,16 @@ fn ends_in_pin_call(block: &Group) -> bool {
 // `if false { let x: RET = loop {}; return x; }` pins the body's type, so `?` and
 // `return` inside the wrapper infer as they would in the original function.
 fn fake_return(output: &ReturnType) -> TokenStream {
-    let ReturnType::Type(_, ty) = output else {
+    let (ReturnType::Type(_, declared), Some(ty)) = (output, return_type(output)) else {
         return TokenStream::new();
     };
-    // A copy to edit, made through tokens (spans kept): syn's `Clone` impls are an
-    // optional feature. Printed types always parse back; if one did not, the fake
-    // return is only an inference aid and can be left out.
-    let Ok(mut ty) = syn::parse2::<Type>(ty.to_token_stream()) else {
-        return TokenStream::new();
-    };
-    erase_impl_trait(&mut ty);
     // Located at the return type, so a "return type inferred here" note points at it.
+    let span = declared.span();
     let fake = Ident::new(
         "__metrics_fake_return",
-        ty.span().resolved_at(Span::mixed_site()),
+        span.resolved_at(Span::mixed_site()),
     );
-    quote_spanned! {ty.span()=>
+    quote_spanned! {span=>
         #[allow(
             unknown_lints,
             unreachable_code,
@@ -303,6 +308,109 @@ fn fake_return(output: &ReturnType) -> TokenStream {
         }
     }
 }
+
+// The declared return type, usable as a local's type: `impl Trait` becomes `_`.
+fn return_type(output: &ReturnType) -> Option<TokenStream> {
+    let ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    let tokens = ty.to_token_stream();
+    if !mentions(&tokens, "impl") {
+        return Some(tokens);
+    }
+    // A copy to edit, made through tokens (spans kept): syn's `Clone` impls are an
+    // optional feature. Printed types always parse back; if one did not, the type is
+    // only an inference aid and can be left out.
+    let mut ty = syn::parse2::<Type>(tokens).ok()?;
+    erase_impl_trait(&mut ty);
+    Some(ty.into_token_stream())
+}
+
+fn mentions(tokens: &TokenStream, ident: &str) -> bool {
+    tokens.clone().into_iter().any(|token| match token {
+        TokenTree::Ident(i) => i == ident,
+        TokenTree::Group(g) => mentions(&g.stream(), ident),
+        _ => false,
+    })
+}
+
+// Whether control can leave `body` other than through its value: a `return`, a `?`,
+// or a macro that could expand to either. Token-level and conservative: a `return`
+// in a nested closure, `?Sized` in a nested item or a `!` after a keyword (`if !(x)`)
+// also count; they only cost the closure or `async` block that is emitted then.
+// Macros from std that cannot return (`format!`, `vec!`, `println!`, ...) do not
+// count; anything else (`bail!`, `ensure!`, a `try!`-like macro of yours) does.
+fn exits_early(body: TokenStream) -> bool {
+    let mut previous: Option<TokenTree> = None;
+    let mut bang_after: Option<Ident> = None;
+    for token in body {
+        match &token {
+            TokenTree::Ident(ident) if ident == "return" => return true,
+            TokenTree::Punct(p) if p.as_char() == '?' => return true,
+            TokenTree::Punct(p) if p.as_char() == '!' => {
+                bang_after = match &previous {
+                    Some(TokenTree::Ident(name)) => Some(name.clone()),
+                    _ => None,
+                };
+            }
+            TokenTree::Group(group) => {
+                if let Some(name) = bang_after.take()
+                    && !NON_EXITING_MACROS.iter().any(|known| name == known)
+                {
+                    return true;
+                }
+                if exits_early(group.stream()) {
+                    return true;
+                }
+            }
+            _ => bang_after = None,
+        }
+        previous = Some(token);
+    }
+    false
+}
+
+// std macros that never leave the enclosing function (a `return` or `?` in their
+// arguments is seen by the scan), and keywords that a `!` can follow.
+const NON_EXITING_MACROS: &[&str] = &[
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "cfg",
+    "column",
+    "concat",
+    "dbg",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "env",
+    "eprint",
+    "eprintln",
+    "file",
+    "format",
+    "format_args",
+    "include_bytes",
+    "include_str",
+    "line",
+    "matches",
+    "module_path",
+    "option_env",
+    "panic",
+    "print",
+    "println",
+    "stringify",
+    "todo",
+    "unimplemented",
+    "unreachable",
+    "vec",
+    "write",
+    "writeln",
+    // keywords: `if !(..)`, `while !(..)`, `match !(..)`, `in !(..)`
+    "if",
+    "while",
+    "match",
+    "in",
+];
 
 // `impl Trait` cannot name a local's type: replace it (at any depth) with `_`.
 fn erase_impl_trait(ty: &mut Type) {
@@ -345,7 +453,7 @@ mod tests {
     fn labels_come_from_the_route_attribute() {
         let out = expand_str(
             "",
-            "#[get(\"/users/{id}\")] async fn get_user() -> u8 { 1 }",
+            "#[get(\"/users/{id}\")] async fn get_user() -> Option<u8> { Some(x()?) }",
         );
         assert!(
             out.contains("CallSite :: new (\"get_user\" , \"GET\" , \"/users/{id}\")"),
@@ -358,7 +466,7 @@ mod tests {
     fn arguments_override_the_route_attribute() {
         let out = expand_str(
             "name = \"Users::get\", method = \"POST\", route = \"/u\", crate = \"my::rt\"",
-            "#[get(\"/users/{id}\")] fn get_user() {}",
+            "#[get(\"/users/{id}\")] fn get_user() { return; }",
         );
         assert!(
             out.contains("CallSite :: new (\"Users::get\" , \"POST\" , \"/u\")"),
@@ -366,6 +474,47 @@ mod tests {
         );
         assert!(out.contains("my :: rt :: __private :: call"), "{out}");
         assert!(!out.contains("metrics_runtime"), "{out}");
+    }
+
+    #[test]
+    fn bodies_without_early_exits_are_not_wrapped() {
+        let out = expand_str("", "async fn f() -> Result<u8, E> { g().await; Ok(1) }");
+        assert!(!out.contains("async move"), "{out}");
+        assert!(
+            out.contains("let __metrics_out : Result < u8 , E > = { g () . await ; Ok (1) } ;"),
+            "{out}"
+        );
+        let out = expand_str("", "fn f() -> impl Sized { format!(\"{}\", 1) }");
+        assert!(!out.contains("__private :: call"), "{out}");
+        assert!(out.contains("let __metrics_out : _ = {"), "{out}");
+    }
+
+    #[test]
+    fn what_counts_as_an_early_exit() {
+        let exits = |body: &str| exits_early(body.parse().unwrap());
+        for body in [
+            "return 1",
+            "let x = y?;",
+            "if a { if b { return; } }",
+            "bail!(\"no\")",
+            "anyhow::ensure!(x > 1)",
+            "let c = || return 2;",
+            "println!(\"{}\", f()?)",
+            "fn inner<T: ?Sized>() {}",
+        ] {
+            assert!(exits(body), "{body}");
+        }
+        for body in [
+            "1",
+            "let s = format!(\"{}\", 1); s",
+            "vec![1, 2]",
+            "if !(a && b) { 1 } else { 2 }",
+            "x != (y)",
+            "!done",
+            "assert!(ok); f().await",
+        ] {
+            assert!(!exits(body), "{body}");
+        }
     }
 
     #[test]

@@ -2,21 +2,25 @@
 //!
 //! The macro cannot see types (aliases, `impl Trait`), so the status is picked by
 //! method resolution at the call site, where the type is concrete ("autoderef
-//! specialization"): [`probe`] wraps the value in seven nested levels, and
+//! specialization"): [`probe`] wraps the value in eight nested levels, and
 //! `.__metrics_status()` runs the method of the outermost level whose impl applies.
 //!
 //! Value: `ResponseStatus` > `Result`/`Option` split > `200`.
 //! Error: `ResponseStatus` > actix-web `ResponseError` > `500`.
 //!
 //! One method call, no `match` and no imports at the call site: each probed level and
-//! each generated `match` costs type-checking time in every tracked function (about
-//! 0.1 ms each), so the rules are flattened into one chain. A level holds impls that
+//! each generated `match` costs type-checking time in every tracked function, so the
+//! rules are flattened into one chain. Below the top, a level may hold impls that
 //! cannot overlap (no `Result` or `Option` implements `ResponseStatus`: the trait is
-//! ours and the types are foreign), so seven levels cover the rules:
+//! ours and the types are foreign). The top level holds one impl: when the body has a
+//! type error, the value's type is rustc's error type, which every impl accepts, and a
+//! level with several would add a bogus "multiple applicable items" error to the
+//! user's real one.
 //!
 //! | level | applies to | status |
 //! |---|---|---|
-//! | 6 | `T: ResponseStatus`; `Result<V, E>` with both `ResponseStatus`; `Option<V: ResponseStatus>` | theirs; `None` → 404 |
+//! | 7 | `T: ResponseStatus` | its status |
+//! | 6 | `Result<V, E>` with both `ResponseStatus`; `Option<V: ResponseStatus>` | theirs; `None` → 404 |
 //! | 5 | `Result<V: ResponseStatus, E: ResponseError>` | theirs |
 //! | 4 | `Result<V: ResponseStatus, E>`; `Option<V>` | `V`'s or 500; 200 or 404 |
 //! | 3 | `Result<V, E: ResponseStatus>` | 200 or `E`'s |
@@ -91,8 +95,10 @@ use actix_web::ResponseError;
 
 /// Wraps `value` for the status probe: `probe(&out).__metrics_status()`.
 #[inline(always)]
-pub fn probe<T: ?Sized>(value: &T) -> Level6<'_, T> {
-    Level6(Level5(Level4(Level3(Level2(Level1(Level0(value)))))))
+pub fn probe<T: ?Sized>(value: &T) -> Level7<'_, T> {
+    Level7(Level6(Level5(Level4(Level3(Level2(Level1(Level0(
+        value,
+    ))))))))
 }
 
 /// The innermost level: holds the value; its status is `200`.
@@ -153,11 +159,13 @@ levels! {
     Level4 => Level3;
     /// Level 5: `Result<V: ResponseStatus, E: ResponseError>`.
     Level5 => Level4;
-    /// Level 6: `T: ResponseStatus`, `Result` of two, `Option<V: ResponseStatus>`.
+    /// Level 6: `Result` of two `ResponseStatus`, `Option<V: ResponseStatus>`.
     Level6 => Level5;
+    /// Level 7: `T: ResponseStatus`.
+    Level7 => Level6;
 }
 
-impl<T: ResponseStatus + ?Sized> Level6<'_, T> {
+impl<T: ResponseStatus + ?Sized> Level7<'_, T> {
     /// The status of the value.
     #[inline]
     pub fn __metrics_status(self) -> u16 {
@@ -306,10 +314,11 @@ mod tests {
     fn every_level_and_branch() {
         let teapot = if cfg!(feature = "actix") { 418 } else { 500 };
         let cases = [
-            // level 6
+            // level 7
             (probe(&Created).__metrics_status(), 201),
             (probe(&&Created).__metrics_status(), 201),
             (probe(&Box::new(Created)).__metrics_status(), 201),
+            // level 6
             (probe(&Ok::<_, Gone>(Created)).__metrics_status(), 201),
             (probe(&Err::<Created, _>(Gone)).__metrics_status(), 410),
             (probe(&Err::<Created, _>(Both)).__metrics_status(), 409),

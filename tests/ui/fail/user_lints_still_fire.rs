@@ -1,5 +1,5 @@
 // The user's body keeps its own spans: lints on it are reported at the user's tokens.
-#![deny(unused_variables, unused_mut, dead_code)]
+#![deny(unused_variables, unused_mut, dead_code, unreachable_code)]
 
 use metrics_runtime::track_metrics;
 
@@ -18,7 +18,14 @@ async fn async_handler(unused_param: u32) -> u32 {
 #[track_metrics]
 fn never_called() {}
 
+#[track_metrics]
+fn unreachable_tail() -> u32 {
+    panic!("stop");
+    4
+}
+
 fn main() {
     let _ = sync_handler();
     let _ = async_handler(1);
+    let _ = unreachable_tail();
 }

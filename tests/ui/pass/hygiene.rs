@@ -64,6 +64,18 @@ fn parameter_names(__metrics_guard: u32, __metrics_out: u32) -> u32 {
     __metrics_guard * __metrics_out
 }
 
+// Bodies that never return normally: what the wrapper does after them is
+// unreachable, and no `unreachable_code` warning comes of it.
+#[track_metrics]
+fn always_panics() -> u8 {
+    panic!("never returns")
+}
+
+#[track_metrics]
+async fn always_panics_async() -> Result<u8> {
+    panic!("never returns")
+}
+
 fn main() {
     assert_eq!(user_option(true), Some(1));
     assert_eq!(user_option(false), None);
