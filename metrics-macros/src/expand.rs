@@ -136,21 +136,20 @@ fn check_function(func: &TrackedFn, errors: &mut Errors) {
 //     #[get("/users/{id}")]
 //     async fn get_user(id: web::Path<u32>) -> Result<HttpResponse, ApiError> { #![INNER] BODY }
 //
-// Output:
+// Output, when BODY can exit early (`return`, `?`, a macro that is not std's):
 //     #[get("/users/{id}")]
 //     async fn get_user(id: web::Path<u32>) -> Result<HttpResponse, ApiError> {
 //         #![INNER]
 //         static __METRICS_CALL_SITE: CallSite = CallSite::new("get_user", "GET", "/users/{id}");
 //         let __metrics_guard = __METRICS_CALL_SITE.start();
 //         let __metrics_out = async move { FAKE_RETURN BODY }.await;
-//         if let Some(__metrics_guard) = __metrics_guard {
-//             __metrics_guard.finish(probe(&__metrics_out).__metrics_status());
-//         }
+//         probe(&__metrics_out).__metrics_finish(__metrics_guard);
 //         __metrics_out
 //     }
 //
 // A plain `fn` runs `call(move || { FAKE_RETURN BODY })` instead of the async block, so
-// that `return` and `?` in BODY land where the outcome can be seen.
+// that `return` and `?` in BODY land where the outcome can be seen. When BODY cannot
+// exit early, neither is needed: `let __metrics_out: RET = BODY;`.
 fn expand(func: TrackedFn, options: Options) -> TokenStream {
     let route_info = RouteInfo::from_attrs(&func.attrs);
     let name = options.name.unwrap_or_else(|| func.sig.ident.to_string());
@@ -190,9 +189,7 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
             // A body that always diverges (`panic!`, `loop {}`) makes what follows
             // unreachable; that is expected here, not the user's to fix.
             #[allow(unreachable_code)]
-            if let ::core::option::Option::Some(#guard) = #guard {
-                #guard.finish(#private::probe(&#out).__metrics_status());
-            }
+            #private::probe(&#out).__metrics_finish(#guard);
             #out
         }
     };

@@ -133,11 +133,16 @@ pub use status::ResponseStatus;
 /// }
 /// ```
 ///
-/// A plain `fn` runs its body in a closure instead of an `async` block. In an
+/// A plain `fn` runs its body in a closure instead of an `async` block. Both are there
+/// so that `return` and `?` land where the outcome can be seen; a body that cannot
+/// leave early (no `return`, no `?`, no macro other than std's like `format!`) is
+/// used as it is instead: `let out: Result<HttpResponse, NotFound> = { /* body */ };`,
+/// which is cheaper to compile. In an
 /// `#[async_trait]` impl (a plain `fn` returning `Box::pin(async move { .. })`), the
 /// wrapper goes inside the boxed future, so the future is timed, not its creation. The call
-/// site's labels and metric handles are resolved once into the `static`, so a call
-/// does no hashing, allocation or locking. If the guard is dropped without `finish`,
+/// site's labels and metric handles are resolved once, on the first call, and kept
+/// by the `static`, so a call does no hashing, allocation or locking. The status is
+/// worked out only when metrics are enabled. If the guard is dropped without `finish`,
 /// it records `500` while panicking and `499` otherwise. The signature, attributes
 /// and doc comments of the function are unchanged.
 ///

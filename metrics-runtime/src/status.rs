@@ -90,10 +90,12 @@ mod actix_impls {
 
 use std::ops::Deref;
 
+use crate::site::Guard;
+
 #[cfg(feature = "actix")]
 use actix_web::ResponseError;
 
-/// Wraps `value` for the status probe: `probe(&out).__metrics_status()`.
+/// Wraps `value` for the status probe: `probe(&out).__metrics_finish(guard)`.
 #[inline(always)]
 pub fn probe<T: ?Sized>(value: &T) -> Level7<'_, T> {
     Level7(Level6(Level5(Level4(Level3(Level2(Level1(Level0(
@@ -165,95 +167,67 @@ levels! {
     Level7 => Level6;
 }
 
-impl<T: ResponseStatus + ?Sized> Level7<'_, T> {
-    /// The status of the value.
-    #[inline]
-    pub fn __metrics_status(self) -> u16 {
-        self.value().status()
-    }
-}
+// One rule: a level's impl for some values, with the status it gives them.
+// `__metrics_status` says the status; `__metrics_finish`, what generated code calls,
+// records the call with it, computing it only when there is a guard (metrics on), so
+// no user code (`status()`, `status_code()`) runs while metrics are off.
+macro_rules! rule {
+    ($(#[$attr:meta])* impl[$($generics:tt)*] $level:ident<$ty:ty> => |$value:ident| $status:expr) => {
+        $(#[$attr])*
+        impl<$($generics)*> $level<'_, $ty> {
+            /// The status of the value.
+            #[inline]
+            pub fn __metrics_status(self) -> u16 {
+                let $value = self.value();
+                $status
+            }
 
-impl<V: ResponseStatus, E: ResponseStatus> Level6<'_, Result<V, E>> {
-    /// The status of the value.
-    #[inline]
-    pub fn __metrics_status(self) -> u16 {
-        match self.value() {
-            Ok(value) => value.status(),
-            Err(err) => err.status(),
+            /// Records the call `guard` stands for with the status of the value.
+            #[inline]
+            pub fn __metrics_finish(self, guard: Option<Guard>) {
+                if let Some(guard) = guard {
+                    guard.finish(self.__metrics_status());
+                }
+            }
         }
-    }
+    };
 }
 
-impl<V: ResponseStatus> Level6<'_, Option<V>> {
-    /// The status of the value; actix-web answers `None` with 404 Not Found.
-    #[inline]
-    pub fn __metrics_status(self) -> u16 {
-        self.value().as_ref().map_or(404, V::status)
-    }
-}
+rule!(impl[T: ResponseStatus + ?Sized] Level7<T> => |value| value.status());
 
-#[cfg(feature = "actix")]
-impl<V: ResponseStatus, E: ResponseError> Level5<'_, Result<V, E>> {
-    /// The status of the value.
-    #[inline]
-    pub fn __metrics_status(self) -> u16 {
-        match self.value() {
-            Ok(value) => value.status(),
-            Err(err) => err.status_code().as_u16(),
-        }
-    }
-}
+rule!(impl[V: ResponseStatus, E: ResponseStatus] Level6<Result<V, E>> => |value| match value {
+    Ok(value) => value.status(),
+    Err(err) => err.status(),
+});
 
-impl<V: ResponseStatus, E> Level4<'_, Result<V, E>> {
-    /// The status of the value.
-    #[inline]
-    pub fn __metrics_status(self) -> u16 {
-        self.value().as_ref().map_or(500, V::status)
-    }
-}
+// actix-web answers `None` with 404 Not Found.
+rule!(impl[V: ResponseStatus] Level6<Option<V>> => |value| value.as_ref().map_or(404, V::status));
 
-impl<V> Level4<'_, Option<V>> {
-    /// The status of the value; actix-web answers `None` with 404 Not Found.
-    #[inline]
-    pub fn __metrics_status(self) -> u16 {
-        if self.value().is_some() { 200 } else { 404 }
+rule!(
+    #[cfg(feature = "actix")]
+    impl[V: ResponseStatus, E: ResponseError] Level5<Result<V, E>> => |value| match value {
+        Ok(value) => value.status(),
+        Err(err) => err.status_code().as_u16(),
     }
-}
+);
 
-impl<V, E: ResponseStatus> Level3<'_, Result<V, E>> {
-    /// The status of the value.
-    #[inline]
-    pub fn __metrics_status(self) -> u16 {
-        self.value().as_ref().map_or_else(E::status, |_| 200)
-    }
-}
+rule!(impl[V: ResponseStatus, E] Level4<Result<V, E>> => |value| value.as_ref().map_or(500, V::status));
 
-#[cfg(feature = "actix")]
-impl<V, E: ResponseError> Level2<'_, Result<V, E>> {
-    /// The status of the value.
-    #[inline]
-    pub fn __metrics_status(self) -> u16 {
-        self.value()
-            .as_ref()
-            .map_or_else(|err| err.status_code().as_u16(), |_| 200)
-    }
-}
+rule!(impl[V] Level4<Option<V>> => |value| if value.is_some() { 200 } else { 404 });
 
-impl<V, E> Level1<'_, Result<V, E>> {
-    /// The status of the value.
-    #[inline]
-    pub fn __metrics_status(self) -> u16 {
-        if self.value().is_ok() { 200 } else { 500 }
-    }
-}
+rule!(impl[V, E: ResponseStatus] Level3<Result<V, E>> => |value| value.as_ref().map_or_else(E::status, |_| 200));
 
-impl<T: ?Sized> Level0<'_, T> {
-    /// The status of the value: nothing says otherwise, so `200 OK`.
-    #[inline]
-    pub fn __metrics_status(self) -> u16 {
-        200
+rule!(
+    #[cfg(feature = "actix")]
+    impl[V, E: ResponseError] Level2<Result<V, E>> => |value| {
+        value.as_ref().map_or_else(|err| err.status_code().as_u16(), |_| 200)
     }
-}
+);
+
+rule!(impl[V, E] Level1<Result<V, E>> => |value| if value.is_ok() { 200 } else { 500 });
+
+// Nothing says otherwise: `200 OK`.
+rule!(impl[T: ?Sized] Level0<T> => |_value| 200);
 
 #[cfg(test)]
 mod tests {
