@@ -147,7 +147,7 @@ fn check_function(func: &TrackedFn, errors: &mut Errors) {
 //         __metrics_out
 //     }
 //
-// A plain `fn` runs `call(move || { FAKE_RETURN BODY })` instead of the async block, so
+// A plain `fn` runs `call::<RET, _>(move || BODY)` instead of the async block, so
 // that `return` and `?` in BODY land where the outcome can be seen. When BODY cannot
 // exit early, neither is needed: `let __metrics_out: RET = BODY;`.
 fn expand(func: TrackedFn, options: Options) -> TokenStream {
@@ -203,6 +203,14 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
             #(#inner_attrs)*
             #pin(#(#attrs)* async move { #tracked })
         }
+    } else if is_never(&sig.output) {
+        // `-> !`: the body never leaves but by panicking, which the guard records.
+        quote! {
+            #(#inner_attrs)*
+            static #site: #private::CallSite = #private::CallSite::new(#name, #method, #route);
+            let #guard = #site.start();
+            #block
+        }
     } else if !exits_early(block.stream()) {
         // Nothing leaves the body but its value: no closure or inner `async` block
         // needed (each costs type-checking time, an inner coroutine the most). The
@@ -210,12 +218,14 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
         let tracked = track(return_type(&sig.output), block.into_token_stream());
         quote!(#(#inner_attrs)* #tracked)
     } else {
-        let fake_return = fake_return(&sig.output);
-        let body = quote!({ #fake_return #block });
+        // The return type is named where the boundary is made, so that `return` and
+        // `?` in the body infer and coerce as they do in the function itself.
         let run = if sig.asyncness.is_some() {
-            quote!(async move #body.await)
+            let fake_return = fake_return(&sig.output);
+            quote!(async move { #fake_return #block }.await)
         } else {
-            quote!(#private::call(move || #body))
+            let ty = return_type(&sig.output).unwrap_or_else(|| quote!(()));
+            quote!(#private::call::<#ty, _>(move || #block))
         };
         let tracked = track(None, run);
         quote!(#(#inner_attrs)* #tracked)
@@ -276,8 +286,10 @@ fn ends_in_pin_call(block: &Group) -> bool {
     )
 }
 
-// `if false { let x: RET = loop {}; return x; }` pins the body's type, so `?` and
-// `return` inside the wrapper infer as they would in the original function.
+// `if false { let x: RET = loop {}; return x; }` pins an `async` block's output type,
+// so `?` and `return` inside it infer as they would in the original function.
+// (Naming the type through a `Future<Output = RET>` bound, as `call::<RET, _>` does
+// for a closure, is not enough: rustc checks the block's `return`s before it.)
 fn fake_return(output: &ReturnType) -> TokenStream {
     let (ReturnType::Type(_, declared), Some(ty)) = (output, return_type(output)) else {
         return TokenStream::new();
@@ -304,6 +316,10 @@ fn fake_return(output: &ReturnType) -> TokenStream {
             return #fake;
         }
     }
+}
+
+fn is_never(output: &ReturnType) -> bool {
+    matches!(output, ReturnType::Type(_, ty) if matches!(**ty, Type::Never(_)))
 }
 
 // The declared return type, usable as a local's type: `impl Trait` becomes `_`.

@@ -186,7 +186,11 @@ impl Drop for Guard {
 }
 
 /// Calls `f`; gives a sync body a closure boundary where `return` and `?` land.
+///
+/// Generated code names `R`, the function's return type (`call::<R, _>(..)`): the
+/// closure's return type is then known before its body is checked, so `?` and
+/// `return` in it infer and coerce as in the function itself.
 #[inline(always)]
-pub fn call<R>(f: impl FnOnce() -> R) -> R {
+pub fn call<R, F: FnOnce() -> R>(f: F) -> R {
     f()
 }

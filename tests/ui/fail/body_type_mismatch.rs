@@ -18,7 +18,17 @@ async fn async_handler(flag: bool) -> Result<u32, ApiError> {
     Ok(n)
 }
 
+#[track_metrics]
+fn sync_early_return(flag: bool) -> Result<u32, ApiError> {
+    if flag {
+        return Ok("nope");
+    }
+    let n: u32 = "1".parse()?;
+    Ok(n)
+}
+
 fn main() {
     let _ = sync_handler();
     let _ = async_handler(true);
+    let _ = sync_early_return(true);
 }

@@ -90,6 +90,11 @@ fn explicit_unit() -> () {}
 #[track_metrics]
 fn implicit_unit() {}
 
+#[track_metrics]
+fn never_returns() -> ! {
+    panic!("always")
+}
+
 fn assert_counted(handler: &str, status: &str) {
     let line = format!(
         r#"http_requests_total{{handler="{handler}",method="",route="",status="{status}"}} 1"#
@@ -119,6 +124,8 @@ fn main() {
     assert!(plain_result(false).is_err());
     explicit_unit();
     implicit_unit();
+    std::panic::set_hook(Box::new(|_| {}));
+    assert!(std::panic::catch_unwind(|| never_returns()).is_err());
 
     assert_counted("impl_responder", "201");
     assert_counted("impl_responder_text", "200");
@@ -130,6 +137,7 @@ fn main() {
     assert_counted("option_value", "404");
     assert_counted("own_status", "202");
     assert_counted("concrete", "200");
+    assert_counted("never_returns", "500");
     assert_counted("plain_impl_trait", "200");
     assert_counted("plain_result", "200");
     assert_counted("plain_result", "500");
