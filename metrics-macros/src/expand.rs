@@ -286,7 +286,7 @@ fn ends_in_pin_call(block: &Group) -> bool {
     )
 }
 
-// `if false { let x: RET = loop {}; return x; }` pins an `async` block's output type,
+// `if false { return identity::<RET>(loop {}); }` pins an `async` block's output type,
 // so `?` and `return` inside it infer as they would in the original function.
 // (Naming the type through a `Future<Output = RET>` bound, as `call::<RET, _>` does
 // for a closure, is not enough: rustc checks the block's `return`s before it.)
@@ -296,24 +296,10 @@ fn fake_return(output: &ReturnType) -> TokenStream {
     };
     // Located at the return type, so a "return type inferred here" note points at it.
     let span = declared.span();
-    let fake = Ident::new(
-        "__metrics_fake_return",
-        span.resolved_at(Span::mixed_site()),
-    );
     quote_spanned! {span=>
-        #[allow(
-            unknown_lints,
-            unreachable_code,
-            clippy::diverging_sub_expression,
-            clippy::empty_loop,
-            clippy::let_unit_value,
-            clippy::let_with_type_underscore,
-            clippy::needless_return,
-            clippy::unreachable
-        )]
+        #[allow(unreachable_code, clippy::diverging_sub_expression, clippy::empty_loop)]
         if false {
-            let #fake: #ty = loop {};
-            return #fake;
+            return ::core::convert::identity::<#ty>(loop {});
         }
     }
 }
