@@ -170,7 +170,8 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
         body: block,
     } = func;
     // Inner attributes (`#![allow(..)]`, `//!`) written in the body belong to the whole
-    // function: they go first in the new body, not before `fn`.
+    // function: they go first in the new body (`#(#inner_attrs)*` below), not before
+    // `fn`. The new body keeps the user's braces.
     let brace = syn::token::Brace {
         span: block.delim_span(),
     };
