@@ -194,6 +194,7 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
             #out
         }
     };
+    let exits = Exits::of(block.stream());
     let wrapper = if let Some((pin, future)) = async_trait_future(&sig, &block) {
         // `#[async_trait]` ran first: track the boxed future, not its creation.
         let inner = &future.block;
@@ -212,11 +213,20 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
             let #guard = #site.start();
             #block
         }
-    } else if !exits_early(block.stream()) {
-        // Nothing leaves the body but its value: no closure or inner `async` block
-        // needed (each costs type-checking time, an inner coroutine the most). The
-        // annotation gives the body the return type as expected type, as `fn` does.
-        let tracked = track(return_type(&sig.output), block.into_token_stream());
+    } else if !exits.any() || exits.returns_only() {
+        // Nothing leaves the body but its value, or a `return` that can become a
+        // `break` out of a labelled block: no closure or inner `async` block needed
+        // (each costs type-checking time, an inner coroutine the most). The annotation
+        // gives the body the return type as expected type, as `fn` does.
+        let body = if exits.returns_only() {
+            let label = syn::Lifetime::new("'__metrics_body", Span::mixed_site());
+            let mut body = Group::new(Delimiter::Brace, break_returns(block.stream(), &label));
+            body.set_span(block.span());
+            quote!(#label: #body)
+        } else {
+            block.into_token_stream()
+        };
+        let tracked = track(return_type(&sig.output), body);
         quote!(#(#inner_attrs)* #tracked)
     } else {
         // The return type is named where the boundary is made, so that `return` and
@@ -334,40 +344,95 @@ fn mentions(tokens: &TokenStream, ident: &str) -> bool {
     })
 }
 
-// Whether control can leave `body` other than through its value: a `return`, a `?`,
-// or a macro that could expand to either. Token-level and conservative: a `return`
-// in a nested closure, `?Sized` in a nested item or a `!` after a keyword (`if !(x)`)
-// also count; they only cost the closure or `async` block that is emitted then.
-// Macros from std that cannot return (`format!`, `vec!`, `println!`, ...) do not
-// count; anything else (`bail!`, `ensure!`, a `try!`-like macro of yours) does.
-fn exits_early(body: TokenStream) -> bool {
-    let mut previous: Option<TokenTree> = None;
-    let mut bang_after: Option<Ident> = None;
-    for token in body {
-        match &token {
-            TokenTree::Ident(ident) if ident == "return" => return true,
-            TokenTree::Punct(p) if p.as_char() == '?' => return true,
-            TokenTree::Punct(p) if p.as_char() == '!' => {
-                bang_after = match &previous {
-                    Some(TokenTree::Ident(name)) => Some(name.clone()),
-                    _ => None,
-                };
+// How control can leave a body other than through its value. Token-level and
+// conservative: whatever cannot be told apart counts, and only costs the closure or
+// `async` block emitted then.
+#[derive(Default)]
+struct Exits {
+    // A `return`.
+    returns: bool,
+    // A `?`, or a macro that could expand to `return` or `?`: std's that cannot
+    // (`format!`, `vec!`, `println!`, ...) do not count; anything else (`bail!`,
+    // `ensure!`, a `try!`-like macro of yours) does. Only a closure or an `async`
+    // block catches these. (`?Sized` in a nested item counts too.)
+    others: bool,
+    // A closure, an `async` block or a nested item (`|`, `async`, `fn`, `impl`, ...):
+    // a `return` in one is not the function's, so `return`s are not rewritten.
+    nested: bool,
+}
+
+impl Exits {
+    fn of(body: TokenStream) -> Exits {
+        let mut exits = Exits::default();
+        exits.scan(body);
+        exits
+    }
+
+    fn any(&self) -> bool {
+        self.returns || self.others
+    }
+
+    // `return`s alone, none in a nested closure or item: they can become
+    // `break 'label` out of a labeled block holding the body (`break_returns`).
+    fn returns_only(&self) -> bool {
+        self.returns && !self.others && !self.nested
+    }
+
+    fn scan(&mut self, body: TokenStream) {
+        let mut previous: Option<TokenTree> = None;
+        let mut bang_after: Option<Ident> = None;
+        for token in body {
+            match &token {
+                TokenTree::Ident(ident) if ident == "return" => self.returns = true,
+                TokenTree::Ident(ident) if NESTING_KEYWORDS.iter().any(|k| ident == k) => {
+                    self.nested = true;
+                }
+                TokenTree::Punct(p) if p.as_char() == '?' => self.others = true,
+                TokenTree::Punct(p) if p.as_char() == '|' => self.nested = true,
+                TokenTree::Punct(p) if p.as_char() == '!' => {
+                    bang_after = match &previous {
+                        Some(TokenTree::Ident(name)) => Some(name.clone()),
+                        _ => None,
+                    };
+                }
+                TokenTree::Group(group) => {
+                    if let Some(name) = bang_after.take()
+                        && !NON_EXITING_MACROS.iter().any(|known| name == known)
+                    {
+                        self.others = true;
+                    }
+                    self.scan(group.stream());
+                }
+                _ => bang_after = None,
+            }
+            previous = Some(token);
+        }
+    }
+}
+
+// Keywords that open a scope of their own for `return`: closures (`move`, `async`
+// blocks and closures) and nested items.
+const NESTING_KEYWORDS: &[&str] = &["async", "move", "fn", "impl", "trait", "mod", "macro_rules"];
+
+// Every `return` in `body` becomes `break 'label`: the body then runs in place, in a
+// block labelled `label`, and its early returns land at the end of that block. Only
+// for bodies where `Exits::returns_only` holds.
+fn break_returns(body: TokenStream, label: &syn::Lifetime) -> TokenStream {
+    body.into_iter()
+        .flat_map(|token| match token {
+            TokenTree::Ident(ident) if ident == "return" => {
+                // `break` where the user wrote `return`, for diagnostics.
+                let kw = Ident::new("break", ident.span());
+                quote!(#kw #label)
             }
             TokenTree::Group(group) => {
-                if let Some(name) = bang_after.take()
-                    && !NON_EXITING_MACROS.iter().any(|known| name == known)
-                {
-                    return true;
-                }
-                if exits_early(group.stream()) {
-                    return true;
-                }
+                let mut new = Group::new(group.delimiter(), break_returns(group.stream(), label));
+                new.set_span(group.span());
+                TokenTree::Group(new).into_token_stream()
             }
-            _ => bang_after = None,
-        }
-        previous = Some(token);
-    }
-    false
+            other => other.into_token_stream(),
+        })
+        .collect()
 }
 
 // std macros that never leave the enclosing function (a `return` or `?` in their
@@ -466,7 +531,7 @@ mod tests {
     fn arguments_override_the_route_attribute() {
         let out = expand_str(
             "name = \"Users::get\", method = \"POST\", route = \"/u\", crate = \"my::rt\"",
-            "#[get(\"/users/{id}\")] fn get_user() { return; }",
+            "#[get(\"/users/{id}\")] fn get_user() -> Option<u8> { Some(x()?) }",
         );
         assert!(
             out.contains("CallSite :: new (\"Users::get\" , \"POST\" , \"/u\")"),
@@ -491,7 +556,7 @@ mod tests {
 
     #[test]
     fn what_counts_as_an_early_exit() {
-        let exits = |body: &str| exits_early(body.parse().unwrap());
+        let exits = |body: &str| Exits::of(body.parse().unwrap()).any();
         for body in [
             "return 1",
             "let x = y?;",
@@ -514,6 +579,34 @@ mod tests {
             "assert!(ok); f().await",
         ] {
             assert!(!exits(body), "{body}");
+        }
+    }
+
+    #[test]
+    fn returns_become_breaks_when_nothing_else_exits() {
+        let out = expand_str(
+            "",
+            "async fn f(x: u8) -> Option<u8> { if x == 0 { return None; } loop { return Some(x); } }",
+        );
+        assert!(!out.contains("async move"), "{out}");
+        assert!(
+            out.contains(
+                "let __metrics_out : Option < u8 > = '__metrics_body : { \
+                 if x == 0 { break '__metrics_body None ; } \
+                 loop { break '__metrics_body Some (x) ; } } ;"
+            ),
+            "{out}"
+        );
+        // A `return` next to a `?`, or that may be a closure's, keeps the boundary.
+        for body in [
+            "{ if x == 0 { return None; } Some(g()?) }",
+            "{ let f = |y: u8| { return y; }; Some(f(x)) }",
+            "{ let f = async move { return 1; }; Some(x) }",
+            "{ fn inner() -> u8 { return 1; } Some(inner()) }",
+        ] {
+            let out = expand_str("", &format!("async fn f(x: u8) -> Option<u8> {body}"));
+            assert!(out.contains("async move"), "{out}");
+            assert!(!out.contains("'__metrics_body"), "{out}");
         }
     }
 

@@ -27,8 +27,17 @@ fn sync_early_return(flag: bool) -> Result<u32, ApiError> {
     Ok(n)
 }
 
+#[track_metrics]
+async fn returns_only(flag: bool) -> Option<u32> {
+    if flag {
+        return Some("nope");
+    }
+    None
+}
+
 fn main() {
     let _ = sync_handler();
     let _ = async_handler(true);
     let _ = sync_early_return(true);
+    let _ = returns_only(true);
 }

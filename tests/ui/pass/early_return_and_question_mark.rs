@@ -1,5 +1,7 @@
 //! `return` and `?` in the body leave the tracked body, not the whole function, so the
-//! outcome is still counted; `?` converts errors with `From` as before.
+//! outcome is still counted; `?` converts errors with `From` as before. (A body whose
+//! only early exits are `return`s runs in place, its `return`s turned into breaks out
+//! of a labelled block: `returns_only_*` below.)
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
@@ -75,6 +77,50 @@ fn io_result(fail: bool) -> std::io::Result<u8> {
     Ok(7)
 }
 
+// `return`s only: in a loop, a `match` arm, a nested block, with and without a value,
+// coerced to the declared type.
+#[track_metrics]
+async fn returns_only_async(n: u32) -> Result<HttpResponse, ApiError> {
+    let mut i = 0;
+    loop {
+        if i == n {
+            return Err(ApiError::NotFound);
+        }
+        i += 1;
+        if i > 3 {
+            break;
+        }
+    }
+    match n {
+        0..=3 => unreachable!("returned or looped"),
+        4 => return Err(ApiError::BadInput(format!("{n}"))),
+        _ => {}
+    }
+    Ok(HttpResponse::Ok().finish())
+}
+
+#[track_metrics]
+fn returns_only_sync(text: &str) -> Box<dyn std::error::Error> {
+    {
+        if text.is_empty() {
+            return Box::new(ApiError::NotFound);
+        }
+    }
+    text.into()
+}
+
+impl std::error::Error for ApiError {}
+
+#[track_metrics]
+fn returns_only_unit(flag: bool, out: &mut Vec<u8>) {
+    for x in 0..3 {
+        if flag && x == 1 {
+            return;
+        }
+        out.push(x);
+    }
+}
+
 fn assert_counted(handler: &str, status: &str, count: u64) {
     let line = format!(
         r#"http_requests_total{{handler="{handler}",method="",route="",status="{status}"}} {count}"#
@@ -105,6 +151,17 @@ fn main() {
     assert_eq!(out, [1]);
     assert_eq!(io_result(false).unwrap(), 7);
     assert!(io_result(true).is_err());
+    actix_web::rt::System::new().block_on(async {
+        assert_eq!(returns_only_async(2).await.unwrap_err(), ApiError::NotFound);
+        assert!(matches!(returns_only_async(4).await, Err(ApiError::BadInput(_))));
+        assert!(returns_only_async(9).await.is_ok());
+    });
+    assert_eq!(returns_only_sync("").to_string(), "NotFound");
+    assert_eq!(returns_only_sync("x").to_string(), "x");
+    let mut out = Vec::new();
+    returns_only_unit(true, &mut out);
+    returns_only_unit(false, &mut out);
+    assert_eq!(out, [0, 0, 1, 2]);
 
     assert_counted("lookup", "200", 1);
     assert_counted("lookup", "404", 1);
@@ -117,4 +174,9 @@ fn main() {
     assert_counted("early_unit", "200", 2);
     assert_counted("io_result", "200", 1);
     assert_counted("io_result", "500", 1);
+    assert_counted("returns_only_async", "404", 1);
+    assert_counted("returns_only_async", "400", 1);
+    assert_counted("returns_only_async", "200", 1);
+    assert_counted("returns_only_sync", "200", 2);
+    assert_counted("returns_only_unit", "200", 2);
 }

@@ -76,6 +76,27 @@ async fn always_panics_async() -> Result<u8> {
     panic!("never returns")
 }
 
+// `return`s become breaks out of a labelled block: no lint about the label, and a
+// label of the user's with the same name is another label.
+#[track_metrics]
+fn early(flag: bool) -> Option<u8> {
+    if flag {
+        return None;
+    }
+    Some(1)
+}
+
+#[track_metrics]
+fn user_label(flag: bool) -> u8 {
+    '__metrics_body: {
+        if flag {
+            break '__metrics_body;
+        }
+        return 2;
+    }
+    1
+}
+
 fn main() {
     assert_eq!(user_option(true), Some(1));
     assert_eq!(user_option(false), None);
@@ -87,6 +108,9 @@ fn main() {
         10
     );
     assert_eq!(parameter_names(6, 7), 42);
+    assert_eq!(early(true), None);
+    assert_eq!(user_label(true), 1);
+    assert_eq!(user_label(false), 2);
     let text = ::metrics_runtime::render();
     assert!(
         text.contains(
