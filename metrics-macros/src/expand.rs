@@ -147,9 +147,11 @@ fn check_function(func: &TrackedFn, errors: &mut Errors) {
 //         __metrics_out
 //     }
 //
-// A plain `fn` runs `call::<RET, _>(move || BODY)` instead of the async block, so
-// that `return` and `?` in BODY land where the outcome can be seen. When BODY cannot
-// exit early, neither is needed: `let __metrics_out: RET = BODY;`.
+// A plain `fn`, or an `async fn` whose BODY awaits nothing, runs
+// `call::<RET, _>(move || BODY)` instead of the async block, so that `return` and `?`
+// in BODY land where the outcome can be seen. When BODY cannot exit early, neither is
+// needed: `let __metrics_out: RET = BODY;`; when its only early exits are `return`s,
+// they become `break '__metrics_body` out of `'__metrics_body: { BODY }`.
 fn expand(func: TrackedFn, options: Options) -> TokenStream {
     let route_info = RouteInfo::from_attrs(&func.attrs);
     let name = options.name.unwrap_or_else(|| func.sig.ident.to_string());
@@ -231,7 +233,9 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
     } else {
         // The return type is named where the boundary is made, so that `return` and
         // `?` in the body infer and coerce as they do in the function itself.
-        let run = if sig.asyncness.is_some() {
+        // An `async fn` whose body awaits nothing needs no inner coroutine: a closure
+        // catches `return` and `?` as well, and costs a fraction to compile.
+        let run = if sig.asyncness.is_some() && exits.awaits {
             let fake_return = fake_return(&sig.output);
             quote!(async move { #fake_return #block }.await)
         } else {
@@ -359,6 +363,8 @@ struct Exits {
     // A closure, an `async` block or a nested item (`|`, `async`, `fn`, `impl`, ...):
     // a `return` in one is not the function's, so `return`s are not rewritten.
     nested: bool,
+    // An `.await` (the word `await` anywhere), or a macro that is not std's.
+    awaits: bool,
 }
 
 impl Exits {
@@ -384,6 +390,7 @@ impl Exits {
         for token in body {
             match &token {
                 TokenTree::Ident(ident) if ident == "return" => self.returns = true,
+                TokenTree::Ident(ident) if ident == "await" => self.awaits = true,
                 TokenTree::Ident(ident) if NESTING_KEYWORDS.iter().any(|k| ident == k) => {
                     self.nested = true;
                 }
@@ -399,7 +406,9 @@ impl Exits {
                     if let Some(name) = bang_after.take()
                         && !NON_EXITING_MACROS.iter().any(|known| name == known)
                     {
+                        // It may expand to `?`, `return` or `.await` (`select!`, `join!`).
                         self.others = true;
+                        self.awaits = true;
                     }
                     self.scan(group.stream());
                 }
@@ -518,7 +527,7 @@ mod tests {
     fn labels_come_from_the_route_attribute() {
         let out = expand_str(
             "",
-            "#[get(\"/users/{id}\")] async fn get_user() -> Option<u8> { Some(x()?) }",
+            "#[get(\"/users/{id}\")] async fn get_user() -> Option<u8> { Some(x().await?) }",
         );
         assert!(
             out.contains("CallSite :: new (\"get_user\" , \"GET\" , \"/users/{id}\")"),
@@ -605,8 +614,28 @@ mod tests {
             "{ fn inner() -> u8 { return 1; } Some(inner()) }",
         ] {
             let out = expand_str("", &format!("async fn f(x: u8) -> Option<u8> {body}"));
-            assert!(out.contains("async move"), "{out}");
+            assert!(out.contains("__private :: call :: <"), "{out}");
             assert!(!out.contains("'__metrics_body"), "{out}");
+        }
+    }
+
+    #[test]
+    fn async_bodies_that_await_nothing_get_a_closure() {
+        let out = expand_str(
+            "",
+            "async fn f(x: &str) -> Option<u8> { Some(x.parse().ok()?) }",
+        );
+        assert!(
+            out.contains("__private :: call :: < Option < u8 > , _ > (move ||"),
+            "{out}"
+        );
+        assert!(!out.contains("async move"), "{out}");
+        for body in [
+            "{ Some(g().await?) }",
+            "{ tokio::select! { x = g() => Some(x?) } }",
+        ] {
+            let out = expand_str("", &format!("async fn f() -> Option<u8> {body}"));
+            assert!(out.contains("async move"), "{out}");
         }
     }
 

@@ -133,11 +133,14 @@ pub use status::ResponseStatus;
 /// }
 /// ```
 ///
-/// A plain `fn` runs its body in a closure instead of an `async` block. Both are there
-/// so that `return` and `?` land where the outcome can be seen; a body that cannot
-/// leave early (no `return`, no `?`, no macro other than std's like `format!`) is
-/// used as it is instead: `let out: Result<HttpResponse, NotFound> = { /* body */ };`,
-/// which is cheaper to compile. In an
+/// A plain `fn`, or an `async fn` whose body awaits nothing, runs its body in a
+/// closure instead of an `async` block. Both are there so that `return` and `?` land
+/// where the outcome can be seen, and both cost compile time (the inner `async` block
+/// the most), so a body that cannot leave early (no `return`, no `?`, no macro other
+/// than std's like `format!`) is used as it is instead:
+/// `let out: Result<HttpResponse, NotFound> = { /* body */ };`, and one whose only
+/// early exits are `return`s runs the same way, with each `return` turned into a
+/// `break` out of that block. In an
 /// `#[async_trait]` impl (a plain `fn` returning `Box::pin(async move { .. })`), the
 /// wrapper goes inside the boxed future, so the future is timed, not its creation. The call
 /// site's labels and metric handles are resolved once, on the first call, and kept

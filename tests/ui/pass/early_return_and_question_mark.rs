@@ -43,6 +43,17 @@ async fn lookup(raw: &str) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().body(id.to_string()))
 }
 
+// With an `.await` the body runs in an inner `async` block; without (`lookup`), in a
+// closure. Both catch `return` and `?`.
+#[track_metrics]
+async fn awaited(raw: &str) -> Result<u32, ApiError> {
+    let id: u32 = std::future::ready(raw.parse::<u32>()).await?;
+    if id == 0 {
+        return Err(ApiError::NotFound);
+    }
+    Ok(id)
+}
+
 #[track_metrics]
 fn parse_sync(raw: &str) -> Result<u32, ApiError> {
     let id: u32 = raw.parse()?;
@@ -138,6 +149,9 @@ fn main() {
         assert_eq!(lookup("500").await.unwrap_err(), ApiError::NotFound);
         assert!(matches!(lookup("x").await, Err(ApiError::BadInput(_))));
         assert!(matches!(lookup("y").await, Err(ApiError::BadInput(_))));
+        assert_eq!(awaited("8").await, Ok(8));
+        assert_eq!(awaited("0").await, Err(ApiError::NotFound));
+        assert!(matches!(awaited("q").await, Err(ApiError::BadInput(_))));
     });
     assert_eq!(parse_sync("3"), Ok(3));
     assert_eq!(parse_sync("0"), Err(ApiError::NotFound));
@@ -166,6 +180,9 @@ fn main() {
     assert_counted("lookup", "200", 1);
     assert_counted("lookup", "404", 1);
     assert_counted("lookup", "400", 2);
+    assert_counted("awaited", "200", 1);
+    assert_counted("awaited", "404", 1);
+    assert_counted("awaited", "400", 1);
     assert_counted("parse_sync", "200", 1);
     assert_counted("parse_sync", "404", 1);
     assert_counted("parse_sync", "400", 1);
