@@ -3,7 +3,8 @@
 //! The macro cannot see types (aliases, `impl Trait`), so the status is picked by
 //! method resolution at the call site, where the type is concrete ("autoderef
 //! specialization"): [`probe`] wraps the value in eight nested levels, and
-//! `.__metrics_status()` runs the method of the outermost level whose impl applies.
+//! `.__metrics_finish(guard)` (or `.__metrics_status()`) runs the method of the
+//! outermost level whose impl applies.
 //!
 //! Value: `ResponseStatus` > `Result`/`Option` split > `200`.
 //! Error: `ResponseStatus` > actix-web `ResponseError` > `500`.
@@ -27,6 +28,13 @@
 //! | 2 | `Result<V, E: ResponseError>` | 200 or `E`'s |
 //! | 1 | `Result<V, E>` | 200 or 500 |
 //! | 0 | anything else | 200 |
+
+use std::ops::Deref;
+
+use crate::site::Guard;
+
+#[cfg(feature = "actix")]
+use actix_web::ResponseError;
 
 /// A value that knows the HTTP status it answers with.
 ///
@@ -87,13 +95,6 @@ mod actix_impls {
         }
     }
 }
-
-use std::ops::Deref;
-
-use crate::site::Guard;
-
-#[cfg(feature = "actix")]
-use actix_web::ResponseError;
 
 /// Wraps `value` for the status probe: `probe(&out).__metrics_finish(guard)`.
 #[inline(always)]
