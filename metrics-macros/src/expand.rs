@@ -171,9 +171,6 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
         inner_attrs,
         body: block,
     } = func;
-    // Inner attributes (`#![allow(..)]`, `//!`) written in the body belong to the whole
-    // function: they go first in the new body (`#(#inner_attrs)*` below), not before
-    // `fn`. The new body keeps the user's braces.
     let brace = syn::token::Brace {
         span: block.delim_span(),
     };
@@ -182,12 +179,15 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
     let site = Ident::new("__METRICS_CALL_SITE", Span::call_site());
     let guard = Ident::new("__metrics_guard", Span::mixed_site());
     let out = Ident::new("__metrics_out", Span::mixed_site());
+    let start = quote! {
+        static #site: #private::CallSite = #private::CallSite::new(#name, #method, #route);
+        let #guard = #site.start();
+    };
     // `ty`: the type of the outcome, when `run` needs it as expected type.
     let track = |ty: Option<TokenStream>, run: TokenStream| {
         let ty = ty.map(|ty| quote!(: #ty));
         quote! {
-            static #site: #private::CallSite = #private::CallSite::new(#name, #method, #route);
-            let #guard = #site.start();
+            #start
             let #out #ty = #run;
             // A body that always diverges (`panic!`, `loop {}`) makes what follows
             // unreachable; that is expected here, not the user's to fix.
@@ -202,19 +202,10 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
         let inner = &future.block;
         let tracked = track(None, quote!(async move #inner.await));
         let attrs = &future.attrs;
-        let inner_attrs = &inner_attrs;
-        quote! {
-            #(#inner_attrs)*
-            #pin(#(#attrs)* async move { #tracked })
-        }
+        quote!(#pin(#(#attrs)* async move { #tracked }))
     } else if is_never(&sig.output) {
         // `-> !`: the body never leaves but by panicking, which the guard records.
-        quote! {
-            #(#inner_attrs)*
-            static #site: #private::CallSite = #private::CallSite::new(#name, #method, #route);
-            let #guard = #site.start();
-            #block
-        }
+        quote!(#start #block)
     } else if !exits.any() || exits.returns_only() {
         // Nothing leaves the body but its value, or a `return` that can become a
         // `break` out of a labelled block: no closure or inner `async` block needed
@@ -228,8 +219,7 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
         } else {
             block.into_token_stream()
         };
-        let tracked = track(return_type(&sig.output), body);
-        quote!(#(#inner_attrs)* #tracked)
+        track(return_type(&sig.output), body)
     } else {
         // The return type is named where the boundary is made, so that `return` and
         // `?` in the body infer and coerce as they do in the function itself.
@@ -242,14 +232,17 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
             let ty = return_type(&sig.output).unwrap_or_else(|| quote!(()));
             quote!(#private::call::<#ty, _>(move || #block))
         };
-        let tracked = track(None, run);
-        quote!(#(#inner_attrs)* #tracked)
+        track(None, run)
     };
     // The new body keeps the user's braces: with them the function's span is the
     // user's, so rustc still reports lints on it (`dead_code` on an unused function)
-    // instead of treating it as code from an external macro.
+    // instead of treating it as code from an external macro. Inner attributes
+    // (`#![allow(..)]`, `//!`) written in the body belong to the whole function: they
+    // go first in the new body, not before `fn`.
     let mut tokens = quote!(#(#outer_attrs)* #vis #sig);
-    brace.surround(&mut tokens, |tokens| tokens.extend(wrapper));
+    brace.surround(&mut tokens, |tokens| {
+        tokens.extend(quote!(#(#inner_attrs)* #wrapper));
+    });
     tokens
 }
 
