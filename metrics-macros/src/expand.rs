@@ -11,7 +11,8 @@ use syn::parse::{ParseStream, Parser};
 use syn::spanned::Spanned;
 use syn::{Ident, ReturnType, Type};
 
-use crate::attr::{Args, Errors, Options, not_a_function};
+use crate::attr::{Args, Options, not_a_function};
+use crate::errors::Errors;
 use crate::route::RouteInfo;
 
 /// The attribute's entry point, on `proc_macro2` tokens so it can be unit-tested.

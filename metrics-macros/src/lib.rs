@@ -5,7 +5,9 @@
 //! on its re-export, `metrics_runtime::track_metrics`.
 
 mod attr;
+mod errors;
 mod expand;
+mod http;
 mod route;
 
 use proc_macro::TokenStream;
