@@ -7,7 +7,6 @@
 use proc_macro2::TokenStream;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
-use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Lit, LitStr, Meta, Token};
 
 use crate::errors::Errors;
@@ -191,37 +190,6 @@ fn check_methods(value: &str) -> Result<(), String> {
         });
     }
     Ok(())
-}
-
-/// The error for an item that is not a function, at its keyword, naming what it is.
-pub(crate) fn not_a_function(item: &syn::Item) -> syn::Error {
-    let (span, kind) = match item {
-        syn::Item::Struct(i) => (i.struct_token.span, "a struct"),
-        syn::Item::Enum(i) => (i.enum_token.span, "an enum"),
-        syn::Item::Union(i) => (i.union_token.span, "a union"),
-        syn::Item::Const(i) => (i.const_token.span, "a const"),
-        syn::Item::Static(i) => (i.static_token.span, "a static"),
-        syn::Item::Type(i) => (i.type_token.span, "a type alias"),
-        syn::Item::Trait(i) => (i.trait_token.span, "a trait"),
-        syn::Item::Impl(i) => (i.impl_token.span, "an impl block"),
-        syn::Item::Mod(i) => (i.mod_token.span, "a module"),
-        syn::Item::Use(i) => (i.use_token.span, "a use declaration"),
-        syn::Item::Verbatim(tokens) => {
-            // A method declared in a trait without a default body.
-            if let Ok(decl) = syn::parse2::<syn::TraitItemFn>(tokens.clone()) {
-                return syn::Error::new_spanned(
-                    decl.sig,
-                    "`#[track_metrics]` needs a function body; put it on the method in each `impl` block",
-                );
-            }
-            (item.span(), "this item")
-        }
-        other => (other.span(), "this item"),
-    };
-    syn::Error::new(
-        span,
-        format!("`#[track_metrics]` can only be used on functions, not on {kind}"),
-    )
 }
 
 #[cfg(test)]
