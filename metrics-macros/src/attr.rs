@@ -7,32 +7,13 @@
 use proc_macro2::TokenStream;
 use syn::parse::Parser;
 use syn::punctuated::Punctuated;
-use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Lit, LitStr, Meta, Token};
 
-/// The HTTP methods accepted by `method = "..."`, in the order error messages list them.
-pub(crate) const HTTP_METHODS: &[&str] = &[
-    "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "CONNECT",
-];
+use crate::errors::Errors;
+use crate::http;
 
+// The valid keys, named in every error about a key.
 const ARGUMENTS: &str = "`name`, `method`, `route`, `crate`";
-
-/// Collects errors so that the user sees every problem at once (after serde's `Ctxt`).
-#[derive(Default)]
-pub(crate) struct Errors(Option<syn::Error>);
-
-impl Errors {
-    pub(crate) fn push(&mut self, err: syn::Error) {
-        match &mut self.0 {
-            Some(all) => all.combine(err),
-            None => self.0 = Some(err),
-        }
-    }
-
-    pub(crate) fn finish(self) -> Result<(), syn::Error> {
-        self.0.map_or(Ok(()), Err)
-    }
-}
 
 /// The arguments as written, each with its original tokens.
 #[derive(Default)]
@@ -196,13 +177,13 @@ fn check_name(value: &str) -> Result<(), String> {
 
 // One HTTP method in upper case, or several joined by `,`.
 fn check_methods(value: &str) -> Result<(), String> {
-    let valid = HTTP_METHODS.join("`, `");
+    let valid = http::METHODS.join("`, `");
     for method in value.split(',') {
-        if HTTP_METHODS.contains(&method) {
+        if http::METHODS.contains(&method) {
             continue;
         }
         let upper = method.to_ascii_uppercase();
-        return Err(if HTTP_METHODS.contains(&upper.as_str()) {
+        return Err(if http::METHODS.contains(&upper.as_str()) {
             format!("`method` must be upper case: write {upper:?} instead of {method:?}")
         } else {
             format!("{method:?} is not an HTTP method; expected one of `{valid}`")
@@ -211,40 +192,56 @@ fn check_methods(value: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The error for an item that is not a function, at its keyword, naming what it is.
-pub(crate) fn not_a_function(item: &syn::Item) -> syn::Error {
-    let (span, kind) = match item {
-        syn::Item::Struct(i) => (i.struct_token.span, "a struct"),
-        syn::Item::Enum(i) => (i.enum_token.span, "an enum"),
-        syn::Item::Union(i) => (i.union_token.span, "a union"),
-        syn::Item::Const(i) => (i.const_token.span, "a const"),
-        syn::Item::Static(i) => (i.static_token.span, "a static"),
-        syn::Item::Type(i) => (i.type_token.span, "a type alias"),
-        syn::Item::Trait(i) => (i.trait_token.span, "a trait"),
-        syn::Item::Impl(i) => (i.impl_token.span, "an impl block"),
-        syn::Item::Mod(i) => (i.mod_token.span, "a module"),
-        syn::Item::Use(i) => (i.use_token.span, "a use declaration"),
-        syn::Item::Verbatim(tokens) => {
-            // A method declared in a trait without a default body.
-            if let Ok(decl) = syn::parse2::<syn::TraitItemFn>(tokens.clone()) {
-                return syn::Error::new_spanned(
-                    decl.sig,
-                    "`#[track_metrics]` needs a function body; put it on the method in each `impl` block",
-                );
-            }
-            (item.span(), "this item")
-        }
-        other => (other.span(), "this item"),
-    };
-    syn::Error::new(
-        span,
-        format!("`#[track_metrics]` can only be used on functions, not on {kind}"),
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn options(args: &str) -> (Options, Result<(), syn::Error>) {
+        let mut errors = Errors::default();
+        let options = Args::parse(args.parse().unwrap(), &mut errors).build(&mut errors);
+        (options, errors.finish())
+    }
+
+    #[test]
+    fn arguments_become_options() {
+        let (options, errors) =
+            options("name = \"Users::get\", method = \"POST\", route = \"/u\", crate = \"my::rt\"");
+        assert!(errors.is_ok());
+        assert_eq!(options.name.as_deref(), Some("Users::get"));
+        assert_eq!(options.method.as_deref(), Some("POST"));
+        assert_eq!(options.route.as_deref(), Some("/u"));
+        let krate = options.krate.unwrap();
+        assert!(krate.leading_colon.is_none());
+        let segments: Vec<String> = krate.segments.iter().map(|s| s.ident.to_string()).collect();
+        assert_eq!(segments, ["my", "rt"]);
+    }
+
+    #[test]
+    fn no_arguments_leave_every_default() {
+        let (options, errors) = options("");
+        assert!(errors.is_ok());
+        assert!(options.name.is_none() && options.method.is_none());
+        assert!(options.route.is_none() && options.krate.is_none());
+    }
+
+    #[test]
+    fn invalid_values_are_reported_and_left_out() {
+        let (options, errors) = options("name = \"\", route = \"users\", method = \"GET\"");
+        let messages: Vec<String> = errors
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.to_string())
+            .collect();
+        assert_eq!(
+            messages,
+            [
+                "`name` must not be empty",
+                "`route` must be a route pattern starting with `/`, such as \"/users/{id}\"; found \"users\"",
+            ]
+        );
+        assert!(options.name.is_none() && options.route.is_none());
+        assert_eq!(options.method.as_deref(), Some("GET"));
+    }
 
     #[test]
     fn names() {

@@ -4,9 +4,20 @@
 //! `use metrics_runtime::track_metrics;`. The documentation of the attribute lives
 //! on its re-export, `metrics_runtime::track_metrics`.
 
+// One stage a file: `attr` reads the arguments into `Options`, `item` the function
+// (with its checks), `route` its actix-web route attribute; `body` scans what the body
+// can do, `shape` decides how to wrap it, `ty` handles the return type; `expand` is the
+// entry and the output. `errors` collects what goes wrong on the way, `http` lists the
+// methods both `attr` and `route` know.
 mod attr;
+mod body;
+mod errors;
 mod expand;
+mod http;
+mod item;
 mod route;
+mod shape;
+mod ty;
 
 use proc_macro::TokenStream;
 

@@ -9,6 +9,8 @@ use syn::parse::{ParseStream, Parser};
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Expr, ExprLit, Lit, LitStr, Meta, Token};
 
+use crate::http;
+
 /// What the route attributes of an item say.
 #[derive(Default)]
 pub(crate) struct RouteInfo {
@@ -17,6 +19,7 @@ pub(crate) struct RouteInfo {
 }
 
 impl RouteInfo {
+    /// Reads the actix-web route attributes among `attrs`; one that does not parse is actix-web's to report.
     pub(crate) fn from_attrs(attrs: &[Attribute]) -> RouteInfo {
         let mut info = RouteInfo::default();
         for attr in attrs {
@@ -40,6 +43,7 @@ impl RouteInfo {
     }
 }
 
+// `#[get("/a")] #[head("/a")]` names `/a` once.
 fn push_unique(list: &mut Vec<String>, value: String) {
     if !list.contains(&value) {
         list.push(value);
@@ -57,7 +61,7 @@ fn actix_attr_name(attr: &Attribute) -> Option<String> {
     };
     let name = last.ident.to_string();
     let known = name == "route"
-        || super::attr::HTTP_METHODS
+        || http::METHODS
             .iter()
             .any(|m| m.eq_ignore_ascii_case(&name) && name.chars().all(|c| c.is_ascii_lowercase()));
     (prefix_ok && known).then_some(name)
