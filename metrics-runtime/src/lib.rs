@@ -32,8 +32,8 @@
 //! actix-ws WebSockets (`metrics_runtime::ws`).
 
 mod config;
-mod enabled;
 mod exposition;
+mod settings;
 mod site;
 mod status;
 
@@ -43,8 +43,8 @@ pub mod actix;
 pub mod ws;
 
 pub use config::{Config, Error, configure, registry};
-pub use enabled::{ENV_ENABLED, enabled};
 pub use exposition::{CONTENT_TYPE, render, try_render};
+pub use settings::{ENV_ENABLED, ENV_TOKEN, enabled};
 pub use status::ResponseStatus;
 
 /// Records Prometheus RED metrics for every call of a function.
