@@ -33,6 +33,8 @@
 
 mod config;
 mod exposition;
+mod families;
+mod registry;
 mod settings;
 mod site;
 mod status;
@@ -42,8 +44,9 @@ pub mod actix;
 #[cfg(feature = "ws")]
 pub mod ws;
 
-pub use config::{Config, Error, configure, registry};
+pub use config::{Config, Error};
 pub use exposition::{CONTENT_TYPE, render, try_render};
+pub use registry::{configure, registry};
 pub use settings::{ENV_ENABLED, ENV_TOKEN, enabled};
 pub use status::ResponseStatus;
 

@@ -87,12 +87,9 @@ use actix_ws::{
 use bytestring::ByteString;
 use futures_core::Stream;
 use once_cell::sync::OnceCell;
-use prometheus::core::Collector;
-use prometheus::{
-    Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec,
-};
+use prometheus::{Histogram, IntCounter, IntGauge};
 
-use crate::config::runtime;
+use crate::registry::ws_families;
 
 /// Upper bounds, in seconds, of `websocket_connection_duration_seconds`: from a tenth
 /// of a second (a probe, a failed handshake) to an hour (a long-lived dashboard); longer
@@ -395,7 +392,7 @@ mod sealed {
     }
 }
 
-use sealed::Kind;
+pub(crate) use sealed::Kind;
 
 // A fragmented message counts once, by its first frame.
 fn message_kind(msg: &Message) -> Option<Kind> {
@@ -418,79 +415,21 @@ fn item_kind(item: &Item) -> Option<Kind> {
     }
 }
 
+/// The `direction` label.
 #[derive(Clone, Copy)]
-enum Direction {
+pub(crate) enum Direction {
     Received = 0,
     Sent = 1,
 }
 
-/// The four families, created and registered on the first tracked connection.
-struct Families {
-    connections: IntCounterVec,
-    active: IntGaugeVec,
-    messages: IntCounterVec,
-    duration: HistogramVec,
-}
+impl Direction {
+    const ALL: [Direction; 2] = [Direction::Received, Direction::Sent];
 
-impl Families {
-    // `None` when the configured constant labels clash with ours (`handler`,
-    // `direction`, `kind`): WebSockets are then not counted, and that is logged once.
-    fn get() -> Option<&'static Families> {
-        static FAMILIES: OnceCell<Option<Families>> = OnceCell::new();
-        FAMILIES
-            .get_or_init(|| match Families::new() {
-                Ok(families) => {
-                    runtime().register_later(vec![
-                        Box::new(families.connections.clone()) as Box<dyn Collector>,
-                        Box::new(families.active.clone()),
-                        Box::new(families.messages.clone()),
-                        Box::new(families.duration.clone()),
-                    ]);
-                    Some(families)
-                }
-                Err(err) => {
-                    log::error!(
-                        "metrics-runtime: cannot create the WebSocket families: {err}; WebSockets are not counted"
-                    );
-                    None
-                }
-            })
-            .as_ref()
-    }
-
-    fn new() -> Result<Families, prometheus::Error> {
-        let rt = runtime();
-        Ok(Families {
-            connections: IntCounterVec::new(
-                rt.opts(
-                    "websocket_connections_total",
-                    "WebSocket connections opened by tracked handlers.",
-                ),
-                &["handler"],
-            )?,
-            active: IntGaugeVec::new(
-                rt.opts(
-                    "websocket_connections_active",
-                    "WebSocket connections of tracked handlers currently open.",
-                ),
-                &["handler"],
-            )?,
-            messages: IntCounterVec::new(
-                rt.opts(
-                    "websocket_messages_total",
-                    "WebSocket messages received and sent by tracked handlers, by kind.",
-                ),
-                &["handler", "direction", "kind"],
-            )?,
-            duration: HistogramVec::new(
-                HistogramOpts::from(rt.opts(
-                    "websocket_connection_duration_seconds",
-                    "How long WebSocket connections of tracked handlers stayed open, in seconds.",
-                ))
-                .buckets(DURATION_BUCKETS.to_vec()),
-                &["handler"],
-            )?,
-        })
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Direction::Received => "received",
+            Direction::Sent => "sent",
+        }
     }
 }
 
@@ -515,21 +454,16 @@ impl Handles {
         {
             return Some(Arc::clone(handles));
         }
-        let families = Families::get()?;
+        let families = ws_families()?;
         let mut cache = cache.write().unwrap_or_else(PoisonError::into_inner);
         let handles = cache.entry(handler).or_insert_with(|| {
-            let messages = |direction: &str| {
-                Kind::ALL.map(|kind| {
-                    families
-                        .messages
-                        .with_label_values(&[handler, direction, kind.label()])
-                })
-            };
             Arc::new(Handles {
-                connections: families.connections.with_label_values(&[handler]),
-                active: families.active.with_label_values(&[handler]),
-                duration: families.duration.with_label_values(&[handler]),
-                messages: [messages("received"), messages("sent")],
+                connections: families.connections(handler),
+                active: families.active(handler),
+                duration: families.duration(handler),
+                messages: Direction::ALL.map(|direction| {
+                    Kind::ALL.map(|kind| families.messages(handler, direction, kind))
+                }),
             })
         });
         Some(Arc::clone(handles))
