@@ -13,7 +13,7 @@ use prometheus::{
 };
 
 #[cfg(feature = "ws")]
-use crate::ws::{Direction, Kind};
+use crate::ws::kind::{Direction, Kind};
 
 /// Builds every family of one configuration: its namespace and constant labels go on
 /// each family.
