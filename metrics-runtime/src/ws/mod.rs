@@ -44,7 +44,7 @@
 //! | `websocket_messages_total` | counter | `handler`, `direction` (`received`/`sent`), `kind` (`text`/`binary`/`ping`/`pong`/`close`) |
 //! | `websocket_connection_duration_seconds` | histogram, buckets [`DURATION_BUCKETS`] | `handler` |
 //!
-//! They are registered on the first tracked connection, in [`registry()`](crate::registry),
+//! They are registered on the first tracked connection, in [`registry()`](crate::registry()),
 //! with the configured namespace and constant labels. When metrics are disabled
 //! ([`enabled()`](crate::enabled) is `false`), [`track`] registers and counts nothing and
 //! the wrappers only forward.
