@@ -19,16 +19,10 @@
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
-use once_cell::sync::Lazy;
-use subtle::ConstantTimeEq;
 
-/// The environment variable holding the bearer token `/metrics` requires, if set.
-pub const ENV_TOKEN: &str = "METRICS_TOKEN";
+use crate::settings;
 
-static TOKEN: Lazy<Option<String>> = Lazy::new(|| match std::env::var(ENV_TOKEN) {
-    Ok(token) if !token.is_empty() => Some(token),
-    _ => None,
-});
+pub use crate::settings::ENV_TOKEN;
 
 /// Serves the registry on `GET /metrics`: mount it with `App::service`.
 ///
@@ -45,9 +39,8 @@ pub async fn metrics_handler(req: HttpRequest) -> HttpResponse {
     if !crate::enabled() {
         return HttpResponse::NotFound().body("metrics are disabled\n");
     }
-    if let Some(token) = TOKEN.as_deref()
-        && !authorized(req.headers().get(header::AUTHORIZATION), token)
-    {
+    let authorization = req.headers().get(header::AUTHORIZATION);
+    if !settings::scrape_allowed(authorization.map(HeaderValue::as_bytes)) {
         return HttpResponse::Unauthorized()
             .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
             .body("a bearer token is required\n");
@@ -63,30 +56,7 @@ pub async fn metrics_handler(req: HttpRequest) -> HttpResponse {
     }
 }
 
-// `Bearer <token>`, the token compared in constant time.
-fn authorized(header: Option<&HeaderValue>, token: &str) -> bool {
-    let Some(given) = header.and_then(|value| value.as_bytes().strip_prefix(b"Bearer ")) else {
-        return false;
-    };
-    bool::from(given.ct_eq(token.as_bytes()))
-}
-
+// The message of an error, on one line.
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bearer_tokens() {
-        let value = |s: &'static str| HeaderValue::from_static(s);
-        assert!(authorized(Some(&value("Bearer s3cret")), "s3cret"));
-        assert!(!authorized(Some(&value("Bearer s3cre")), "s3cret"));
-        assert!(!authorized(Some(&value("Bearer s3cret!")), "s3cret"));
-        assert!(!authorized(Some(&value("Basic s3cret")), "s3cret"));
-        assert!(!authorized(Some(&value("s3cret")), "s3cret"));
-        assert!(!authorized(None, "s3cret"));
-    }
 }

@@ -26,14 +26,14 @@
 //! Families are registered lazily in [`registry()`] (the prometheus crate's default
 //! registry unless [`configure`]d), so your own metrics show up on the same `/metrics`.
 //! `PROMETHEUS_ENABLED=false` turns everything off ([`enabled`]); `METRICS_TOKEN`
-//! protects `/metrics` with a bearer token.
-//!
-//! With the `ws` cargo feature, `ws::track` counts the connections and messages of
-//! actix-ws WebSockets (`metrics_runtime::ws`).
+//! protects `/metrics` with a bearer token. With the `ws` cargo feature, `ws::track`
+//! counts the connections and messages of actix-ws WebSockets.
 
 mod config;
-mod enabled;
 mod exposition;
+mod families;
+mod registry;
+mod settings;
 mod site;
 mod status;
 
@@ -42,9 +42,14 @@ pub mod actix;
 #[cfg(feature = "ws")]
 pub mod ws;
 
-pub use config::{Config, Error, configure, registry};
-pub use enabled::{ENV_ENABLED, enabled};
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use config::{Config, Error};
 pub use exposition::{CONTENT_TYPE, render, try_render};
+pub use registry::{configure, registry};
+pub use settings::{ENV_ENABLED, ENV_TOKEN, enabled};
 pub use status::ResponseStatus;
 
 /// Records Prometheus RED metrics for every call of a function.
@@ -72,13 +77,12 @@ pub use status::ResponseStatus;
 ///
 /// # Status
 ///
-/// `HttpResponse` and `(T, StatusCode)` give their status; `Ok(v)` the status of `v`;
-/// `Err(e)` gives `e.status_code()` when `e` is an `actix_web::Error` or implements
-/// `ResponseError`, else `500`; `None` gives `404` (as actix-web answers); a type that
-/// implements [`ResponseStatus`] gives what it reports; any other value `200`. A panic
-/// counts as `500` and keeps unwinding; a future dropped before it finished counts as
-/// `499`. The in-flight gauge always goes back down and the duration is observed
-/// exactly once per call.
+/// The `status` label is decided by the type of the value the function returns, at
+/// compile time (through type aliases and `impl Trait` too); the table of rules is in
+/// the project README, section *How status is decided*. Implement [`ResponseStatus`]
+/// for your own responders and errors to count the status they really send. Whatever
+/// the outcome, a panic or a dropped future included, the in-flight gauge goes back
+/// down and the duration is observed exactly once per call.
 ///
 /// # Examples
 ///
@@ -119,35 +123,27 @@ pub use status::ResponseStatus;
 ///
 /// # Equivalent code
 ///
-/// An `async fn` becomes, in effect:
+/// `get_user` above becomes, in effect (`CallSite` and `probe` are in the hidden,
+/// unstable `metrics_runtime::__private`):
 ///
 /// ```ignore
 /// async fn get_user(id: web::Path<u32>) -> Result<HttpResponse, NotFound> {
 ///     static SITE: CallSite = CallSite::new("get_user", "GET", "/users/{id}");
-///     let guard = SITE.start(); // None when metrics are disabled
+///     let guard = SITE.start(); // `None` when metrics are disabled
 ///     let out = async move { /* the original body */ }.await;
-///     if let Some(guard) = guard {
-///         guard.finish(status_of(&out)); // by the rules above
-///     }
+///     probe(&out).__metrics_finish(guard); // with a guard: records the status of `out`
 ///     out
 /// }
 /// ```
 ///
-/// A plain `fn`, or an `async fn` whose body awaits nothing, runs its body in a
-/// closure instead of an `async` block. Both are there so that `return` and `?` land
-/// where the outcome can be seen, and both cost compile time (the inner `async` block
-/// the most), so a body that cannot leave early (no `return`, no `?`, no macro other
-/// than std's like `format!`) is used as it is instead:
-/// `let out: Result<HttpResponse, NotFound> = { /* body */ };`, and one whose only
-/// early exits are `return`s runs the same way, with each `return` turned into a
-/// `break` out of that block. In an
-/// `#[async_trait]` impl (a plain `fn` returning `Box::pin(async move { .. })`), the
-/// wrapper goes inside the boxed future, so the future is timed, not its creation. The call
-/// site's labels and metric handles are resolved once, on the first call, and kept
-/// by the `static`, so a call does no hashing, allocation or locking. The status is
-/// worked out only when metrics are enabled. If the guard is dropped without `finish`,
-/// it records `500` while panicking and `499` otherwise. The signature, attributes
-/// and doc comments of the function are unchanged.
+/// The inner `async` block (a closure in a plain `fn`) is where `return` and `?` land,
+/// so that the outcome can be seen. The real expansion picks a cheaper equivalent where
+/// it can, with the same effect: the body as a plain block when it cannot leave early,
+/// a closure when it awaits nothing. The labels and metric handles are resolved on the
+/// first call and kept by the `static`, so a call does no hashing, allocation or
+/// locking. A guard dropped without being finished records `500` while panicking and
+/// `499` otherwise (a cancelled future). The signature, attributes and doc comments of
+/// the function are unchanged.
 ///
 /// # Renamed dependency
 ///
@@ -161,11 +157,3 @@ pub use status::ResponseStatus;
 /// # work();
 /// ```
 pub use metrics_macros::track_metrics;
-
-/// Items used by the code `#[track_metrics]` generates. Not part of the public API:
-/// they may change in any release.
-#[doc(hidden)]
-pub mod __private {
-    pub use crate::site::{CallSite, Guard, call};
-    pub use crate::status::probe;
-}

@@ -15,7 +15,8 @@ use once_cell::race::OnceBox;
 use once_cell::sync::OnceCell;
 use prometheus::{Histogram, IntCounter, IntGauge};
 
-use crate::config::runtime;
+use crate::families::HttpLabels;
+use crate::registry::http_families;
 
 /// How many distinct status codes a call site caches; more still count, through a
 /// label lookup.
@@ -28,9 +29,7 @@ const STATUS_SLOTS: usize = 8;
 /// evaluates one per tracked function, so it is kept trivial; the handles live in a
 /// box allocated by the first call.
 pub struct CallSite {
-    handler: &'static str,
-    method: &'static str,
-    route: &'static str,
+    labels: HttpLabels<'static>,
     handles: OnceBox<Handles>,
 }
 
@@ -51,9 +50,11 @@ impl CallSite {
     /// A call site with these labels; nothing is registered until the first call.
     pub const fn new(handler: &'static str, method: &'static str, route: &'static str) -> CallSite {
         CallSite {
-            handler,
-            method,
-            route,
+            labels: HttpLabels {
+                handler,
+                method,
+                route,
+            },
             handles: OnceBox::new(),
         }
     }
@@ -77,11 +78,10 @@ impl CallSite {
         // Two threads making the first call may both build handles; one box is kept.
         // Building them twice is harmless: the label lookups return the same series.
         self.handles.get_or_init(|| {
-            let families = &runtime().families;
-            let labels = [self.handler, self.method, self.route];
+            let families = http_families();
             Box::new(Handles {
-                in_flight: families.in_flight.with_label_values(&labels),
-                duration: families.duration.with_label_values(&labels),
+                in_flight: families.in_flight(self.labels),
+                duration: families.duration(self.labels),
                 clock: clock(),
                 statuses: [const {
                     StatusSlot {
@@ -141,13 +141,7 @@ impl CallSite {
 
     #[cold]
     fn counter(&self, status: u16) -> IntCounter {
-        let status = status.to_string();
-        runtime().families.requests.with_label_values(&[
-            self.handler,
-            self.method,
-            self.route,
-            &status,
-        ])
+        http_families().requests(self.labels, status)
     }
 }
 

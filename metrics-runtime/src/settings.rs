@@ -1,15 +1,17 @@
-//! `PROMETHEUS_ENABLED`, read once.
+//! The environment variables, each read once: `PROMETHEUS_ENABLED` and `METRICS_TOKEN`.
 
 use std::sync::atomic::{AtomicU8, Ordering};
+
+use once_cell::sync::OnceCell;
+
+/// The environment variable that turns metrics off.
+pub const ENV_ENABLED: &str = "PROMETHEUS_ENABLED";
 
 const UNKNOWN: u8 = 0;
 const ON: u8 = 1;
 const OFF: u8 = 2;
 
 static STATE: AtomicU8 = AtomicU8::new(UNKNOWN);
-
-/// The environment variable that turns metrics off.
-pub const ENV_ENABLED: &str = "PROMETHEUS_ENABLED";
 
 /// Whether metrics are recorded and served, from `PROMETHEUS_ENABLED`, read once.
 ///
@@ -37,7 +39,7 @@ pub fn enabled() -> bool {
 #[cold]
 #[inline(never)]
 fn enabled_slow() -> bool {
-    static READ: once_cell::sync::OnceCell<bool> = once_cell::sync::OnceCell::new();
+    static READ: OnceCell<bool> = OnceCell::new();
     let on = *READ.get_or_init(|| {
         let raw = std::env::var_os(ENV_ENABLED);
         let value = raw.as_ref().map(|v| v.to_string_lossy());
@@ -69,9 +71,38 @@ fn parse(value: Option<&str>) -> Option<bool> {
     }
 }
 
+/// The environment variable holding the bearer token `/metrics` requires, if set.
+pub const ENV_TOKEN: &str = "METRICS_TOKEN";
+
+// Whether a scrape with this `Authorization` header may read the metrics: always when
+// `METRICS_TOKEN` is unset or empty, else only with `Bearer <token>`. Built with the
+// `/metrics` endpoints, its only callers.
+#[cfg(feature = "actix")]
+pub(crate) fn scrape_allowed(authorization: Option<&[u8]>) -> bool {
+    static TOKEN: OnceCell<Option<String>> = OnceCell::new();
+    let token = TOKEN.get_or_init(|| match std::env::var(ENV_TOKEN) {
+        Ok(token) if !token.is_empty() => Some(token),
+        _ => None,
+    });
+    token
+        .as_deref()
+        .is_none_or(|token| authorized(authorization, token))
+}
+
+// `Bearer <token>`, the token compared in constant time.
+#[cfg(feature = "actix")]
+fn authorized(authorization: Option<&[u8]>, token: &str) -> bool {
+    use subtle::ConstantTimeEq;
+
+    let Some(given) = authorization.and_then(|value| value.strip_prefix(b"Bearer ")) else {
+        return false;
+    };
+    bool::from(given.ct_eq(token.as_bytes()))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::*;
 
     #[test]
     fn values() {
@@ -85,5 +116,17 @@ mod tests {
         for bad in ["", "maybe", "2", "enabled"] {
             assert_eq!(parse(Some(bad)), None, "{bad}");
         }
+    }
+
+    #[cfg(feature = "actix")]
+    #[test]
+    fn bearer_tokens() {
+        let value = |s: &'static str| s.as_bytes();
+        assert!(authorized(Some(value("Bearer s3cret")), "s3cret"));
+        assert!(!authorized(Some(value("Bearer s3cre")), "s3cret"));
+        assert!(!authorized(Some(value("Bearer s3cret!")), "s3cret"));
+        assert!(!authorized(Some(value("Basic s3cret")), "s3cret"));
+        assert!(!authorized(Some(value("s3cret")), "s3cret"));
+        assert!(!authorized(None, "s3cret"));
     }
 }

@@ -28,13 +28,11 @@
 //! | 2 | `Result<V, E: ResponseError>` | 200 or `E`'s |
 //! | 1 | `Result<V, E>` | 200 or 500 |
 //! | 0 | anything else | 200 |
+//!
+//! Levels 5 and 2 and the `ResponseStatus` impls of actix-web's types are in `actix.rs`
+//! (cargo feature `actix`); without it, those two levels apply to nothing.
 
 use std::ops::Deref;
-
-use crate::site::Guard;
-
-#[cfg(feature = "actix")]
-use actix_web::ResponseError;
 
 /// A value that knows the HTTP status it answers with.
 ///
@@ -69,30 +67,6 @@ impl<T: ResponseStatus + ?Sized> ResponseStatus for &T {
 impl<T: ResponseStatus + ?Sized> ResponseStatus for Box<T> {
     fn status(&self) -> u16 {
         (**self).status()
-    }
-}
-
-#[cfg(feature = "actix")]
-mod actix_impls {
-    use super::ResponseStatus;
-    use actix_web::http::StatusCode;
-
-    impl<B> ResponseStatus for actix_web::HttpResponse<B> {
-        fn status(&self) -> u16 {
-            actix_web::HttpResponse::status(self).as_u16()
-        }
-    }
-
-    impl<T> ResponseStatus for (T, StatusCode) {
-        fn status(&self) -> u16 {
-            self.1.as_u16()
-        }
-    }
-
-    impl ResponseStatus for actix_web::Error {
-        fn status(&self) -> u16 {
-            self.as_response_error().status_code().as_u16()
-        }
     }
 }
 
@@ -173,8 +147,7 @@ levels! {
 // records the call with it, computing it only when there is a guard (metrics on), so
 // no user code (`status()`, `status_code()`) runs while metrics are off.
 macro_rules! rule {
-    ($(#[$attr:meta])* impl[$($generics:tt)*] $level:ident<$ty:ty> => |$value:ident| $status:expr) => {
-        $(#[$attr])*
+    (impl[$($generics:tt)*] $level:ident<$ty:ty> => |$value:ident| $status:expr) => {
         impl<$($generics)*> $level<'_, $ty> {
             /// The status of the value.
             #[inline]
@@ -185,7 +158,7 @@ macro_rules! rule {
 
             /// Records the call `guard` stands for with the status of the value.
             #[inline]
-            pub fn __metrics_finish(self, guard: Option<Guard>) {
+            pub fn __metrics_finish(self, guard: Option<$crate::site::Guard>) {
                 if let Some(guard) = guard {
                     guard.finish(self.__metrics_status());
                 }
@@ -204,31 +177,20 @@ rule!(impl[V: ResponseStatus, E: ResponseStatus] Level6<Result<V, E>> => |value|
 // actix-web answers `None` with 404 Not Found.
 rule!(impl[V: ResponseStatus] Level6<Option<V>> => |value| value.as_ref().map_or(404, V::status));
 
-rule!(
-    #[cfg(feature = "actix")]
-    impl[V: ResponseStatus, E: ResponseError] Level5<Result<V, E>> => |value| match value {
-        Ok(value) => value.status(),
-        Err(err) => err.status_code().as_u16(),
-    }
-);
-
 rule!(impl[V: ResponseStatus, E] Level4<Result<V, E>> => |value| value.as_ref().map_or(500, V::status));
 
 rule!(impl[V] Level4<Option<V>> => |value| if value.is_some() { 200 } else { 404 });
 
 rule!(impl[V, E: ResponseStatus] Level3<Result<V, E>> => |value| value.as_ref().map_or_else(E::status, |_| 200));
 
-rule!(
-    #[cfg(feature = "actix")]
-    impl[V, E: ResponseError] Level2<Result<V, E>> => |value| {
-        value.as_ref().map_or_else(|err| err.status_code().as_u16(), |_| 200)
-    }
-);
-
 rule!(impl[V, E] Level1<Result<V, E>> => |value| if value.is_ok() { 200 } else { 500 });
 
 // Nothing says otherwise: `200 OK`.
 rule!(impl[T: ?Sized] Level0<T> => |_value| 200);
+
+// After the macros, which it uses.
+#[cfg(feature = "actix")]
+mod actix;
 
 #[cfg(test)]
 mod tests {

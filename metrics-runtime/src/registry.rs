@@ -1,0 +1,207 @@
+//! The runtime: one per process, started by [`configure`] or on first use. It holds the
+//! registry and the families, and registers them all or nothing.
+
+use once_cell::sync::OnceCell;
+use prometheus::Registry;
+use prometheus::core::{Collector, Desc};
+use prometheus::proto::MetricFamily;
+
+use crate::config::{Config, Error};
+#[cfg(feature = "ws")]
+use crate::families::WsFamilies;
+use crate::families::{Builder, HttpFamilies};
+
+struct Runtime {
+    registry: Registry,
+    http: HttpFamilies,
+    #[cfg(feature = "ws")]
+    builder: Builder,
+    #[cfg(feature = "ws")]
+    ws: OnceCell<Option<WsFamilies>>,
+}
+
+static RUNTIME: OnceCell<Runtime> = OnceCell::new();
+
+/// Sets the configuration; only before first use.
+///
+/// First use is the first tracked call, the first scrape or [`registry`] call, or an
+/// earlier `configure`. After it, `configure` returns [`Error::AlreadyInitialized`]
+/// and changes nothing. An invalid configuration returns [`Error::Invalid`] or
+/// [`Error::Registration`] and also changes nothing.
+///
+/// ```
+/// use metrics_runtime::{Config, Error, configure};
+///
+/// configure(Config::new().namespace("app")).unwrap();
+/// assert!(matches!(configure(Config::new()), Err(Error::AlreadyInitialized)));
+/// ```
+pub fn configure(config: Config) -> Result<(), Error> {
+    let mut ran = false;
+    RUNTIME.get_or_try_init(|| {
+        ran = true;
+        let (runtime, collectors) = Runtime::build(config)?;
+        runtime.register(collectors)?;
+        Ok::<_, Error>(runtime)
+    })?;
+    if ran {
+        Ok(())
+    } else {
+        Err(Error::AlreadyInitialized)
+    }
+}
+
+/// The registry every family is registered in: the prometheus crate's default
+/// registry unless [`configure`] set another one.
+///
+/// Register your own metrics here and they are served on the same `/metrics`.
+///
+/// ```
+/// use prometheus::IntCounter;
+///
+/// let jobs = IntCounter::new("jobs_total", "Jobs processed.").unwrap();
+/// metrics_runtime::registry().register(Box::new(jobs.clone())).unwrap();
+/// jobs.inc();
+/// assert!(metrics_runtime::render().contains("jobs_total 1"));
+/// ```
+pub fn registry() -> &'static Registry {
+    &runtime().registry
+}
+
+/// The HTTP families, registered when the runtime started (if metrics are enabled).
+pub(crate) fn http_families() -> &'static HttpFamilies {
+    &runtime().http
+}
+
+/// The WebSocket families, built and registered on the first call; `None` when they
+/// cannot be built, because the configured constant labels clash with theirs
+/// (`handler`, `direction`, `kind`). That is logged once, and WebSockets are not counted.
+#[cfg(feature = "ws")]
+pub(crate) fn ws_families() -> Option<&'static WsFamilies> {
+    let runtime = runtime();
+    runtime
+        .ws
+        .get_or_init(|| match WsFamilies::new(&runtime.builder) {
+            Ok(families) => {
+                runtime.register_late(families.collectors());
+                Some(families)
+            }
+            Err(err) => {
+                log::error!(
+                    "metrics-runtime: cannot create the WebSocket families: {err}; WebSockets are not counted"
+                );
+                None
+            }
+        })
+        .as_ref()
+}
+
+// The runtime, started with the default configuration on first use. That configuration
+// cannot be invalid; registering can still fail when the user already registered a
+// family of the same name. The families then keep working unregistered, and the reason
+// is logged: a request never fails for it.
+fn runtime() -> &'static Runtime {
+    RUNTIME.get_or_init(|| {
+        let (runtime, collectors) =
+            Runtime::build(Config::default()).expect("the default configuration is valid");
+        if let Err(err) = runtime.register(collectors) {
+            log::error!("metrics-runtime: {err}; tracked handlers are not exported");
+        }
+        runtime
+    })
+}
+
+impl Runtime {
+    // The runtime of `config` with its families built but not registered, and what to
+    // register: the HTTP families, plus the process collector in a registry of the
+    // user's own (the default registry has one already).
+    fn build(config: Config) -> Result<(Runtime, Vec<Box<dyn Collector>>), Error> {
+        config.check_buckets()?;
+        let Config {
+            namespace,
+            const_labels,
+            buckets,
+            registry,
+        } = config;
+        let builder = Builder::new(namespace, const_labels);
+        let http = HttpFamilies::new(&builder, buckets.as_deref())?;
+        let mut collectors = http.collectors();
+        if registry.is_some() {
+            collectors.extend(process_collector());
+        }
+        let runtime = Runtime {
+            registry: registry.unwrap_or_else(|| prometheus::default_registry().clone()),
+            http,
+            #[cfg(feature = "ws")]
+            builder,
+            #[cfg(feature = "ws")]
+            ws: OnceCell::new(),
+        };
+        Ok((runtime, collectors))
+    }
+
+    // Registers all or nothing, when metrics are enabled; nothing otherwise.
+    fn register(&self, collectors: Vec<Box<dyn Collector>>) -> Result<(), Error> {
+        if !crate::enabled() {
+            return Ok(());
+        }
+        register_all(&self.registry, collectors)
+    }
+
+    // For families built after start-up: a failure is logged, never fatal, and the
+    // families keep working unregistered.
+    #[cfg(feature = "ws")]
+    fn register_late(&self, collectors: Vec<Box<dyn Collector>>) {
+        if let Err(err) = self.register(collectors) {
+            log::error!("metrics-runtime: {err}; these metrics are not exported");
+        }
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn process_collector() -> Option<Box<dyn Collector>> {
+    Some(Box::new(
+        prometheus::process_collector::ProcessCollector::for_self(),
+    ))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn process_collector() -> Option<Box<dyn Collector>> {
+    None
+}
+
+// On a failure the collectors registered so far are unregistered again, so a failed
+// `configure` leaves the registry as it was.
+fn register_all(registry: &Registry, collectors: Vec<Box<dyn Collector>>) -> Result<(), Error> {
+    let mut done: Vec<Box<dyn Collector>> = Vec::new();
+    for collector in collectors {
+        let copy = stand_in(&*collector);
+        let family = copy
+            .desc()
+            .first()
+            .map(|d| d.fq_name.clone())
+            .unwrap_or_default();
+        if let Err(source) = registry.register(collector) {
+            for registered in done {
+                let _ = registry.unregister(registered);
+            }
+            return Err(Error::Registration { family, source });
+        }
+        done.push(copy);
+    }
+    Ok(())
+}
+
+// `Registry::unregister` matches by descriptor; a collector with the same descriptors
+// stands in for the one that was moved into the registry.
+fn stand_in(collector: &dyn Collector) -> Box<dyn Collector> {
+    struct SameDescs(Vec<Desc>);
+    impl Collector for SameDescs {
+        fn desc(&self) -> Vec<&Desc> {
+            self.0.iter().collect()
+        }
+        fn collect(&self) -> Vec<MetricFamily> {
+            Vec::new()
+        }
+    }
+    Box::new(SameDescs(collector.desc().into_iter().cloned().collect()))
+}
