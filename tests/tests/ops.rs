@@ -18,7 +18,10 @@ use serde_json::Value as Json;
 use serde_norway::Value as Yaml;
 use tungstenite::Message;
 
-use metrics_tests::{RunningApp, get, post, wait_for, workspace_root};
+use metrics_tests::app::RunningApp;
+use metrics_tests::http::{get, post};
+use metrics_tests::wait::wait_for;
+use metrics_tests::workspace_root;
 
 /// `docker/` in the workspace.
 fn docker_dir() -> PathBuf {
