@@ -1,11 +1,13 @@
 //! Support for the tests of this package, one module per thing a test does: run a child
 //! process ([`process`]), run the example service as one ([`app`]), talk HTTP
 //! ([`http`]), read a scrape ([`scrape`]), wait for something ([`wait`]), rerun a test in a
-//! fresh process ([`rerun`]) and run a required tool ([`tool`]).
+//! fresh process ([`rerun`]), run a required tool ([`tool`]) and read the files of
+//! `docker/` ([`docker`]).
 
 use std::path::Path;
 
 pub mod app;
+pub mod docker;
 pub mod http;
 pub mod process;
 pub mod rerun;
