@@ -1,10 +1,16 @@
 //! End to end: the built `actix-app` binary on a free loopback port, called over a
 //! real socket as a user would, then scraped.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use metrics_tests::{RunningApp, Scrape, app_binary, get, post};
+use metrics_runtime::ENV_ENABLED;
+use metrics_runtime::actix::ENV_TOKEN;
+use metrics_tests::app::{self, BIND_ADDR, RunningApp};
+use metrics_tests::http::{get, post};
+use metrics_tests::process::Process;
+use metrics_tests::scrape::Scrape;
+use metrics_tests::tool::run_ok_with_input;
+use metrics_tests::workspace_root;
 
 const JSON: &str = "application/json";
 
@@ -134,48 +140,28 @@ fn every_route_is_counted_with_its_pattern_and_status() {
     assert!(scrape.get("process_resident_memory_bytes", &[]).unwrap() > 0.0);
     assert!(scrape.get("process_open_fds", &[]).unwrap() > 0.0);
 
-    promtool_check_metrics(&resp.body);
+    // The scrape passes `promtool check metrics` (lint included).
+    run_ok_with_input(
+        "promtool",
+        &["check", "metrics"],
+        workspace_root(),
+        &resp.body,
+    );
     let status = app.terminate();
     assert_eq!(status.code(), Some(0), "SIGTERM is a clean shutdown");
-}
-
-// The scrape passes `promtool check metrics` (lint included).
-fn promtool_check_metrics(text: &str) {
-    let mut child = Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("promtool is installed (Debian package `prometheus`; scripts/test installs it)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "promtool check metrics failed:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[test]
 fn a_bad_bind_addr_is_one_line_and_exit_code_2() {
     for bad in ["nope", "127.0.0.1", "127.0.0.1:99999", "256.0.0.1:80"] {
-        let out = Command::new(app_binary())
-            .env("BIND_ADDR", bad)
-            .output()
-            .expect("run actix-app");
-        assert_eq!(out.status.code(), Some(2), "BIND_ADDR={bad}");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+        let child = Process::spawn("actix-app", app::command().env(BIND_ADDR, bad));
+        let status = child.wait(Duration::from_secs(15));
+        assert_eq!(status.code(), Some(2), "{BIND_ADDR}={bad}");
+        let stderr = child.stderr();
+        assert_eq!(stderr.len(), 1, "one line: {stderr:?}");
         assert!(
-            stderr.contains("BIND_ADDR") && stderr.contains(bad),
-            "{stderr}"
+            stderr[0].contains(BIND_ADDR) && stderr[0].contains(bad),
+            "{stderr:?}"
         );
     }
 }
@@ -196,11 +182,11 @@ fn sigterm_while_idle_exits_0() {
 
 #[test]
 fn metrics_can_be_turned_off_and_protected() {
-    let off = RunningApp::start(&[("PROMETHEUS_ENABLED", "off")]);
+    let off = RunningApp::start(&[(ENV_ENABLED, "off")]);
     assert_eq!(get(&off.url("/users/1"), &[]).status, 200);
     assert_eq!(get(&off.url("/metrics"), &[]).status, 404);
 
-    let protected = RunningApp::start(&[("METRICS_TOKEN", "t0ken")]);
+    let protected = RunningApp::start(&[(ENV_TOKEN, "t0ken")]);
     assert_eq!(get(&protected.url("/metrics"), &[]).status, 401);
     assert_eq!(
         get(
@@ -217,7 +203,7 @@ fn metrics_can_be_turned_off_and_protected() {
     assert_eq!(ok.status, 200);
     assert!(ok.body.contains("process_open_fds"));
 
-    let garbage = RunningApp::start(&[("PROMETHEUS_ENABLED", "maybe")]);
+    let garbage = RunningApp::start(&[(ENV_ENABLED, "maybe")]);
     assert_eq!(get(&garbage.url("/health"), &[]).status, 200);
     assert_eq!(
         get(&garbage.url("/metrics"), &[]).status,

@@ -6,7 +6,7 @@ use actix_web::http::StatusCode;
 use actix_web::test as actix_test;
 use actix_web::{App, HttpResponse, Responder, ResponseError, get, web};
 use metrics_runtime::{ResponseStatus, track_metrics};
-use metrics_tests::Scrape;
+use metrics_tests::scrape::Scrape;
 use serde::Serialize;
 
 #[derive(Debug)]

@@ -6,7 +6,8 @@ use std::sync::{Arc, Barrier, mpsc};
 use std::time::Duration;
 
 use metrics_runtime::track_metrics;
-use metrics_tests::Scrape;
+use metrics_tests::scrape::Scrape;
+use metrics_tests::wait::wait_for;
 
 fn scrape() -> Scrape {
     Scrape::parse(&metrics_runtime::render())
@@ -108,7 +109,7 @@ async fn waits_for(rx: tokio::sync::oneshot::Receiver<()>) -> &'static str {
 async fn in_flight_while_running() {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let task = tokio::spawn(waits_for(rx));
-    metrics_tests::wait_for("the call to start", Duration::from_secs(5), || {
+    wait_for("the call to start", Duration::from_secs(5), || {
         (in_flight("waits_for") == Some(1.0)).then_some(())
     });
     assert_eq!(

@@ -1,13 +1,15 @@
 //! Settings read once per process: `PROMETHEUS_ENABLED`, `METRICS_TOKEN` and
 //! `configure()`. Each case reruns this binary in a fresh process with its own
-//! environment (see `metrics_tests::rerun_self`).
+//! environment (see `metrics_tests::rerun`).
 
 use std::sync::Mutex;
 
 use actix_web::test as actix_test;
 use actix_web::{App, HttpResponse};
-use metrics_runtime::{Config, Error, track_metrics};
-use metrics_tests::{Scrape, is_child, rerun_self};
+use metrics_runtime::actix::ENV_TOKEN;
+use metrics_runtime::{Config, ENV_ENABLED, Error, track_metrics};
+use metrics_tests::rerun::{is_child, rerun_self};
+use metrics_tests::scrape::Scrape;
 
 /// Runs the calling test in a child process per environment, or returns `true` in the child.
 fn in_child(test: &str, envs: &[&[(&str, &str)]]) -> bool {
@@ -64,10 +66,7 @@ async fn scrape_status(token: Option<&str>) -> (u16, Option<String>) {
 #[actix_web::test]
 async fn disabled_by_prometheus_enabled() {
     let values = ["false", "0", "no", "off", "FALSE", "Off", " no "];
-    let envs: Vec<[(&str, &str); 1]> = values
-        .iter()
-        .map(|v| [("PROMETHEUS_ENABLED", *v)])
-        .collect();
+    let envs: Vec<[(&str, &str); 1]> = values.iter().map(|v| [(ENV_ENABLED, *v)]).collect();
     let envs: Vec<&[(&str, &str)]> = envs.iter().map(|e| &e[..]).collect();
     if !in_child("disabled_by_prometheus_enabled", &envs) {
         return;
@@ -93,10 +92,10 @@ async fn disabled_by_prometheus_enabled() {
 async fn enabled_by_prometheus_enabled() {
     let envs: &[&[(&str, &str)]] = &[
         &[],
-        &[("PROMETHEUS_ENABLED", "true")],
-        &[("PROMETHEUS_ENABLED", "1")],
-        &[("PROMETHEUS_ENABLED", "YES")],
-        &[("PROMETHEUS_ENABLED", "on")],
+        &[(ENV_ENABLED, "true")],
+        &[(ENV_ENABLED, "1")],
+        &[(ENV_ENABLED, "YES")],
+        &[(ENV_ENABLED, "on")],
     ];
     if !in_child("enabled_by_prometheus_enabled", envs) {
         return;
@@ -125,7 +124,7 @@ async fn enabled_by_prometheus_enabled() {
 fn an_unknown_prometheus_enabled_warns_once_and_stays_enabled() {
     if !in_child(
         "an_unknown_prometheus_enabled_warns_once_and_stays_enabled",
-        &[&[("PROMETHEUS_ENABLED", "maybe")]],
+        &[&[(ENV_ENABLED, "maybe")]],
     ) {
         return;
     }
@@ -155,7 +154,7 @@ fn an_unknown_prometheus_enabled_warns_once_and_stays_enabled() {
 async fn metrics_token_requires_the_bearer_token() {
     if !in_child(
         "metrics_token_requires_the_bearer_token",
-        &[&[("METRICS_TOKEN", "s3cret")]],
+        &[&[(ENV_TOKEN, "s3cret")]],
     ) {
         return;
     }

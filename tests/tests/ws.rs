@@ -8,7 +8,11 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use metrics_tests::{RunningApp, Scrape, get, wait_for};
+use metrics_runtime::ENV_ENABLED;
+use metrics_tests::app::RunningApp;
+use metrics_tests::http::get;
+use metrics_tests::scrape::Scrape;
+use metrics_tests::wait::wait_for;
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::{Message, WebSocket};
 
@@ -260,7 +264,7 @@ fn fifty_concurrent_connections_are_counted_exactly() {
 
 #[test]
 fn the_echo_works_with_metrics_disabled() {
-    let app = RunningApp::start(&[("PROMETHEUS_ENABLED", "false")]);
+    let app = RunningApp::start(&[(ENV_ENABLED, "false")]);
     let mut socket = connect(&app.addr, "/ws");
     exchange(&mut socket, 2, 1, "off");
     close(socket);

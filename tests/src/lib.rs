@@ -1,0 +1,23 @@
+//! Support for the tests of this package, one module per thing a test does: run a child
+//! process ([`process`]), run the example service as one ([`app`]), talk HTTP
+//! ([`http`]), read a scrape ([`scrape`]), wait for something ([`wait`]), rerun a test in a
+//! fresh process ([`rerun`]), run a required tool ([`tool`]) and read the files of
+//! `docker/` ([`docker`]).
+
+use std::path::Path;
+
+pub mod app;
+pub mod docker;
+pub mod http;
+pub mod process;
+pub mod rerun;
+pub mod scrape;
+pub mod tool;
+pub mod wait;
+
+/// The workspace root.
+pub fn workspace_root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+}

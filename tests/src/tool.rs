@@ -1,0 +1,55 @@
+//! The external tools the ops checks run to completion (`promtool`, `amtool`, `npm`).
+//! Every one is required: a missing tool is a failure, never a skip.
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+/// Runs `tool args` in `dir` with `input` on its stdin and fails the test unless it
+/// succeeds; returns its stdout.
+pub fn run_ok_with_input(tool: &str, args: &[&str], dir: &Path, input: &str) -> String {
+    let mut child = Command::new(tool)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|err| missing(tool, &err));
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    let input = input.to_owned();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
+    let out = child.wait_with_output().expect("wait for the tool");
+    let written = writer.join().expect("the stdin writer");
+    let stdout = succeeded(tool, args, &out);
+    written.expect("the tool read all of its input");
+    stdout
+}
+
+/// Runs `tool args` in `dir` and fails the test unless it succeeds; returns its stdout.
+pub fn run_ok(tool: &str, args: &[&str], dir: &Path) -> String {
+    let out = Command::new(tool)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap_or_else(|err| missing(tool, &err));
+    succeeded(tool, args, &out)
+}
+
+// A required tool that cannot be started fails the test.
+fn missing(tool: &str, err: &std::io::Error) -> ! {
+    panic!("cannot run `{tool}` ({err}): it is required; scripts/test installs it")
+}
+
+// Its stdout, after asserting that it succeeded.
+fn succeeded(tool: &str, args: &[&str], out: &Output) -> String {
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "`{tool} {}` failed ({}):\n{stdout}{}",
+        args.join(" "),
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}

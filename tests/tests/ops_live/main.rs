@@ -1,0 +1,381 @@
+//! The ops stack run for real: one example service, one Prometheus on the project's
+//! config (rewritten for loopback) and one Alertmanager on docker/alertmanager.yml,
+//! started once and driven with traffic (`stack.rs`), then checked by the small tests
+//! below; and a Prometheus using the documented `authorization:` block on a protected app.
+//!
+//! This binary has its own `main` (libtest-mimic) so that the stack is stopped when the
+//! tests are done: a `static` is never dropped. Every external tool is required.
+
+mod servers;
+mod stack;
+mod traffic;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use libtest_mimic::{Arguments, Trial};
+use serde_json::Value as Json;
+
+use metrics_runtime::actix::ENV_TOKEN;
+use metrics_tests::app::RunningApp;
+use metrics_tests::docker::{alert_rules, as_str, authorization_block, dashboards, panels};
+use metrics_tests::http::get;
+use metrics_tests::wait::poll;
+use metrics_tests::workspace_root;
+
+use crate::servers::Prometheus;
+use crate::stack::{Shared, Stack};
+
+fn main() -> ExitCode {
+    let args = Arguments::from_args();
+    let stack = Shared::default();
+    // The test with a stack of its own first: it runs while the shared one starts.
+    let trials = vec![
+        Trial::test(
+            "live_the_documented_authorization_block_scrapes_a_protected_app",
+            || {
+                the_documented_authorization_block_scrapes_a_protected_app();
+                Ok(())
+            },
+        ),
+        stack.trial(
+            "live_prometheus_scrapes_the_app_as_an_up_target",
+            prometheus_scrapes_the_app_as_an_up_target,
+        ),
+        stack.trial(
+            "live_prometheus_has_the_exact_counts_of_the_traffic",
+            prometheus_has_the_exact_counts_of_the_traffic,
+        ),
+        stack.trial(
+            "live_every_dashboard_query_and_variable_has_data",
+            every_dashboard_query_and_variable_has_data,
+        ),
+        stack.trial(
+            "live_every_alert_rule_evaluates_and_only_the_expected_ones_have_data",
+            every_alert_rule_evaluates_and_only_the_expected_ones_have_data,
+        ),
+        stack.trial(
+            "live_the_5xx_alert_reaches_alertmanager_and_inhibits_the_warning",
+            the_5xx_alert_reaches_alertmanager_and_inhibits_the_warning,
+        ),
+        stack.trial(
+            "live_alertmanager_routes_the_5xx_alerts_by_severity",
+            alertmanager_routes_the_5xx_alerts_by_severity,
+        ),
+        stack.trial(
+            "live_every_readme_query_has_data",
+            every_readme_query_has_data,
+        ),
+    ];
+    let conclusion = libtest_mimic::run(&args, trials);
+    stack.stop(conclusion.has_failed());
+    conclusion.exit_code()
+}
+
+fn prometheus_scrapes_the_app_as_an_up_target(stack: &Stack) {
+    let prom = &stack.prometheus;
+    let target = poll("the target to be up", Duration::from_secs(30), || {
+        prom.process.assert_running();
+        let data = prom.api("/api/v1/targets", &[])?;
+        let targets = data["activeTargets"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let up = prom.value(r#"up{job="actix-app"}"#)?;
+        match targets.as_slice() {
+            [t] if t["health"] == "up" && up.as_deref() == Some("1") => Ok(t.clone()),
+            other => Err(format!("{other:?}, up {up:?}")),
+        }
+    });
+    assert_eq!(target["labels"]["job"], "actix-app");
+    assert_eq!(
+        target["scrapeUrl"],
+        format!("http://{}/metrics", stack.app.addr).as_str()
+    );
+}
+
+fn prometheus_has_the_exact_counts_of_the_traffic(stack: &Stack) {
+    // The first round, WebSocket included, before the second was sent.
+    let first = stack.first.seen.as_ref().expect("query Prometheus");
+    assert_eq!(
+        first.requests, stack.first.sent,
+        "the first round in Prometheus"
+    );
+    let one = Some("1".to_owned());
+    assert_eq!(
+        first.ws[..2],
+        [one.clone(), one],
+        "the first round's WebSocket connection ended and its close received"
+    );
+    // Both rounds, and every WebSocket connection ended.
+    let second = stack.second.seen.as_ref().expect("query Prometheus");
+    assert_eq!(
+        second.requests, stack.second.sent,
+        "http_requests_total to match the traffic"
+    );
+    assert_eq!(
+        second.ws,
+        [Some("9".into()), Some("2".into()), Some("0".into())],
+        "the WebSocket connections ended, closes, active"
+    );
+    let elapsed = stack.settled_after;
+    assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
+}
+
+fn every_dashboard_query_and_variable_has_data(stack: &Stack) {
+    let prom = &stack.prometheus;
+    // Every dashboard query evaluates and has data after the traffic, with the labels its
+    // legend names; every variable query finds values.
+    for (file, dashboard) in dashboards() {
+        for panel in panels(&dashboard) {
+            for target in panel["targets"].as_array().cloned().unwrap_or_default() {
+                let expr = substitute(target["expr"].as_str().unwrap());
+                let title = panel["title"].as_str().unwrap();
+                let result = prom
+                    .query(&expr)
+                    .unwrap_or_else(|err| panic!("{file} / {title}: {err}\n{expr}"));
+                assert!(!result.is_empty(), "{file} / {title}: no data\n{expr}");
+                let legend = target["legendFormat"].as_str().unwrap_or_default();
+                for label in legend_labels(legend) {
+                    for series in &result {
+                        assert!(
+                            series["metric"][&label].is_string(),
+                            "{file} / {title}: legend {{{{{label}}}}} not in {series}"
+                        );
+                    }
+                }
+            }
+        }
+        for variable in dashboard["templating"]["list"].as_array().unwrap() {
+            if variable["type"] != "query" {
+                continue;
+            }
+            let query = variable["query"]["query"].as_str().unwrap();
+            let inner = query
+                .strip_prefix("label_values(")
+                .and_then(|q| q.strip_suffix(')'))
+                .unwrap_or_else(|| panic!("a label_values() query: {query}"));
+            let (selector, label) = inner.rsplit_once(',').expect("selector, label");
+            let selector = substitute(selector.trim());
+            let label = label.trim();
+            let series = prom
+                .api("/api/v1/series", &[("match[]", &selector)])
+                .unwrap_or_else(|err| panic!("{file}: ${}: {err}", variable["name"]));
+            let values: BTreeSet<&str> = series
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|s| s[label].as_str())
+                .collect();
+            let expected = match label {
+                "job" => vec!["actix-app"],
+                "handler" => vec!["index", "get_user", "create_user", "slow", "error", "ws"],
+                "route" => vec!["/", "/users/{id}", "/users", "/slow", "/error", "/ws"],
+                "instance" => vec![stack.app.addr.as_str()],
+                other => panic!("a variable on {other}"),
+            };
+            for value in expected {
+                assert!(values.contains(value), "${label}: {value} in {values:?}");
+            }
+        }
+    }
+}
+
+fn every_alert_rule_evaluates_and_only_the_expected_ones_have_data(stack: &Stack) {
+    let prom = &stack.prometheus;
+    // Every alert expression evaluates; the traffic makes exactly these return data, on
+    // exactly these routes/handlers.
+    let expect_data: BTreeMap<&str, &str> = [
+        ("HttpHigh5xxRatio", "/error"),
+        ("HttpElevated5xxRatio", "/error"),
+        ("HttpSlowP95", "/slow"),
+        ("WebSocketAbnormalClosures", "ws"),
+    ]
+    .into();
+    for (name, rule) in alert_rules() {
+        let expr = as_str(&rule["expr"], "expr");
+        let result = prom
+            .query(expr)
+            .unwrap_or_else(|err| panic!("{name}: {err}\n{expr}"));
+        match expect_data.get(name.as_str()) {
+            Some(&where_) => {
+                let keys: Vec<String> = result
+                    .iter()
+                    .map(|s| {
+                        let m = &s["metric"];
+                        m["route"]
+                            .as_str()
+                            .or(m["handler"].as_str())
+                            .unwrap_or("")
+                            .to_owned()
+                    })
+                    .collect();
+                assert_eq!(keys, [where_], "{name}: {result:?}");
+            }
+            None => assert!(result.is_empty(), "{name} must be quiet: {result:?}"),
+        }
+    }
+    // Prometheus evaluated every rule without error.
+    poll("every rule evaluated", Duration::from_secs(10), || {
+        let data = prom.api("/api/v1/rules", &[])?;
+        let rules: Vec<Json> = data["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .flat_map(|g| g["rules"].as_array().cloned().unwrap_or_default())
+            .collect();
+        let all_ok = rules.len() == 7
+            && rules
+                .iter()
+                .all(|r| r["health"] == "ok" && r["lastError"].as_str().unwrap_or("").is_empty());
+        all_ok.then_some(()).ok_or(format!("{rules:?}"))
+    });
+}
+
+/// Waits for the critical and the warning 5xx alerts on `/error` in Alertmanager, until
+/// `ready` holds for them; returns `(critical, warning)`.
+fn five_xx_alerts(stack: &Stack, ready: impl Fn(&Json, &Json) -> bool) -> (Json, Json) {
+    let alertmanager = &stack.alertmanager;
+    poll(
+        "the 5xx alerts in Alertmanager",
+        Duration::from_secs(30),
+        || {
+            alertmanager.process.assert_running();
+            let alerts = alertmanager.alerts().ok_or("no answer".to_owned())?;
+            let find = |name: &str| {
+                alerts
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .find(|a| a["labels"]["alertname"] == name && a["labels"]["route"] == "/error")
+                    .cloned()
+            };
+            match (find("HttpHigh5xxRatio"), find("HttpElevated5xxRatio")) {
+                (Some(critical), Some(warning)) if ready(&critical, &warning) => {
+                    Ok((critical, warning))
+                }
+                _ => Err(alerts.to_string()),
+            }
+        },
+    )
+}
+
+fn the_5xx_alert_reaches_alertmanager_and_inhibits_the_warning(stack: &Stack) {
+    // The critical alert is active; the warning on the same route is inhibited by it.
+    let (critical, warning) = five_xx_alerts(stack, |_, warning| {
+        warning["status"]["state"] == "suppressed"
+    });
+    assert_eq!(critical["status"]["state"], "active", "{critical}");
+    assert_eq!(critical["labels"]["severity"], "critical");
+    assert_eq!(critical["labels"]["handler"], "error");
+    assert_eq!(critical["labels"]["method"], "GET");
+    assert_eq!(critical["annotations"]["summary"], "GET /error: 100% 5xx");
+    assert_eq!(
+        warning["status"]["inhibitedBy"],
+        Json::from(vec![critical["fingerprint"].clone()]),
+        "{warning}"
+    );
+}
+
+fn alertmanager_routes_the_5xx_alerts_by_severity(stack: &Stack) {
+    // The critical alert goes to the pager, the warning to tickets.
+    let (critical, warning) = five_xx_alerts(stack, |_, _| true);
+    assert_eq!(critical["receivers"][0]["name"], "pager");
+    assert_eq!(warning["receivers"][0]["name"], "tickets");
+}
+
+fn every_readme_query_has_data(stack: &Stack) {
+    // The README's PromQL evaluates and has data.
+    let readme_queries = readme_promql();
+    assert!(readme_queries.len() >= 10, "{readme_queries:?}");
+    for expr in readme_queries {
+        let result = stack
+            .prometheus
+            .query(&expr)
+            .unwrap_or_else(|err| panic!("README: {err}\n{expr}"));
+        assert!(!result.is_empty(), "README: no data\n{expr}");
+    }
+}
+
+fn the_documented_authorization_block_scrapes_a_protected_app() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = RunningApp::start(&[(ENV_TOKEN, "s3cret-t0ken")]);
+    let token_file = dir.path().join("metrics_token");
+    fs::write(&token_file, "s3cret-t0ken\n").unwrap();
+    let mut auth = authorization_block();
+    auth["credentials_file"] = token_file.to_str().unwrap().into();
+    let prom = Prometheus::start(dir.path(), &app.addr, "127.0.0.1:9", &[], Some(auth));
+    assert_eq!(get(&app.url("/metrics"), &[]).status, 401, "protected");
+    poll(
+        "the protected target to be up",
+        Duration::from_secs(30),
+        || {
+            prom.process.assert_running();
+            let up = prom.query(r#"up{job="actix-app"}"#)?;
+            (up.len() == 1 && up[0]["value"][1] == "1")
+                .then_some(())
+                .ok_or(format!("{up:?}"))
+        },
+    );
+    let families = prom.query(r#"process_open_fds{job="actix-app"}"#).unwrap();
+    assert_eq!(families.len(), 1, "the scrape carries the metrics");
+}
+
+/// Replaces the dashboard's template variables as Grafana would with "All" selected.
+fn substitute(expr: &str) -> String {
+    let mut out = expr.to_owned();
+    for (name, value) in [
+        ("__rate_interval", "1m"),
+        ("__range", "5m"),
+        ("instance", ".*"),
+        ("handler", ".*"),
+        ("route", ".*"),
+        ("job", "actix-app"),
+    ] {
+        out = out
+            .replace(&format!("${{{name}}}"), value)
+            .replace(&format!("${name}"), value);
+    }
+    assert!(!out.contains('$'), "an unknown variable in {out}");
+    out
+}
+
+/// The `{{label}}` names of a legend format.
+fn legend_labels(legend: &str) -> Vec<String> {
+    legend
+        .split("{{")
+        .skip(1)
+        .filter_map(|part| part.split_once("}}"))
+        .map(|(name, _)| name.trim().to_owned())
+        .collect()
+}
+
+/// The expressions of the `promql` blocks of the README's "Operating it" section: `#` lines
+/// are comments, indented lines continue the expression above.
+fn readme_promql() -> Vec<String> {
+    let readme = fs::read_to_string(workspace_root().join("README.md")).unwrap();
+    let section = readme
+        .split_once("\n## Operating it\n")
+        .expect("README has an \"Operating it\" section")
+        .1;
+    let section = section.split("\n## ").next().unwrap();
+    let mut exprs: Vec<String> = Vec::new();
+    for block in section.split("```promql\n").skip(1) {
+        let block = block.split("```").next().unwrap();
+        for line in block.lines() {
+            if line.trim().is_empty() || line.starts_with('#') {
+                continue;
+            }
+            match exprs.last_mut() {
+                Some(last) if line.starts_with(' ') => {
+                    last.push('\n');
+                    last.push_str(line);
+                }
+                _ => exprs.push(line.to_owned()),
+            }
+        }
+    }
+    exprs
+}

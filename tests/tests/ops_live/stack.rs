@@ -1,0 +1,218 @@
+//! The live stack: the example service, Prometheus and Alertmanager, started once for
+//! every test of this binary, driven with traffic, and stopped by `main` when they are
+//! done.
+
+use std::any::Any;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use libtest_mimic::Trial;
+use tempfile::TempDir;
+
+use metrics_tests::app::RunningApp;
+use metrics_tests::wait::settle;
+
+use crate::servers::{Alertmanager, Prometheus};
+use crate::traffic::{Counts, Traffic};
+
+/// WebSocket connections of the example's `/ws` that ended, close frames it received, and
+/// connections open.
+const WS_ENDED: &str =
+    r#"sum(websocket_connection_duration_seconds_count{job="actix-app", handler="ws"})"#;
+const WS_CLOSES: &str = r#"sum(websocket_messages_total{job="actix-app", handler="ws", direction="received", kind="close"})"#;
+const WS_ACTIVE: &str = r#"sum(websocket_connections_active{job="actix-app", handler="ws"})"#;
+
+/// What Prometheus shows of the traffic.
+#[derive(Debug, PartialEq)]
+pub struct Seen {
+    /// `http_requests_total{job="actix-app"}`.
+    pub requests: Counts,
+    /// [`WS_ENDED`], [`WS_CLOSES`] and [`WS_ACTIVE`].
+    pub ws: [Option<String>; 3],
+}
+
+impl Seen {
+    // Queries it; an error of Prometheus is the error.
+    fn query(prometheus: &Prometheus) -> Result<Seen, String> {
+        prometheus.process.assert_running();
+        let result = prometheus.query(r#"http_requests_total{job="actix-app"}"#)?;
+        let requests = result
+            .iter()
+            .map(|s| {
+                let m = &s["metric"];
+                let label = |k: &str| m[k].as_str().unwrap_or_default().to_owned();
+                let value: f64 = s["value"][1].as_str().unwrap().parse().unwrap();
+                (
+                    (
+                        label("handler"),
+                        label("method"),
+                        label("route"),
+                        label("status"),
+                    ),
+                    value,
+                )
+            })
+            .collect();
+        Ok(Seen {
+            requests,
+            ws: [
+                prometheus.value(WS_ENDED)?,
+                prometheus.value(WS_CLOSES)?,
+                prometheus.value(WS_ACTIVE)?,
+            ],
+        })
+    }
+}
+
+/// One round of traffic, and the last thing Prometheus showed of it.
+pub struct Round {
+    /// What the requests sent so far must count.
+    pub sent: Counts,
+    /// Once it matched, or when the wait for it ran out.
+    pub seen: Result<Seen, String>,
+}
+
+impl Round {
+    // Waits (bounded) for Prometheus to show the traffic sent so far; the tests assert.
+    fn settle(
+        prometheus: &Prometheus,
+        traffic: &Traffic<'_>,
+        timeout: Duration,
+        done: impl Fn(&Seen) -> bool,
+    ) -> Round {
+        let sent = traffic.sent();
+        let seen = settle(timeout, || match Seen::query(prometheus) {
+            Ok(seen) if seen.requests == sent && done(&seen) => Ok(Ok(seen)),
+            last => Err(last),
+        })
+        .unwrap_or_else(|last| last);
+        Round { sent, seen }
+    }
+}
+
+/// The running stack after the traffic.
+pub struct Stack {
+    /// The example service.
+    pub app: RunningApp,
+    /// Scraping the app every second, alerting `alertmanager`.
+    pub prometheus: Prometheus,
+    /// docker/alertmanager.yml as it is.
+    pub alertmanager: Alertmanager,
+    /// A round that creates every series, so that the second is seen by `rate()`.
+    pub first: Round,
+    /// Every kind of traffic, enough for every query and the 5xx and latency alerts.
+    pub second: Round,
+    /// From the app's start until Prometheus showed the second round.
+    pub settled_after: Duration,
+    // Last: removed once the servers writing to it are stopped.
+    _dir: TempDir,
+}
+
+impl Stack {
+    // Starts everything and sends the traffic; fails only if something cannot start or the
+    // app answers a request wrongly.
+    fn start() -> Stack {
+        let dir = tempfile::tempdir().unwrap();
+        let app = RunningApp::start(&[]); // builds the app first: not timed
+        let started = Instant::now();
+        let alertmanager = Alertmanager::start(dir.path());
+        // The 5xx rules fire at once here, so that the driven traffic reaches Alertmanager.
+        let prometheus = Prometheus::start(
+            dir.path(),
+            &app.addr,
+            &alertmanager.addr,
+            &[("HttpHigh5xxRatio", "0s"), ("HttpElevated5xxRatio", "0s")],
+            None,
+        );
+        alertmanager.wait_ready();
+
+        // Two rounds: a series' first sample has no increase, so the first round creates
+        // the series and the second is what rate() sees.
+        let traffic = Traffic::new(&app);
+        traffic.round(1);
+        traffic.slow(1);
+        traffic.errors(1);
+        traffic.websocket(true);
+        // The WebSocket series too: its end and received close are in the next scrapes.
+        let one = Some("1".to_owned());
+        let first = Round::settle(&prometheus, &traffic, Duration::from_secs(20), |seen| {
+            seen.ws[..2] == [one.clone(), one.clone()]
+        });
+
+        traffic.round(5);
+        traffic.slow(40); // p95 of /slow above 500ms, above the 0.1 req/s floor
+        traffic.errors(40); // /error: 100% 5xx, above the floor
+        traffic.websocket(true);
+        for _ in 0..7 {
+            traffic.websocket(false); // ended without a close frame
+        }
+        // Every WebSocket connection has ended, and Prometheus has seen it.
+        let ended = [Some("9".into()), Some("2".into()), Some("0".into())];
+        let second = Round::settle(&prometheus, &traffic, Duration::from_secs(40), |seen| {
+            seen.ws == ended
+        });
+        let settled_after = started.elapsed();
+        drop(traffic);
+
+        Stack {
+            app,
+            prometheus,
+            alertmanager,
+            first,
+            second,
+            settled_after,
+            _dir: dir,
+        }
+    }
+
+    // The last lines each server wrote, for a run with a failed test.
+    fn print_tails(&self) {
+        self.app.process().print_tail();
+        self.prometheus.process.print_tail();
+        self.alertmanager.process.print_tail();
+    }
+}
+
+/// The stack, started by the first test that needs it, shared by the others, and stopped
+/// when the last handle is dropped (by `main`, after every test ran).
+#[derive(Clone, Default)]
+pub struct Shared(Arc<OnceLock<Result<Stack, String>>>);
+
+impl Shared {
+    /// A test that runs `check` on the stack.
+    pub fn trial(&self, name: &str, check: fn(&Stack)) -> Trial {
+        let shared = self.clone();
+        Trial::test(name, move || {
+            check(shared.get()?);
+            Ok(())
+        })
+    }
+
+    /// Stops the stack (if it was started), after printing what the servers wrote if a
+    /// test failed.
+    pub fn stop(self, failed: bool) {
+        let stack = Arc::try_unwrap(self.0)
+            .unwrap_or_else(|_| panic!("a test still holds the live stack"))
+            .into_inner();
+        if failed && let Some(Ok(stack)) = &stack {
+            stack.print_tails();
+        }
+    }
+
+    // Starts it once; a start that failed fails every test that needs it.
+    fn get(&self) -> Result<&Stack, String> {
+        self.0
+            .get_or_init(|| std::panic::catch_unwind(Stack::start).map_err(panic_message))
+            .as_ref()
+            .map_err(|err| format!("the live stack did not start: {err}"))
+    }
+}
+
+// The message a panic was raised with.
+fn panic_message(payload: Box<dyn Any + Send>) -> String {
+    payload
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "a panic".to_owned())
+}
