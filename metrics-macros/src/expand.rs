@@ -15,7 +15,7 @@ use crate::errors::Errors;
 use crate::item::TrackedFn;
 use crate::route::RouteInfo;
 use crate::shape::Shape;
-use crate::ty::{fake_return, return_type};
+use crate::ty::{fake_return, probed_type, return_type};
 
 /// The attribute's entry point, on `proc_macro2` tokens so it can be unit-tested.
 pub(crate) fn track_metrics(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -83,15 +83,28 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
     let site = Ident::new("__METRICS_CALL_SITE", Span::call_site());
     let guard = Ident::new("__metrics_guard", Span::mixed_site());
     let out = Ident::new("__metrics_out", Span::mixed_site());
+    // Whether the value is a response, the one kind of call that can name the request
+    // a middleware serves: asked of the return type, at compile time.
+    let responds = match &shape {
+        Shape::AsyncTrait { .. } | Shape::Diverges => quote!(false),
+        _ => {
+            let ty = probed_type(&sig.output, &private);
+            quote!(#private::responds::<#ty>().__metrics_responds())
+        }
+    };
     let start = quote! {
         static #site: #private::CallSite = #private::CallSite::new(#name, #method, #route);
-        let #guard = #site.start();
+        let #guard = #site.start(#responds);
     };
     // `ty`: the type of the outcome, when `run` needs it as expected type.
     let track = |ty: Option<TokenStream>, run: TokenStream| {
         let ty = ty.map(|ty| quote!(: #ty));
         quote! {
             #start
+            // A body whose value diverges (`panic!(..)` as its last expression) is a
+            // diverging sub-expression of this `let`, which clippy flags; in the function
+            // itself it was not one.
+            #[allow(clippy::diverging_sub_expression)]
             let #out #ty = #run;
             // A body that always diverges (`panic!`, `loop {}`) makes what follows
             // unreachable; that is expected here, not the user's to fix.

@@ -1,8 +1,8 @@
 //! The declared return type, as the expansion uses it: as a local's type, to pin an
-//! `async` block's output, and to tell `-> !` apart.
+//! `async` block's output, to ask whether it is a response, and to tell `-> !` apart.
 
 use proc_macro2::{TokenStream, TokenTree};
-use quote::{ToTokens, quote_spanned};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{ReturnType, Type};
 
@@ -19,8 +19,77 @@ pub(crate) fn return_type(output: &ReturnType) -> Option<TokenStream> {
     // optional feature. Printed types always parse back; if one did not, the type is
     // only an inference aid and can be left out.
     let mut ty = syn::parse2::<Type>(tokens).ok()?;
-    erase_impl_trait(&mut ty);
+    replace_impl_trait(&mut ty, &|_| syn::parse_quote!(_));
     Some(ty.into_token_stream())
+}
+
+/// The return type as the `responds` probe names it (`()` when none is written): an
+/// `impl Trait` cannot be named, so each becomes `AnyResponse` when its trait is a
+/// responder trait (`Responder`, `IntoResponse`) and `NotResponse` otherwise.
+pub(crate) fn probed_type(output: &ReturnType, private: &TokenStream) -> TokenStream {
+    let ReturnType::Type(_, ty) = output else {
+        return quote!(());
+    };
+    // Lifetimes become `'_`: the probe asks about the type, and a responder impl for
+    // `&'static str` must not require the function's `&'a str` to be `'static`.
+    let tokens = if mentions(&tokens_of(ty), "for") {
+        tokens_of(ty)
+    } else {
+        infer_lifetimes(tokens_of(ty))
+    };
+    if !mentions(&tokens, "impl") {
+        return tokens;
+    }
+    let stand_in = |responder: bool| -> Type {
+        let name = if responder {
+            "AnyResponse"
+        } else {
+            "NotResponse"
+        };
+        let name = proc_macro2::Ident::new(name, proc_macro2::Span::call_site());
+        syn::parse_quote!(#private::#name)
+    };
+    let Ok(mut ty) = syn::parse2::<Type>(tokens) else {
+        return stand_in(false).into_token_stream();
+    };
+    replace_impl_trait(&mut ty, &|opaque| stand_in(is_responder(opaque)));
+    ty.into_token_stream()
+}
+
+fn tokens_of(ty: &Type) -> TokenStream {
+    ty.to_token_stream()
+}
+
+// Every named lifetime in `tokens` (`'a`, `'static`) becomes `'_`.
+fn infer_lifetimes(tokens: TokenStream) -> TokenStream {
+    let mut after_quote = false;
+    tokens
+        .into_iter()
+        .map(|token| {
+            let token = match token {
+                TokenTree::Ident(ident) if after_quote => {
+                    TokenTree::Ident(proc_macro2::Ident::new("_", ident.span()))
+                }
+                TokenTree::Group(group) => {
+                    let mut new =
+                        proc_macro2::Group::new(group.delimiter(), infer_lifetimes(group.stream()));
+                    new.set_span(group.span());
+                    TokenTree::Group(new)
+                }
+                other => other,
+            };
+            after_quote = matches!(&token, TokenTree::Punct(p) if p.as_char() == '\'');
+            token
+        })
+        .collect()
+}
+
+// `impl Responder`, `impl actix_web::Responder + 'static`, `impl IntoResponse`.
+fn is_responder(opaque: &syn::TypeImplTrait) -> bool {
+    opaque.bounds.iter().any(|bound| {
+        matches!(bound, syn::TypeParamBound::Trait(t)
+            if t.path.segments.last().is_some_and(|s| s.ident == "Responder" || s.ident == "IntoResponse"))
+    })
 }
 
 /// `if false { return identity::<RET>(loop {}); }` pins an `async` block's output type,
@@ -55,31 +124,32 @@ fn mentions(tokens: &TokenStream, ident: &str) -> bool {
     })
 }
 
-// `impl Trait` cannot name a local's type: replace it (at any depth) with `_`.
-fn erase_impl_trait(ty: &mut Type) {
+// `impl Trait` cannot be named: replace it (at any depth) with what `with` makes of it.
+fn replace_impl_trait(ty: &mut Type, with: &dyn Fn(&syn::TypeImplTrait) -> Type) {
+    let recurse = |ty: &mut Type| replace_impl_trait(ty, with);
     match ty {
-        Type::ImplTrait(_) => *ty = syn::parse_quote!(_),
+        Type::ImplTrait(opaque) => *ty = with(opaque),
         Type::Path(path) => {
             if let Some(qself) = &mut path.qself {
-                erase_impl_trait(&mut qself.ty);
+                recurse(&mut qself.ty);
             }
             for segment in &mut path.path.segments {
                 if let syn::PathArguments::AngleBracketed(args) = &mut segment.arguments {
                     for arg in &mut args.args {
                         if let syn::GenericArgument::Type(ty) = arg {
-                            erase_impl_trait(ty);
+                            recurse(ty);
                         }
                     }
                 }
             }
         }
-        Type::Tuple(tuple) => tuple.elems.iter_mut().for_each(erase_impl_trait),
-        Type::Array(array) => erase_impl_trait(&mut array.elem),
-        Type::Slice(slice) => erase_impl_trait(&mut slice.elem),
-        Type::Reference(reference) => erase_impl_trait(&mut reference.elem),
-        Type::Ptr(ptr) => erase_impl_trait(&mut ptr.elem),
-        Type::Paren(paren) => erase_impl_trait(&mut paren.elem),
-        Type::Group(group) => erase_impl_trait(&mut group.elem),
+        Type::Tuple(tuple) => tuple.elems.iter_mut().for_each(recurse),
+        Type::Array(array) => recurse(&mut array.elem),
+        Type::Slice(slice) => recurse(&mut slice.elem),
+        Type::Reference(reference) => recurse(&mut reference.elem),
+        Type::Ptr(ptr) => recurse(&mut ptr.elem),
+        Type::Paren(paren) => recurse(&mut paren.elem),
+        Type::Group(group) => recurse(&mut group.elem),
         _ => {}
     }
 }
@@ -87,7 +157,6 @@ fn erase_impl_trait(ty: &mut Type) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use quote::quote;
 
     fn output(sig: &str) -> ReturnType {
         syn::parse_str::<syn::Signature>(sig).unwrap().output
@@ -96,7 +165,7 @@ mod tests {
     #[test]
     fn impl_trait_is_erased_at_any_depth() {
         let mut ty: Type = syn::parse_quote!(Result<(impl Responder, &impl Sized), E>);
-        erase_impl_trait(&mut ty);
+        replace_impl_trait(&mut ty, &|_| syn::parse_quote!(_));
         let expected: Type = syn::parse_quote!(Result<(_, &_), E>);
         // Compared through tokens: syn's `PartialEq` impls are an optional feature.
         assert_eq!(
@@ -115,5 +184,29 @@ mod tests {
         assert!(fake_return(&output("fn f()")).is_empty());
         assert!(is_never(&output("fn f() -> !")));
         assert!(!is_never(&output("fn f() -> u8")));
+    }
+
+    #[test]
+    fn probed_types_stand_in_for_impl_trait() {
+        let private = quote!(rt::__private);
+        let probed = |sig: &str| probed_type(&output(sig), &private).to_string();
+        assert_eq!(probed("fn f()"), quote!(()).to_string());
+        assert_eq!(probed("fn f() -> Json<T>"), quote!(Json<T>).to_string());
+        assert_eq!(
+            probed("fn f<'a>() -> Cow<'a, &'static str>"),
+            quote!(Cow<'_, &'_ str>).to_string()
+        );
+        assert_eq!(
+            probed("fn f() -> Result<impl actix_web::Responder + 'static, E>"),
+            quote!(Result<rt::__private::AnyResponse, E>).to_string()
+        );
+        assert_eq!(
+            probed("fn f() -> impl IntoResponse"),
+            quote!(rt::__private::AnyResponse).to_string()
+        );
+        assert_eq!(
+            probed("fn f() -> (impl Sized, impl Future<Output = u8>)"),
+            quote!((rt::__private::NotResponse, rt::__private::NotResponse)).to_string()
+        );
     }
 }

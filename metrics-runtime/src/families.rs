@@ -113,18 +113,18 @@ impl HttpFamilies {
         Ok(HttpFamilies {
             requests: builder.counter(
                 "http_requests_total",
-                "Requests handled by tracked handlers, by status code.",
+                "HTTP requests answered and tracked calls made, by status code.",
                 &REQUEST_LABELS,
             )?,
             duration: builder.histogram(
                 "http_request_duration_seconds",
-                "Time spent in tracked handlers, in seconds.",
+                "Time to answer an HTTP request or to run a tracked call, in seconds.",
                 buckets,
                 &HTTP_LABELS,
             )?,
             in_flight: builder.gauge(
                 "http_requests_in_flight",
-                "Calls of tracked handlers currently running.",
+                "HTTP requests and tracked calls in progress.",
                 &HTTP_LABELS,
             )?,
         })

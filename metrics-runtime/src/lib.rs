@@ -32,7 +32,12 @@
 mod config;
 mod exposition;
 mod families;
+#[cfg(feature = "actix")]
+mod recording;
 mod registry;
+mod request;
+mod responds;
+mod series;
 mod settings;
 mod site;
 mod status;

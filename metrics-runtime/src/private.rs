@@ -6,5 +6,6 @@
 //! `probe(&out).__metrics_finish(guard)`, which records the call with the status of
 //! `out` (the levels [`probe`] returns are in the `status` module).
 
+pub use crate::responds::{AnyResponse, NotResponse, responds};
 pub use crate::site::{CallSite, Guard, call};
 pub use crate::status::probe;

@@ -2,10 +2,15 @@
 
 use std::collections::HashMap;
 
+/// One sample: its labels, sorted by name, and its value.
+pub type Sample = (Vec<(String, String)>, f64);
+
 /// One scrape, indexed by series: `name{label="value",...}` (labels sorted) → value.
 #[derive(Debug, Default)]
 pub struct Scrape {
     samples: HashMap<String, f64>,
+    // The same samples, by family name, with their labels (sorted).
+    families: HashMap<String, Vec<Sample>>,
     /// The raw text.
     pub text: String,
 }
@@ -17,7 +22,10 @@ impl Scrape {
         use openmetrics_parser::{MetricNumber, PrometheusValue};
         let parsed = openmetrics_parser::prometheus::parse_prometheus(text)
             .unwrap_or_else(|err| panic!("an invalid exposition ({err:?}):\n{text}"));
-        let mut samples = HashMap::new();
+        let mut scrape = Scrape {
+            text: text.to_owned(),
+            ..Scrape::default()
+        };
         for (name, family) in parsed.families {
             for sample in family.iter_samples() {
                 let labelset = sample.get_labelset().expect("labels match their names");
@@ -25,35 +33,43 @@ impl Scrape {
                     .iter()
                     .map(|(k, v)| (k.clone(), v.clone()))
                     .collect();
+                labels.sort();
                 match &sample.value {
                     PrometheusValue::Counter(counter) => {
-                        samples.insert(key(&name, &labels), counter.value.as_f64());
+                        scrape.insert(&name, &labels, counter.value.as_f64());
                     }
                     PrometheusValue::Gauge(v) | PrometheusValue::Unknown(v) => {
-                        samples.insert(key(&name, &labels), v.as_f64());
+                        scrape.insert(&name, &labels, v.as_f64());
                     }
                     PrometheusValue::Histogram(h) => {
                         let sum = h.sum.as_ref().map_or(0.0, MetricNumber::as_f64);
-                        samples.insert(key(&format!("{name}_sum"), &labels), sum);
+                        scrape.insert(&format!("{name}_sum"), &labels, sum);
                         let count = h.count.unwrap_or_default() as f64;
-                        samples.insert(key(&format!("{name}_count"), &labels), count);
+                        scrape.insert(&format!("{name}_count"), &labels, count);
                         for bucket in &h.buckets {
+                            let mut labels = labels.clone();
                             labels.push(("le".to_owned(), format_le(bucket.upper_bound)));
-                            samples.insert(
-                                key(&format!("{name}_bucket"), &labels),
+                            labels.sort();
+                            scrape.insert(
+                                &format!("{name}_bucket"),
+                                &labels,
                                 bucket.count.as_f64(),
                             );
-                            labels.pop();
                         }
                     }
                     PrometheusValue::Summary(_) => {}
                 }
             }
         }
-        Scrape {
-            samples,
-            text: text.to_owned(),
-        }
+        scrape
+    }
+
+    fn insert(&mut self, name: &str, labels: &[(String, String)], value: f64) {
+        self.samples.insert(key(name, labels), value);
+        self.families
+            .entry(name.to_owned())
+            .or_default()
+            .push((labels.to_vec(), value));
     }
 
     /// The value of one series, `None` if absent.
@@ -76,6 +92,28 @@ impl Scrape {
                 ("status", status),
             ],
         )
+    }
+
+    /// `http_request_duration_seconds_count` for one label set, `0` if absent.
+    pub fn observed(&self, handler: &str, method: &str, route: &str) -> f64 {
+        self.value(
+            "http_request_duration_seconds_count",
+            &[("handler", handler), ("method", method), ("route", route)],
+        )
+    }
+
+    /// `http_requests_in_flight` for one label set, `0` if absent.
+    pub fn in_flight(&self, handler: &str, method: &str, route: &str) -> f64 {
+        self.value(
+            "http_requests_in_flight",
+            &[("handler", handler), ("method", method), ("route", route)],
+        )
+    }
+
+    /// Every sample of a family (a histogram's `_count`, `_sum` and `_bucket` are
+    /// families of their own here), as `(labels, value)`, labels sorted by name.
+    pub fn samples(&self, name: &str) -> &[Sample] {
+        self.families.get(name).map_or(&[], Vec::as_slice)
     }
 
     /// The value of one series, `0` if absent (a counter not yet created).

@@ -1,4 +1,5 @@
-//! The example service: every route handler is tracked with `#[track_metrics]`.
+//! The example service: every request counted by the `RequestMetrics` middleware, every
+//! route handler named with `#[track_metrics]`.
 //!
 //! `cargo run -p actix-app`, then `curl 127.0.0.1:8080/metrics`. Listens on
 //! `BIND_ADDR` (default `127.0.0.1:8080`).
@@ -9,6 +10,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use actix_web::{App, HttpServer};
+use metrics_runtime::actix::RequestMetrics;
 
 const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8080";
 
@@ -38,9 +40,15 @@ fn main() -> ExitCode {
 // Serves until SIGINT or SIGTERM (actix-web's default signal handling), then drains.
 async fn serve(addr: SocketAddr) -> std::io::Result<()> {
     routes::register_demo_metrics();
-    let server = HttpServer::new(|| App::new().configure(routes::configure))
-        .bind(addr)?
-        .shutdown_timeout(5);
+    // Outermost, so that it sees every request, what other middleware answer included.
+    // Prometheus' own scrapes are left out: they are not the service's traffic.
+    let server = HttpServer::new(|| {
+        App::new()
+            .wrap(RequestMetrics::default().exclude("/metrics"))
+            .configure(routes::configure)
+    })
+    .bind(addr)?
+    .shutdown_timeout(5);
     for bound in server.addrs() {
         log::info!("actix-app listening on http://{bound}");
     }

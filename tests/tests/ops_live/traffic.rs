@@ -44,6 +44,10 @@ impl<'a> Traffic<'a> {
             self.post_user(r#"{"name": "#, 400);
             self.get("/slow?ms=99999", 400, "slow", "/slow");
             self.get("/health", 200, "health", "/health");
+            // Counted by the app's `RequestMetrics`: no route matched; rejected by the
+            // query extractor before the handler.
+            self.get(&format!("/no-such-route/{i}"), 404, "", "");
+            self.get("/slow?ms=x", 400, "", "/slow");
             self.get("/test-metrics", 200, "test_metrics", "/test-metrics");
         }
     }

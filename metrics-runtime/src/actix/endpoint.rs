@@ -1,28 +1,9 @@
 //! The actix-web `/metrics` endpoint.
-//!
-//! ```no_run
-//! use actix_web::{App, HttpServer, web};
-//!
-//! # async fn run() -> std::io::Result<()> {
-//! HttpServer::new(|| {
-//!     App::new()
-//!         // GET /metrics
-//!         .service(metrics_runtime::actix::metrics)
-//!         // or at any path
-//!         .route("/internal/metrics", web::get().to(metrics_runtime::actix::metrics_handler))
-//! })
-//! .bind(("127.0.0.1", 8080))?
-//! .run()
-//! .await
-//! # }
-//! ```
 
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 
 use crate::settings;
-
-pub use crate::settings::ENV_TOKEN;
 
 /// Serves the registry on `GET /metrics`: mount it with `App::service`.
 ///

@@ -1,0 +1,622 @@
+//! `metrics_runtime::actix::RequestMetrics` (CONTRACT §8), through actix-web's real
+//! service stack: every request counted once, with the route actix matched, the status
+//! it sent and the tracked handler that answered; helpers on their own.
+//!
+//! Each test uses routes of its own under `/mw/…`, so that the tests of this binary can
+//! run at once and still read exact counts from one registry. Requests that match no
+//! route (`route=""`) are in `middleware_bounds.rs`.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use actix_web::body::BoxBody;
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::test::{TestRequest, call_service, init_service};
+use actix_web::{App, Either, HttpResponse, Responder, get, web};
+use metrics_runtime::actix::RequestMetrics;
+use metrics_runtime::track_metrics;
+use metrics_tests::scrape::Scrape;
+use serde::Deserialize;
+use tokio::sync::oneshot;
+
+fn scrape() -> Scrape {
+    Scrape::parse(&metrics_runtime::render())
+}
+
+// Sends `req` through `app` and returns the status actix sends: the response's, or the
+// error response of an error a middleware returned.
+async fn send<S>(app: &S, req: TestRequest) -> u16
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<BoxBody>, Error = actix_web::Error>,
+{
+    match app.call(req.to_request()).await {
+        Ok(res) => res.status().as_u16(),
+        Err(err) => err.error_response().status().as_u16(),
+    }
+}
+
+// For every series whose route starts with `prefix`: the histogram observed exactly
+// as many calls as were counted (nothing counted twice, nothing timed twice), and
+// nothing is left in flight.
+fn assert_counted_once(scrape: &Scrape, prefix: &str) {
+    use std::collections::BTreeMap;
+    let mut counted: BTreeMap<Vec<(String, String)>, f64> = BTreeMap::new();
+    for (labels, value) in scrape.samples("http_requests_total") {
+        if label(labels, "route").starts_with(prefix) {
+            let key: Vec<_> = labels
+                .iter()
+                .filter(|(k, _)| k != "status")
+                .cloned()
+                .collect();
+            *counted.entry(key).or_default() += value;
+        }
+    }
+    assert!(!counted.is_empty(), "no series under {prefix}");
+    for (labels, total) in &counted {
+        let observed = scrape
+            .samples("http_request_duration_seconds_count")
+            .iter()
+            .find(|(l, _)| l == labels)
+            .map_or(0.0, |(_, v)| *v);
+        assert_eq!(observed, *total, "{labels:?}: observed vs counted");
+    }
+    for (labels, value) in scrape.samples("http_requests_in_flight") {
+        if label(labels, "route").starts_with(prefix) {
+            assert_eq!(*value, 0.0, "{labels:?} still in flight");
+        }
+    }
+}
+
+fn label<'a>(labels: &'a [(String, String)], name: &str) -> &'a str {
+    labels
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
+}
+
+// ----------------------------------------------------------------- scopes and registration
+
+#[track_metrics]
+#[get("/users/{id}")]
+async fn scoped_user(id: web::Path<u32>) -> HttpResponse {
+    HttpResponse::Ok().body(format!("user {id}"))
+}
+
+#[track_metrics]
+async fn routed_item(id: web::Path<u32>) -> String {
+    format!("item {id}")
+}
+
+#[track_metrics]
+async fn resource_create() -> HttpResponse {
+    HttpResponse::Created().finish()
+}
+
+async fn untracked_plain() -> &'static str {
+    "plain"
+}
+
+#[track_metrics]
+async fn any_method() -> &'static str {
+    "any"
+}
+
+#[actix_web::test]
+async fn the_full_route_pattern_and_the_handler_that_answered() {
+    let app = init_service(
+        App::new()
+            .wrap(RequestMetrics::default())
+            .service(web::scope("/mw/v1").service(scoped_user))
+            .service(web::scope("/mw/v2").service(scoped_user))
+            .route("/mw/items/{id}", web::get().to(routed_item))
+            .service(web::resource("/mw/things").route(web::post().to(resource_create)))
+            .route("/mw/plain", web::get().to(untracked_plain))
+            .service(web::resource("/mw/any").route(web::route().to(any_method))),
+    )
+    .await;
+    for id in 1..=3 {
+        assert_eq!(
+            send(&app, TestRequest::get().uri(&format!("/mw/v1/users/{id}"))).await,
+            200
+        );
+    }
+    assert_eq!(
+        send(&app, TestRequest::get().uri("/mw/v2/users/7")).await,
+        200
+    );
+    assert_eq!(send(&app, TestRequest::get().uri("/mw/items/5")).await, 200);
+    assert_eq!(send(&app, TestRequest::post().uri("/mw/things")).await, 201);
+    assert_eq!(send(&app, TestRequest::get().uri("/mw/plain")).await, 200);
+    for method in ["HEAD", "DELETE", "BREW", "M-SEARCH"] {
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        assert_eq!(
+            send(&app, TestRequest::default().method(method).uri("/mw/any")).await,
+            200
+        );
+    }
+
+    let s = scrape();
+    assert_eq!(
+        s.requests("scoped_user", "GET", "/mw/v1/users/{id}", "200"),
+        3.0
+    );
+    assert_eq!(
+        s.requests("scoped_user", "GET", "/mw/v2/users/{id}", "200"),
+        1.0
+    );
+    assert_eq!(
+        s.requests("routed_item", "GET", "/mw/items/{id}", "200"),
+        1.0
+    );
+    assert_eq!(s.requests("any_method", "HEAD", "/mw/any", "200"), 1.0);
+    assert_eq!(s.requests("any_method", "DELETE", "/mw/any", "200"), 1.0);
+    assert_eq!(
+        s.requests("any_method", "_OTHER", "/mw/any", "200"),
+        2.0,
+        "no raw method"
+    );
+    assert_eq!(
+        s.requests("resource_create", "POST", "/mw/things", "201"),
+        1.0
+    );
+    assert_eq!(s.requests("", "GET", "/mw/plain", "200"), 1.0);
+    // The tracked handlers recorded no series of their own (their attribute's labels).
+    assert_eq!(s.requests("scoped_user", "GET", "/users/{id}", "200"), 0.0);
+    assert!(
+        !s.text.contains(r#"route="/users/{id}""#),
+        "a series of the handler's own:\n{}",
+        s.text
+    );
+    assert!(
+        !s.text
+            .contains(r#"handler="routed_item",method="",route="""#)
+    );
+    assert_eq!(s.observed("scoped_user", "GET", "/mw/v1/users/{id}"), 3.0);
+    assert_counted_once(&s, "/mw/v1/");
+    assert_counted_once(&s, "/mw/v2/");
+    assert_counted_once(&s, "/mw/items/");
+    assert_counted_once(&s, "/mw/things");
+    assert_counted_once(&s, "/mw/plain");
+    assert_counted_once(&s, "/mw/any");
+}
+
+// ----------------------------------------------------------------- statuses actix sends
+
+#[derive(Deserialize)]
+struct NewThing {
+    #[allow(dead_code)]
+    name: String,
+}
+
+#[track_metrics]
+async fn json_body(_body: web::Json<NewThing>) -> HttpResponse {
+    HttpResponse::Created().finish()
+}
+
+#[track_metrics]
+async fn path_number(id: web::Path<u32>) -> String {
+    id.to_string()
+}
+
+#[track_metrics]
+async fn either(n: web::Path<u32>) -> Either<HttpResponse, &'static str> {
+    if *n == 0 {
+        Either::Left(HttpResponse::Accepted().finish())
+    } else {
+        Either::Right("right")
+    }
+}
+
+#[track_metrics]
+async fn redirect() -> impl Responder {
+    web::Redirect::to("/elsewhere")
+}
+
+#[track_metrics]
+async fn customized() -> impl Responder {
+    "made".customize().with_status(StatusCode::CREATED)
+}
+
+#[track_metrics]
+async fn fails() -> Result<String, actix_web::Error> {
+    Err(actix_web::error::ErrorConflict("taken"))
+}
+
+#[actix_web::test]
+async fn the_status_actix_sent_rejections_and_hidden_statuses_included() {
+    let app = init_service(
+        App::new()
+            .wrap(RequestMetrics::default())
+            .service(web::resource("/mw/json").route(web::post().to(json_body)))
+            .service(web::resource("/mw/number/{id}").route(web::get().to(path_number)))
+            .route("/mw/either/{n}", web::get().to(either))
+            .route("/mw/redirect", web::get().to(redirect))
+            .route("/mw/customized", web::get().to(customized))
+            .route("/mw/fails", web::get().to(fails)),
+    )
+    .await;
+    let json = |body: &'static str| {
+        TestRequest::post()
+            .uri("/mw/json")
+            .insert_header((header::CONTENT_TYPE, "application/json"))
+            .set_payload(body)
+    };
+    let cases: Vec<(TestRequest, u16)> = vec![
+        (json(r#"{"name":"a"}"#), 201),
+        (json(r#"{"name":"#), 400),
+        (json(r#"{"nom":"a"}"#), 400),
+        (
+            TestRequest::post()
+                .uri("/mw/json")
+                .set_payload(r#"{"name":"a"}"#),
+            400,
+        ),
+        (TestRequest::get().uri("/mw/json"), 405),
+        (TestRequest::get().uri("/mw/number/12"), 200),
+        (TestRequest::get().uri("/mw/number/abc"), 404),
+        (TestRequest::get().uri("/mw/either/0"), 202),
+        (TestRequest::get().uri("/mw/either/1"), 200),
+        (TestRequest::get().uri("/mw/redirect"), 307),
+        (TestRequest::get().uri("/mw/customized"), 201),
+        (TestRequest::get().uri("/mw/fails"), 409),
+    ];
+    for (req, expected) in cases {
+        assert_eq!(send(&app, req).await, expected);
+    }
+    let brew = Method::from_bytes(b"BREW").unwrap();
+    assert_eq!(
+        send(
+            &app,
+            TestRequest::default().method(brew).uri("/mw/number/1")
+        )
+        .await,
+        405
+    );
+
+    let s = scrape();
+    assert_eq!(s.requests("json_body", "POST", "/mw/json", "201"), 1.0);
+    // Rejected by the extractor: the handler never ran, the request still counts.
+    assert_eq!(s.requests("", "POST", "/mw/json", "400"), 3.0);
+    assert_eq!(s.requests("", "GET", "/mw/json", "405"), 1.0);
+    assert_eq!(
+        s.requests("path_number", "GET", "/mw/number/{id}", "200"),
+        1.0
+    );
+    assert_eq!(s.requests("", "GET", "/mw/number/{id}", "404"), 1.0);
+    assert_eq!(s.requests("", "_OTHER", "/mw/number/{id}", "405"), 1.0);
+    assert_eq!(s.requests("either", "GET", "/mw/either/{n}", "202"), 1.0);
+    assert_eq!(s.requests("either", "GET", "/mw/either/{n}", "200"), 1.0);
+    assert_eq!(s.requests("redirect", "GET", "/mw/redirect", "307"), 1.0);
+    assert_eq!(
+        s.requests("customized", "GET", "/mw/customized", "201"),
+        1.0
+    );
+    assert_eq!(s.requests("fails", "GET", "/mw/fails", "409"), 1.0);
+    for prefix in [
+        "/mw/json",
+        "/mw/number/",
+        "/mw/either/",
+        "/mw/redirect",
+        "/mw/customized",
+        "/mw/fails",
+    ] {
+        assert_counted_once(&s, prefix);
+    }
+}
+
+// An auth middleware inside ours that answers early, with an error or a response.
+#[track_metrics]
+async fn secret() -> &'static str {
+    "secret"
+}
+
+#[actix_web::test]
+async fn what_an_inner_middleware_answers_is_counted() {
+    use actix_web::middleware::from_fn;
+    let app = init_service(
+        App::new().wrap(RequestMetrics::default()).service(
+            web::scope("/mw/auth")
+                .wrap(from_fn(
+                    |req: actix_web::dev::ServiceRequest,
+                     next: actix_web::middleware::Next<BoxBody>| async move {
+                        match req.headers().get("x-key").map(|v| v.as_bytes()) {
+                            Some(b"ok") => next.call(req).await,
+                            Some(_) => Ok(req.into_response(HttpResponse::Forbidden().finish())),
+                            None => Err(actix_web::error::ErrorUnauthorized("no key")),
+                        }
+                    },
+                ))
+                .route("/secret", web::get().to(secret)),
+        ),
+    )
+    .await;
+    let with_key = |key: &'static str| {
+        TestRequest::get()
+            .uri("/mw/auth/secret")
+            .insert_header(("x-key", key))
+    };
+    assert_eq!(
+        send(&app, TestRequest::get().uri("/mw/auth/secret")).await,
+        401
+    );
+    assert_eq!(
+        send(&app, TestRequest::get().uri("/mw/auth/secret")).await,
+        401
+    );
+    assert_eq!(send(&app, with_key("bad")).await, 403);
+    assert_eq!(send(&app, with_key("ok")).await, 200);
+
+    let s = scrape();
+    assert_eq!(s.requests("", "GET", "/mw/auth/secret", "401"), 2.0);
+    assert_eq!(s.requests("", "GET", "/mw/auth/secret", "403"), 1.0);
+    assert_eq!(s.requests("secret", "GET", "/mw/auth/secret", "200"), 1.0);
+    assert_counted_once(&s, "/mw/auth/");
+}
+
+// ----------------------------------------------------------------- helpers on their own
+
+#[derive(Debug)]
+struct DbError;
+
+struct User {
+    name: String,
+}
+
+#[track_metrics(name = "db::load_user")]
+async fn load_user(id: u32) -> Result<User, DbError> {
+    if id == 0 {
+        return Err(DbError);
+    }
+    Ok(User {
+        name: format!("user{id}"),
+    })
+}
+
+#[track_metrics(name = "render")]
+fn render(user: &User) -> HttpResponse {
+    HttpResponse::Ok().body(user.name.clone())
+}
+
+#[track_metrics]
+async fn tracked_with_helper(id: web::Path<u32>) -> HttpResponse {
+    match load_user(*id).await {
+        Ok(user) => HttpResponse::Ok().body(user.name),
+        Err(_) => HttpResponse::NotFound().finish(),
+    }
+}
+
+// Untracked: the helper starts first but is no response, so it names nothing; the
+// response-returning `render` is inside nothing tracked, so it names the request.
+async fn untracked_with_helpers(id: web::Path<u32>) -> HttpResponse {
+    match load_user(*id).await {
+        Ok(user) => render(&user),
+        Err(_) => HttpResponse::NotFound().finish(),
+    }
+}
+
+async fn untracked_with_helper_only(id: web::Path<u32>) -> HttpResponse {
+    let _ = load_user(*id).await;
+    HttpResponse::NoContent().finish()
+}
+
+#[actix_web::test]
+async fn tracked_helpers_count_on_their_own_exactly_once() {
+    let app = init_service(
+        App::new()
+            .wrap(RequestMetrics::default())
+            .route(
+                "/mw/helper/tracked/{id}",
+                web::get().to(tracked_with_helper),
+            )
+            .route(
+                "/mw/helper/untracked/{id}",
+                web::get().to(untracked_with_helpers),
+            )
+            .route(
+                "/mw/helper/only/{id}",
+                web::get().to(untracked_with_helper_only),
+            ),
+    )
+    .await;
+    assert_eq!(
+        send(&app, TestRequest::get().uri("/mw/helper/tracked/1")).await,
+        200
+    );
+    assert_eq!(
+        send(&app, TestRequest::get().uri("/mw/helper/tracked/0")).await,
+        404
+    );
+    assert_eq!(
+        send(&app, TestRequest::get().uri("/mw/helper/untracked/2")).await,
+        200
+    );
+    assert_eq!(
+        send(&app, TestRequest::get().uri("/mw/helper/only/3")).await,
+        204
+    );
+
+    let s = scrape();
+    let r = "/mw/helper/tracked/{id}";
+    assert_eq!(s.requests("tracked_with_helper", "GET", r, "200"), 1.0);
+    assert_eq!(s.requests("tracked_with_helper", "GET", r, "404"), 1.0);
+    assert_eq!(
+        s.requests("render", "GET", "/mw/helper/untracked/{id}", "200"),
+        1.0
+    );
+    assert_eq!(s.requests("", "GET", "/mw/helper/only/{id}", "204"), 1.0);
+    // The helper: its own series, as without the middleware, once per call.
+    assert_eq!(s.requests("db::load_user", "", "", "200"), 3.0);
+    assert_eq!(s.requests("db::load_user", "", "", "500"), 1.0);
+    assert_eq!(s.observed("db::load_user", "", ""), 4.0);
+    assert_eq!(
+        s.requests("render", "", "", "200"),
+        0.0,
+        "render named a request"
+    );
+    assert_counted_once(&s, "/mw/helper/");
+}
+
+// ----------------------------------------------------------------- in flight, panics, drops
+
+#[track_metrics]
+async fn waits(state: web::Data<Waiter>) -> HttpResponse {
+    let (started, release) = state.take();
+    let _ = started.send(());
+    let _ = release.await;
+    HttpResponse::Ok().finish()
+}
+
+#[derive(Default)]
+struct Waiter(std::sync::Mutex<Option<(oneshot::Sender<()>, oneshot::Receiver<()>)>>);
+
+impl Waiter {
+    fn take(&self) -> (oneshot::Sender<()>, oneshot::Receiver<()>) {
+        self.0.lock().unwrap().take().expect("one call")
+    }
+}
+
+#[actix_web::test]
+async fn in_flight_while_served_under_the_handlers_labels() {
+    let (started_tx, started_rx) = oneshot::channel();
+    let (release_tx, release_rx) = oneshot::channel();
+    let waiter = web::Data::new(Waiter(std::sync::Mutex::new(Some((
+        started_tx, release_rx,
+    )))));
+    let app = Rc::new(
+        init_service(
+            App::new()
+                .wrap(RequestMetrics::default())
+                .app_data(waiter)
+                .route("/mw/waits", web::get().to(waits)),
+        )
+        .await,
+    );
+    let call = {
+        let app = Rc::clone(&app);
+        actix_web::rt::spawn(async move {
+            call_service(&*app, TestRequest::get().uri("/mw/waits").to_request())
+                .await
+                .status()
+        })
+    };
+    started_rx.await.unwrap();
+    let s = scrape();
+    assert_eq!(s.in_flight("waits", "GET", "/mw/waits"), 1.0);
+    assert_eq!(
+        s.in_flight("", "GET", "/mw/waits"),
+        0.0,
+        "moved to the handler's series"
+    );
+    assert_eq!(s.requests("waits", "GET", "/mw/waits", "200"), 0.0);
+    release_tx.send(()).unwrap();
+    assert_eq!(call.await.unwrap(), StatusCode::OK);
+    let s = scrape();
+    assert_eq!(s.in_flight("waits", "GET", "/mw/waits"), 0.0);
+    assert_eq!(s.requests("waits", "GET", "/mw/waits", "200"), 1.0);
+    assert_counted_once(&s, "/mw/waits");
+}
+
+#[track_metrics]
+async fn panics() -> HttpResponse {
+    panic!("the handler fails")
+}
+
+async fn untracked_panics() -> HttpResponse {
+    panic!("the handler fails")
+}
+
+#[track_metrics]
+async fn sleeps() -> HttpResponse {
+    actix_web::rt::time::sleep(Duration::from_secs(30)).await;
+    HttpResponse::Ok().finish()
+}
+
+#[actix_web::test]
+async fn a_panic_counts_500_and_a_dropped_request_499() {
+    let app = Rc::new(
+        init_service(
+            App::new()
+                .wrap(RequestMetrics::default())
+                .route("/mw/panics", web::get().to(panics))
+                .route("/mw/untracked-panics", web::get().to(untracked_panics))
+                .route("/mw/sleeps", web::get().to(sleeps)),
+        )
+        .await,
+    );
+    for uri in ["/mw/panics", "/mw/untracked-panics"] {
+        let app = Rc::clone(&app);
+        let outcome = actix_web::rt::spawn(async move {
+            call_service(&*app, TestRequest::get().uri(uri).to_request()).await
+        })
+        .await;
+        assert!(
+            outcome.unwrap_err().is_panic(),
+            "{uri}: the panic kept unwinding"
+        );
+    }
+    let dropped = actix_web::rt::time::timeout(
+        Duration::from_millis(100),
+        call_service(&*app, TestRequest::get().uri("/mw/sleeps").to_request()),
+    )
+    .await;
+    assert!(dropped.is_err(), "timed out, the request future dropped");
+
+    let s = scrape();
+    assert_eq!(s.requests("panics", "GET", "/mw/panics", "500"), 1.0);
+    assert_eq!(s.requests("", "GET", "/mw/untracked-panics", "500"), 1.0);
+    assert_eq!(s.requests("sleeps", "GET", "/mw/sleeps", "499"), 1.0);
+    assert_eq!(
+        s.requests("panics", "", "", "500"),
+        0.0,
+        "no series of its own"
+    );
+    for prefix in ["/mw/panics", "/mw/untracked-panics", "/mw/sleeps"] {
+        assert_counted_once(&s, prefix);
+    }
+}
+
+// ----------------------------------------------------------------- left out; outside the request
+
+#[track_metrics]
+async fn health() -> &'static str {
+    "ok"
+}
+
+#[track_metrics(name = "spawned_job")]
+async fn spawned_job() -> &'static str {
+    "done"
+}
+
+#[track_metrics]
+async fn spawns() -> HttpResponse {
+    // A tracked call in a spawned task is outside the request: it counts on its own.
+    let job = actix_web::rt::spawn(spawned_job()).await.unwrap();
+    HttpResponse::Ok().body(job)
+}
+
+#[actix_web::test]
+async fn left_out_routes_and_spawned_tasks() {
+    let app = init_service(
+        App::new()
+            .wrap(RequestMetrics::default().exclude("/mw/health"))
+            .route("/mw/health", web::get().to(health))
+            .route("/mw/spawns", web::get().to(spawns)),
+    )
+    .await;
+    for _ in 0..3 {
+        assert_eq!(send(&app, TestRequest::get().uri("/mw/health")).await, 200);
+    }
+    assert_eq!(send(&app, TestRequest::get().uri("/mw/spawns")).await, 200);
+
+    let s = scrape();
+    assert!(!s.text.contains("/mw/health"), "left out:\n{}", s.text);
+    assert!(
+        !s.text.contains(r#"handler="health""#),
+        "nor its handler:\n{}",
+        s.text
+    );
+    assert_eq!(s.requests("spawns", "GET", "/mw/spawns", "200"), 1.0);
+    assert_eq!(s.requests("spawned_job", "", "", "200"), 1.0);
+    assert_counted_once(&s, "/mw/spawns");
+}
