@@ -5,7 +5,6 @@
 use std::sync::Arc;
 
 use crate::request::Request;
-use crate::series::Series;
 
 /// The `method` label of a request: one of the nine standard methods, else `_OTHER`,
 /// so that no request can add a label value.
@@ -29,7 +28,6 @@ pub(crate) fn method_label(method: &str) -> &'static str {
 /// while panicking, `499` otherwise, as for a tracked call).
 pub(crate) struct Recording {
     request: Arc<Request>,
-    series: &'static Series,
     start: u64,
     finished: bool,
 }
@@ -37,39 +35,39 @@ pub(crate) struct Recording {
 impl Recording {
     /// Starts the clock and puts the request in flight; `None` for a route left out.
     pub(crate) fn start(request: &Arc<Request>) -> Option<Recording> {
-        let series = request.start()?;
+        let series = request.in_flight()?;
         let start = series.now();
         series.enter();
         Some(Recording {
             request: Arc::clone(request),
-            series,
             start,
             finished: false,
         })
     }
 
-    /// Records the request with the status it was answered with; `route`: the pattern
-    /// the framework matched, when it is known by now (else the route known at the
-    /// start is kept).
-    pub(crate) fn finish(mut self, status: u16, route: Option<&str>) {
-        self.finished = true;
-        self.record(status, route);
+    /// The request recorded.
+    pub(crate) fn request(&self) -> &Request {
+        &self.request
     }
 
-    fn record(&self, status: u16, route: Option<&str>) {
-        let Some(in_flight) = self.request.in_flight() else {
-            return;
-        };
-        let route = route.unwrap_or(self.series.route());
-        let counted = Series::of(self.request.handler(), self.series.method(), route);
-        counted.record(status, self.start, in_flight);
+    /// Records the request with the status it was answered with, under what the request
+    /// knows of its labels by now (see `Request::route`).
+    pub(crate) fn finish(mut self, status: u16) {
+        self.finished = true;
+        self.record(status);
+    }
+
+    fn record(&self, status: u16) {
+        if let Some((counted, in_flight)) = self.request.finished() {
+            counted.record(status, self.start, in_flight);
+        }
     }
 }
 
 impl Drop for Recording {
     fn drop(&mut self) {
         if !self.finished {
-            self.record(crate::site::unfinished(), None);
+            self.record(crate::site::unfinished());
         }
     }
 }

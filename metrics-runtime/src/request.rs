@@ -13,7 +13,7 @@
 //! `web::block`) runs outside any request: its tracked calls count on their own.
 
 #[cfg(feature = "actix")]
-pub(crate) use imp::{Request, within};
+pub(crate) use imp::{Request, Start, within};
 #[cfg(feature = "actix")]
 use imp::{enter_current, leave_current};
 
@@ -58,64 +58,137 @@ pub(crate) fn leave(call: Call) {
 #[cfg(feature = "actix")]
 mod imp {
     use std::cell::RefCell;
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
-
-    use once_cell::race::OnceRef;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
     use super::Call;
     use crate::series::Series;
 
+    /// Where a request is in flight when it starts.
+    #[derive(Clone, Copy)]
+    pub(crate) enum Start {
+        /// Its route is known: in flight in that route's series (handler `""`).
+        Routed(&'static Series),
+        /// Its route is not known yet: in flight under `route=""` until it is.
+        Unrouted,
+        /// Its route is left out: nothing is recorded.
+        Excluded,
+    }
+
     /// One request a middleware serves.
     pub(crate) struct Request {
-        // The request's series from its start (handler `""`, the route known then), where
-        // it is in flight until a call names it; `None` for a route left out.
-        start: Option<&'static Series>,
-        // Whether a call has named the request.
-        named: AtomicBool,
-        // The naming call's series, where the request is in flight from then on.
-        joined: OnceRef<'static, Series>,
-        // Tracked calls of this request that started and have not finished. Only touched
-        // from polls of the request's future, which never run at the same time.
+        method: &'static str,
+        // Only locked from polls of the request's future, which never run at the same
+        // time: never waits.
+        state: Mutex<State>,
+        // Tracked calls of this request that started and have not finished; touched
+        // under the same rule.
         depth: AtomicU32,
     }
 
+    struct State {
+        // The series the request is in flight in (its labels are the request's as known
+        // so far); `None` when left out.
+        in_flight: Option<&'static Series>,
+        // Whether `in_flight` is the route's series (else the route is not known yet).
+        routed: bool,
+        // The handler of the call that named it.
+        handler: Option<&'static str>,
+    }
+
     impl Request {
-        pub(crate) fn new(start: Option<&'static Series>) -> Arc<Request> {
+        /// A request of `method` (a label of `recording::method_label`), not in flight
+        /// yet (see `Recording::start`).
+        pub(crate) fn new(method: &'static str, start: Start) -> Arc<Request> {
+            let (in_flight, routed) = match start {
+                Start::Routed(series) => (Some(series), true),
+                Start::Unrouted => (Some(Series::of("", method, "")), false),
+                Start::Excluded => (None, true),
+            };
             Arc::new(Request {
-                start,
-                named: AtomicBool::new(false),
-                joined: OnceRef::new(),
+                method,
+                state: Mutex::new(State {
+                    in_flight,
+                    routed,
+                    handler: None,
+                }),
                 depth: AtomicU32::new(0),
             })
         }
 
-        /// The request's series from its start, `None` for a route left out.
-        pub(crate) fn start(&self) -> Option<&'static Series> {
-            self.start
+        fn state(&self) -> MutexGuard<'_, State> {
+            self.state.lock().unwrap_or_else(PoisonError::into_inner)
         }
 
-        /// The series the request is in flight in now.
+        /// The series the request is in flight in now; `None` when left out.
         pub(crate) fn in_flight(&self) -> Option<&'static Series> {
-            self.joined.get().or(self.start)
+            self.state().in_flight
         }
 
-        /// The `handler` label: the naming call's, `""` when none named the request.
-        pub(crate) fn handler(&self) -> &'static str {
-            self.joined.get().map_or("", Series::handler)
+        /// The series it is in flight in, when that is its route's with handler `""`
+        /// (routed, and no call named it).
+        pub(crate) fn unnamed_series(&self) -> Option<&'static Series> {
+            let state = self.state();
+            if state.routed && state.handler.is_none() {
+                state.in_flight
+            } else {
+                None
+            }
         }
 
-        // `handler` names the request, unless a call did already; its in-flight count moves
-        // to the handler's series.
+        /// Whether its route is known.
+        pub(crate) fn is_routed(&self) -> bool {
+            self.state().routed
+        }
+
+        /// Its route is `route` (known now, or known better: the one the framework
+        /// matched); `excluded`: that route is left out. Its in-flight count moves to
+        /// the route's series.
+        pub(crate) fn route(&self, route: &str, excluded: bool) {
+            let mut state = self.state();
+            if state.routed && state.in_flight.is_none_or(|series| series.route() == route) {
+                return;
+            }
+            let target = (!excluded).then(|| {
+                let series = Series::of(state.handler.unwrap_or(""), self.method, route);
+                series.enter();
+                series
+            });
+            if let Some(series) = state.in_flight {
+                series.leave();
+            }
+            state.in_flight = target;
+            state.routed = true;
+        }
+
+        /// The series to count the finished request in, and the one it is in flight in;
+        /// `None` when left out.
+        pub(crate) fn finished(&self) -> Option<(&'static Series, &'static Series)> {
+            let state = self.state();
+            let in_flight = state.in_flight?;
+            let counted = match state.handler {
+                // Named before its route was known: in flight under `route=""` still.
+                Some(handler) if !state.routed => Series::of(handler, self.method, ""),
+                _ => in_flight,
+            };
+            Some((counted, in_flight))
+        }
+
+        // `handler` names the request, unless a call did already; once its route is
+        // known its in-flight count is in the handler's series.
         fn name(&self, handler: &'static str) -> bool {
-            if self.named.swap(true, Ordering::Relaxed) {
+            let mut state = self.state();
+            if state.handler.is_some() {
                 return false;
             }
-            if let Some(start) = self.start {
-                let joined = Series::of(handler, start.method(), start.route());
+            state.handler = Some(handler);
+            if state.routed
+                && let Some(series) = state.in_flight
+            {
+                let joined = Series::of(handler, self.method, series.route());
                 joined.enter();
-                start.leave();
-                let _ = self.joined.set(joined);
+                series.leave();
+                state.in_flight = Some(joined);
             }
             true
         }
@@ -200,9 +273,10 @@ mod imp {
         fn the_first_outer_responding_call_names_the_request() {
             let start = Series::of("", "GET", "/unit/request");
             start.enter();
-            let mut current = Some(Request::new(Some(start)));
+            let mut current = Some(Request::new("GET", Start::Routed(start)));
             within(&mut current, || {
-                // A helper that is no response does not name it, nor does a response inside it.
+                // A helper that is no response does not name it, nor does a response
+                // inside it.
                 let helper = enter("helper", false);
                 assert!(!helper.names());
                 let nested = enter("nested", true);
@@ -218,18 +292,44 @@ mod imp {
                 leave(handler);
             });
             let request = current.expect("put back");
-            assert_eq!(request.handler(), "handler");
-            let joined = request.in_flight().unwrap();
-            assert_eq!(joined.route(), "/unit/request");
-            assert_eq!(joined.method(), "GET");
-            joined.leave();
+            let (counted, in_flight) = request.finished().unwrap();
+            assert!(std::ptr::eq(counted, in_flight));
+            assert_eq!(
+                (in_flight.handler(), in_flight.method(), in_flight.route()),
+                ("handler", "GET", "/unit/request")
+            );
             assert_eq!(request.depth.load(Ordering::Relaxed), 0);
+            in_flight.leave();
+        }
+
+        #[test]
+        fn a_request_named_before_its_route_is_known_moves_once_it_is() {
+            let request = Request::new("PUT", Start::Unrouted);
+            let provisional = request.in_flight().unwrap();
+            assert_eq!((provisional.handler(), provisional.route()), ("", ""));
+            assert!(request.name("unit_unrouted"));
+            let (counted, in_flight) = request.finished().unwrap();
+            assert_eq!((counted.handler(), counted.route()), ("unit_unrouted", ""));
+            assert!(std::ptr::eq(in_flight, provisional));
+            provisional.enter();
+            request.route("/unit/unrouted/{id}", false);
+            let (counted, in_flight) = request.finished().unwrap();
+            assert!(std::ptr::eq(counted, in_flight));
+            assert_eq!(
+                (in_flight.handler(), in_flight.route()),
+                ("unit_unrouted", "/unit/unrouted/{id}")
+            );
+            // Left out once its route is known: in flight nowhere, counted nowhere.
+            request.route("/unit/other", true);
+            assert!(request.finished().is_none());
+            in_flight.enter();
+            in_flight.leave();
         }
 
         #[test]
         fn outside_a_request_calls_are_alone() {
             assert_eq!(enter("x", true).0, 0);
-            let mut other = Some(Request::new(None));
+            let mut other = Some(Request::new("GET", Start::Excluded));
             within(&mut other, || {
                 let call = enter("x", true);
                 assert!(call.names());

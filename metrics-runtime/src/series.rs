@@ -173,11 +173,13 @@ mod table {
         }
 
         /// The `handler` label.
+        #[cfg(test)]
         pub(crate) fn handler(&self) -> &'static str {
             self.labels.handler
         }
 
         /// The `method` label.
+        #[cfg(test)]
         pub(crate) fn method(&self) -> &'static str {
             self.labels.method
         }

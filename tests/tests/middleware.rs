@@ -518,6 +518,61 @@ async fn in_flight_while_served_under_the_handlers_labels() {
 }
 
 #[track_metrics]
+async fn waits_too(state: web::Data<Waiter>) -> HttpResponse {
+    let (started, release) = state.take();
+    let _ = started.send(());
+    let _ = release.await;
+    HttpResponse::Ok().finish()
+}
+
+async fn warm() -> &'static str {
+    "warm"
+}
+
+// A path new to the worker starts in flight under `route=""` (actix has not routed it
+// yet); once it waits, it is in flight under its route and handler.
+#[actix_web::test]
+async fn a_new_path_is_in_flight_under_its_route_once_it_waits() {
+    let (started_tx, started_rx) = oneshot::channel();
+    let (release_tx, release_rx) = oneshot::channel();
+    let waiter = web::Data::new(Waiter(std::sync::Mutex::new(Some((
+        started_tx, release_rx,
+    )))));
+    let app = Rc::new(
+        init_service(
+            App::new()
+                .wrap(RequestMetrics::default())
+                .app_data(waiter)
+                .route("/mw/warm", web::get().to(warm))
+                .route("/mw/late/{id}", web::get().to(waits_too)),
+        )
+        .await,
+    );
+    // The worker has answered a request before: a new path is not matched up front.
+    assert_eq!(send(&*app, TestRequest::get().uri("/mw/warm")).await, 200);
+    let call = {
+        let app = Rc::clone(&app);
+        actix_web::rt::spawn(async move {
+            call_service(&*app, TestRequest::get().uri("/mw/late/1").to_request())
+                .await
+                .status()
+        })
+    };
+    started_rx.await.unwrap();
+    let s = scrape();
+    assert_eq!(s.in_flight("waits_too", "GET", "/mw/late/{id}"), 1.0);
+    assert_eq!(s.in_flight("", "GET", "/mw/late/{id}"), 0.0);
+    assert_eq!(s.in_flight("waits_too", "GET", ""), 0.0);
+    release_tx.send(()).unwrap();
+    assert_eq!(call.await.unwrap(), StatusCode::OK);
+    let s = scrape();
+    assert_eq!(s.requests("waits_too", "GET", "/mw/late/{id}", "200"), 1.0);
+    assert_eq!(s.requests("", "GET", "/mw/warm", "200"), 1.0);
+    assert_counted_once(&s, "/mw/late/");
+    assert_counted_once(&s, "/mw/warm");
+}
+
+#[track_metrics]
 async fn panics() -> HttpResponse {
     panic!("the handler fails")
 }
@@ -540,9 +595,16 @@ async fn a_panic_counts_500_and_a_dropped_request_499() {
                 .wrap(RequestMetrics::default())
                 .route("/mw/panics", web::get().to(panics))
                 .route("/mw/untracked-panics", web::get().to(untracked_panics))
-                .route("/mw/sleeps", web::get().to(sleeps)),
+                .route("/mw/sleeps", web::get().to(sleeps))
+                .route("/mw/warm-too", web::get().to(warm)),
         )
         .await,
+    );
+    // Answered one request: the paths below are new to the worker, so their route is
+    // learnt as they panic (first poll) or wait.
+    assert_eq!(
+        send(&*app, TestRequest::get().uri("/mw/warm-too")).await,
+        200
     );
     for uri in ["/mw/panics", "/mw/untracked-panics"] {
         let app = Rc::clone(&app);

@@ -8,6 +8,7 @@
 use std::collections::HashSet;
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
@@ -15,9 +16,10 @@ use actix_web::Error;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use pin_project_lite::pin_project;
 
+use super::route_cache::{PathCopy, Routes};
 use crate::recording::{self, Recording};
+use crate::request::Start;
 use crate::request::{self, Request};
-use crate::series::Series;
 
 /// An actix-web middleware that counts every request the app answers, once: in
 /// `http_requests_total` with the status actix sends, timed into
@@ -89,15 +91,15 @@ where
     fn new_transform(&self, service: S) -> Self::Future {
         ready(Ok(RequestMetricsMiddleware {
             service,
-            exclude: Arc::clone(&self.exclude),
+            routes: Rc::new(Routes::new(Arc::clone(&self.exclude))),
         }))
     }
 }
 
-/// The service [`RequestMetrics`] wraps around an app.
+/// The service [`RequestMetrics`] wraps around an app (one per worker).
 pub struct RequestMetricsMiddleware<S> {
     service: S,
-    exclude: Arc<HashSet<String>>,
+    routes: Rc<Routes>,
 }
 
 impl<S, B> Service<ServiceRequest> for RequestMetricsMiddleware<S>
@@ -118,19 +120,22 @@ where
             };
         }
         let method = recording::method_label(req.method().as_str());
-        // Not routed yet: actix looks the pattern up from the path. The response's
-        // request says, after routing, what actix really matched.
-        let route = req.match_pattern();
-        let route = route.as_deref().unwrap_or("");
-        let excluded = !self.exclude.is_empty() && self.exclude.contains(route);
-        let start = (!excluded).then(|| Series::of("", method, route));
-        let mut current = Some(Request::new(start));
-        let recording = current.as_ref().and_then(Recording::start);
+        // Not routed yet: the route its path took last time on this worker, if any.
+        let (start, unrouted) = self.routes.start(&req, method);
+        let request = Request::new(method, start);
+        let recording = Recording::start(&request);
+        let mut current = Some(request);
         // Routing and inner middleware run here already, with the request current.
         let inner = request::within(&mut current, || self.service.call(req));
         RequestMetricsFuture {
             inner,
-            state: Some(State { current, recording }),
+            state: Some(State {
+                current,
+                recording,
+                method,
+                unrouted,
+                routes: Rc::clone(&self.routes),
+            }),
         }
     }
 }
@@ -151,6 +156,10 @@ struct State {
     current: Option<Arc<Request>>,
     // `None` once recorded, or for a route left out.
     recording: Option<Recording>,
+    method: &'static str,
+    // The path of a request whose route was not known when it started.
+    unrouted: Option<PathCopy>,
+    routes: Rc<Routes>,
 }
 
 impl<F, B> Future for RequestMetricsFuture<F>
@@ -162,39 +171,92 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
         let inner = this.inner;
-        let Some(State { current, recording }) = this.state else {
+        let Some(state) = this.state else {
             return inner.poll(cx);
         };
         let poll = {
             // A panic in the app unwinds through this poll: the recording is dropped
             // while unwinding and counts 500. (The future itself is only dropped later,
             // once the panic has been caught.)
-            let _on_unwind = DropOnUnwind(recording);
-            request::within(current, || inner.poll(cx))
+            let on_unwind = DropOnUnwind {
+                recording: &mut state.recording,
+                unrouted: &state.unrouted,
+                routes: &state.routes,
+            };
+            let poll = request::within(&mut state.current, || inner.poll(cx));
+            std::mem::forget(on_unwind);
+            poll
         };
         let Poll::Ready(out) = poll else {
+            // It waits: in flight for a while, so under its route from now on.
+            if let Some(recording) = &state.recording {
+                route_unrouted(recording, &state.unrouted, &state.routes);
+            }
             return Poll::Pending;
         };
-        if let Some(recording) = recording.take() {
-            match &out {
-                Ok(res) => recording.finish(
-                    res.status().as_u16(),
-                    Some(res.request().match_pattern().as_deref().unwrap_or("")),
-                ),
-                Err(err) => recording.finish(err.error_response().status().as_u16(), None),
-            }
+        if let Some(recording) = state.recording.take() {
+            let status = match &out {
+                Ok(res) => {
+                    // Where actix routed it, kept in the request: no matching again.
+                    let route = res.request().match_pattern();
+                    let route = route.as_deref().unwrap_or("");
+                    recording
+                        .request()
+                        .route(route, state.routes.excluded(route));
+                    let path = state.unrouted.take();
+                    let start = recording.request().unnamed_series().map(Start::Routed);
+                    state
+                        .routes
+                        .answered(res.request(), state.method, path, route, start);
+                    res.status().as_u16()
+                }
+                Err(err) => {
+                    route_unrouted(&recording, &state.unrouted, &state.routes);
+                    err.error_response().status().as_u16()
+                }
+            };
+            recording.finish(status);
         }
         Poll::Ready(out)
     }
 }
 
-// Drops the recording if dropped itself while the thread panics.
-struct DropOnUnwind<'a>(&'a mut Option<Recording>);
+impl Drop for State {
+    // Dropped before it was answered (the client went away, a timeout): counted 499,
+    // under its route if it can be known.
+    fn drop(&mut self) {
+        if let Some(recording) = &self.recording {
+            route_unrouted(recording, &self.unrouted, &self.routes);
+        }
+    }
+}
+
+// A request whose route was not known at its start: matched now, once.
+fn route_unrouted(recording: &Recording, unrouted: &Option<PathCopy>, routes: &Routes) {
+    let request = recording.request();
+    if let Some(path) = unrouted
+        && !request.is_routed()
+        && let Some(route) = routes.resolve(path.as_str())
+    {
+        request.route(&route, routes.excluded(&route));
+    }
+}
+
+// Records the request, under its route if it can be known, if dropped while the
+// thread panics.
+struct DropOnUnwind<'a> {
+    recording: &'a mut Option<Recording>,
+    unrouted: &'a Option<PathCopy>,
+    routes: &'a Routes,
+}
 
 impl Drop for DropOnUnwind<'_> {
     fn drop(&mut self) {
-        if std::thread::panicking() {
-            drop(self.0.take());
+        if std::thread::panicking()
+            && let Some(recording) = self.recording.take()
+        {
+            route_unrouted(&recording, self.unrouted, self.routes);
+            drop(recording);
         }
     }
 }

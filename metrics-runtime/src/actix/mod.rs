@@ -29,6 +29,7 @@
 
 mod endpoint;
 mod middleware;
+mod route_cache;
 
 pub use endpoint::{metrics, metrics_handler};
 pub use middleware::{RequestMetrics, RequestMetricsFuture, RequestMetricsMiddleware};

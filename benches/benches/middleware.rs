@@ -1,0 +1,218 @@
+//! Per-request cost of `RequestMetrics` through actix-web's service stack, against the
+//! same app bare and wrapped in actix-web-prom's `PrometheusMetrics`.
+//!
+//! `cargo bench -p metrics-benches --bench middleware` runs the criterion group (wall
+//! time), then an interleaved pass: every variant in turn, round after round, each
+//! round a batch of requests timed in thread CPU time, and prints each variant's added
+//! cost per request (variant − bare, round by round) and the goal ratio against
+//! actix-web-prom, as median (min .. max) over rounds. `BENCH_ROUNDS` and `BENCH_BATCH`
+//! set its size; a filter that matches nothing (`-- none`) skips to it.
+//!
+//! Every app is the same: ten routes like the example service's, the measured one
+//! `GET /users/{id}` (a dynamic pattern, so routing does real work), called through
+//! `actix_web::test::call_service` on one thread, as a worker serves it.
+
+#![allow(clippy::print_stdout)] // the results table
+
+use std::hint::black_box;
+use std::rc::Rc;
+
+use actix_web::dev::{Service, ServiceResponse};
+use actix_web::test::{TestRequest, call_service, init_service};
+use actix_web::{App, HttpResponse, web};
+use actix_web_prom::PrometheusMetricsBuilder;
+use criterion::Criterion;
+use metrics_benches::{env_or, fmt_spread};
+use metrics_runtime::actix::RequestMetrics;
+use metrics_runtime::track_metrics;
+
+async fn user(id: web::Path<u32>) -> HttpResponse {
+    HttpResponse::Ok().body(format!("user {id}"))
+}
+
+#[track_metrics(name = "user")]
+async fn tracked_user(id: web::Path<u32>) -> HttpResponse {
+    HttpResponse::Ok().body(format!("user {id}"))
+}
+
+async fn other() -> &'static str {
+    "other"
+}
+
+// The example service's routes, the measured one among them.
+macro_rules! routes {
+    ($app:expr, $user:expr) => {
+        $app.route("/", web::get().to(other))
+            .route("/users", web::post().to(other))
+            .route("/slow", web::get().to(other))
+            .route("/error", web::get().to(other))
+            .route("/test-metrics", web::get().to(other))
+            .route("/ws", web::get().to(other))
+            .route("/users/{id}", web::get().to($user))
+            .route("/items/{id}/parts/{part}", web::get().to(other))
+            .route("/health", web::get().to(other))
+            .route("/metrics", web::get().to(other))
+    };
+}
+
+/// One variant: runs `n` requests and returns nothing; the caller times it.
+type Run = Rc<dyn Fn(u64)>;
+
+/// Which paths the requests take.
+#[derive(Clone, Copy, Debug)]
+enum Paths {
+    Seen,
+    New,
+}
+
+// `n` requests of `GET /users/{id}` through `app`, on the current actix system: ids
+// 0..100 over and over (`Paths::Seen`, each path served before), or an id never used
+// before each time (`Paths::New`, such as UUIDs give).
+fn runner<S, B>(system: Rc<actix_web::rt::SystemRunner>, paths: Paths, app: S) -> Run
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>
+        + 'static,
+    B: actix_web::body::MessageBody,
+{
+    let app = Rc::new(app);
+    let next = Rc::new(std::cell::Cell::new(0u64));
+    Rc::new(move |n| {
+        let (app, next) = (Rc::clone(&app), Rc::clone(&next));
+        system.block_on(async move {
+            for i in 0..n {
+                let id = match paths {
+                    Paths::Seen => i % 100,
+                    Paths::New => next.replace(next.get() + 1),
+                };
+                let req = TestRequest::get().uri(&format!("/users/{id}")).to_request();
+                let res = call_service(&*app, req).await;
+                assert!(res.status().is_success());
+                black_box(res);
+            }
+        });
+    })
+}
+
+fn variants(system: &Rc<actix_web::rt::SystemRunner>, paths: Paths) -> Vec<(&'static str, Run)> {
+    let prom = PrometheusMetricsBuilder::new("bench")
+        .registry(prometheus::Registry::new())
+        .build()
+        .expect("actix-web-prom builds");
+    vec![
+        (
+            "bare",
+            runner(
+                Rc::clone(system),
+                paths,
+                system.block_on(init_service(routes!(App::new(), user))),
+            ),
+        ),
+        (
+            "attribute",
+            runner(
+                Rc::clone(system),
+                paths,
+                system.block_on(init_service(routes!(App::new(), tracked_user))),
+            ),
+        ),
+        (
+            "middleware",
+            runner(
+                Rc::clone(system),
+                paths,
+                system.block_on(init_service(routes!(
+                    App::new().wrap(RequestMetrics::default()),
+                    user
+                ))),
+            ),
+        ),
+        (
+            "middleware+attribute",
+            runner(
+                Rc::clone(system),
+                paths,
+                system.block_on(init_service(routes!(
+                    App::new().wrap(RequestMetrics::default()),
+                    tracked_user
+                ))),
+            ),
+        ),
+        (
+            "actix-web-prom",
+            runner(
+                Rc::clone(system),
+                paths,
+                system.block_on(init_service(routes!(App::new().wrap(prom), user))),
+            ),
+        ),
+    ]
+}
+
+fn criterion_group(c: &mut Criterion, variants: &[(&'static str, Run)]) {
+    let mut group = c.benchmark_group("request");
+    for (name, run) in variants {
+        group.bench_function(*name, |b| b.iter(|| run(1)));
+    }
+    group.finish();
+}
+
+// CPU ns per request of one batch.
+fn time_batch(run: &Run, batch: u64) -> f64 {
+    let start = cpu_time::ThreadTime::now();
+    run(batch);
+    start.elapsed().as_nanos() as f64 / batch as f64
+}
+
+fn report(variants: &[(&'static str, Run)], paths: Paths, rounds: usize, batch: u64) {
+    let n = variants.len();
+    for (_, run) in variants {
+        run(batch); // warm-up: first-use registration, caches
+    }
+    let mut times = vec![Vec::with_capacity(rounds); n];
+    for round in 0..rounds {
+        for k in 0..n {
+            let v = (round + k) % n;
+            times[v].push(time_batch(&variants[v].1, batch));
+        }
+    }
+    let added = |v: usize| -> Vec<f64> { (0..rounds).map(|r| times[v][r] - times[0][r]).collect() };
+    println!(
+        "\n## request through actix's service stack, paths {paths:?}: {rounds} rounds x {batch} requests, CPU ns per request, median (min .. max)"
+    );
+    println!("{:<22} {:>30} {:>30}", "variant", "time", "added (- bare)");
+    for (v, (name, _)) in variants.iter().enumerate() {
+        println!(
+            "{name:<22} {:>30} {:>30}",
+            fmt_spread(times[v].clone(), 1),
+            fmt_spread(added(v), 1)
+        );
+    }
+    let prom = n - 1;
+    for ours in ["middleware", "middleware+attribute"] {
+        let v = variants
+            .iter()
+            .position(|(name, _)| *name == ours)
+            .expect("a variant");
+        let ratio: Vec<f64> = added(v)
+            .iter()
+            .zip(added(prom))
+            .map(|(a, b)| a / b)
+            .collect();
+        println!(
+            "ratio {ours}/actix-web-prom (added) {}   goal <= 0.75",
+            fmt_spread(ratio, 3)
+        );
+    }
+}
+
+fn main() {
+    let system = Rc::new(actix_web::rt::System::new());
+    let mut criterion = Criterion::default().configure_from_args();
+    criterion_group(&mut criterion, &variants(&system, Paths::Seen));
+    criterion.final_summary();
+    let rounds = env_or("BENCH_ROUNDS", 31) as usize;
+    let batch = env_or("BENCH_BATCH", 2000);
+    for paths in [Paths::Seen, Paths::New] {
+        report(&variants(&system, paths), paths, rounds, batch);
+    }
+}

@@ -1,0 +1,225 @@
+//! The route a request is in flight under before actix has routed it.
+//!
+//! When `RequestMetrics` receives a request, actix has not routed it yet. Matching the
+//! path against every resource again (`ServiceRequest::match_pattern`) runs a regex per
+//! dynamic pattern tried: more than the rest of the middleware costs. So each worker
+//! keeps, per method and path, the route its last request there was answered under, in
+//! a small set-associative table: a path served before costs one hash and a compare,
+//! and is in flight under its route from the start. A path new to the worker is in
+//! flight under `route=""` until its route is known: when it first waits (then the path
+//! is matched, once, against the resources of a request kept for that), or when it is
+//! answered (then actix says, at no cost, which route it took). The table has a fixed
+//! size (1024 paths of up to 64 bytes, copied inline: keeping one allocates nothing), so
+//! a flood of random paths replaces entries but never grows it.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashSet;
+use std::hash::BuildHasher;
+use std::sync::Arc;
+
+use actix_web::HttpRequest;
+use actix_web::dev::ServiceRequest;
+
+use crate::request::Start;
+use crate::series::Series;
+
+/// The table: `SETS` sets of `WAYS` entries, each path in one set; a path longer than
+/// `MAX_PATH` bytes is not kept.
+const SETS: usize = 256;
+const WAYS: usize = 4;
+const MAX_PATH: usize = 64;
+
+/// A path, copied inline when it is short (no allocation), else on the heap.
+pub(super) enum PathCopy {
+    Inline(u8, [u8; MAX_PATH]),
+    Heap(Box<str>),
+}
+
+impl PathCopy {
+    fn of(path: &str) -> PathCopy {
+        if path.len() <= MAX_PATH {
+            let mut bytes = [0; MAX_PATH];
+            bytes[..path.len()].copy_from_slice(path.as_bytes());
+            PathCopy::Inline(path.len() as u8, bytes)
+        } else {
+            PathCopy::Heap(path.into())
+        }
+    }
+
+    fn as_bytes(&self) -> &[u8] {
+        match self {
+            PathCopy::Inline(len, bytes) => &bytes[..usize::from(*len)],
+            PathCopy::Heap(path) => path.as_bytes(),
+        }
+    }
+
+    pub(super) fn as_str(&self) -> &str {
+        match self {
+            // Copied from a `&str` whole, so valid UTF-8.
+            PathCopy::Inline(len, bytes) => {
+                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
+            }
+            PathCopy::Heap(path) => path,
+        }
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Entry {
+    // 0 for a free entry (no path is empty).
+    len: u8,
+    path: [u8; MAX_PATH],
+    method: &'static str,
+    start: Start,
+}
+
+impl Entry {
+    const FREE: Entry = Entry {
+        len: 0,
+        path: [0; MAX_PATH],
+        method: "",
+        start: Start::Excluded,
+    };
+
+    // `method` is a label of `recording::method_label`: one `&'static str` per value,
+    // so the same method is the same pointer.
+    fn is(&self, method: &'static str, path: &[u8]) -> bool {
+        usize::from(self.len) == path.len()
+            && std::ptr::eq(self.method, method)
+            && self.path[..path.len()] == *path
+    }
+}
+
+/// One worker's routes: the table, the routes left out, and a request to match paths
+/// against the app's resources.
+pub(super) struct Routes {
+    exclude: Arc<HashSet<String>>,
+    entries: RefCell<Box<[Entry]>>,
+    // Per set, the way the next new path replaces.
+    victims: Box<[Cell<u8>]>,
+    // The first request this worker answered, kept for its `resource_map()`.
+    resources: RefCell<Option<HttpRequest>>,
+}
+
+impl Routes {
+    pub(super) fn new(exclude: Arc<HashSet<String>>) -> Routes {
+        Routes {
+            exclude,
+            entries: RefCell::new(vec![Entry::FREE; SETS * WAYS].into_boxed_slice()),
+            victims: (0..SETS).map(|_| Cell::new(0)).collect(),
+            resources: RefCell::new(None),
+        }
+    }
+
+    /// Whether `route` (a pattern) is left out.
+    pub(super) fn excluded(&self, route: &str) -> bool {
+        !self.exclude.is_empty() && self.exclude.contains(route)
+    }
+
+    /// Where `req` starts; with the path to learn its route for when it is not known.
+    pub(super) fn start(
+        &self,
+        req: &ServiceRequest,
+        method: &'static str,
+    ) -> (Start, Option<PathCopy>) {
+        let path = req.path();
+        if let Ok(entries) = self.entries.try_borrow()
+            && let Some(entry) = entries[set(method, path.as_bytes())]
+                .iter()
+                .find(|e| e.is(method, path.as_bytes()))
+        {
+            return (entry.start, None);
+        }
+        if self.resources.try_borrow().is_ok_and(|kept| kept.is_none()) {
+            // Nothing kept to match against later (this worker has answered nothing
+            // yet): match now, at the full cost, while the worker starts.
+            let route = req.match_pattern();
+            let start = self.start_of(method, route.as_deref().unwrap_or(""));
+            self.learn(method, path.as_bytes(), start);
+            return (start, None);
+        }
+        if self.excluded(path) {
+            // A static pattern left out, such as `/metrics`: no need to wait for routing.
+            return (Start::Excluded, None);
+        }
+        (Start::Unrouted, Some(PathCopy::of(path)))
+    }
+
+    /// The route `path` will match, by matching it against the app's resources; `None`
+    /// when no request is kept to do it.
+    pub(super) fn resolve(&self, path: &str) -> Option<String> {
+        let kept = self.resources.try_borrow().ok()?;
+        Some(
+            kept.as_ref()?
+                .resource_map()
+                .match_pattern(path)
+                .unwrap_or_default(),
+        )
+    }
+
+    /// `req` was answered under `route`: keep what a later request needs.
+    /// `start`: where a request of this path starts from now on (the series it was
+    /// answered in, when no handler named it), or `None` to work it out.
+    pub(super) fn answered(
+        &self,
+        req: &HttpRequest,
+        method: &'static str,
+        path: Option<PathCopy>,
+        route: &str,
+        start: Option<Start>,
+    ) {
+        if let Ok(mut kept) = self.resources.try_borrow_mut()
+            && kept.is_none()
+        {
+            *kept = Some(req.clone());
+        }
+        if let Some(path) = path {
+            let start = start.unwrap_or_else(|| self.start_of(method, route));
+            self.learn(method, path.as_bytes(), start);
+        }
+    }
+
+    fn start_of(&self, method: &'static str, route: &str) -> Start {
+        if self.excluded(route) {
+            Start::Excluded
+        } else {
+            Start::Routed(Series::of("", method, route))
+        }
+    }
+
+    fn learn(&self, method: &'static str, path: &[u8], start: Start) {
+        if path.is_empty() || path.len() > MAX_PATH {
+            return;
+        }
+        let Ok(mut entries) = self.entries.try_borrow_mut() else {
+            return;
+        };
+        let set = set(method, path);
+        let ways = &mut entries[set.clone()];
+        let way = match ways.iter().position(|e| e.is(method, path) || e.len == 0) {
+            Some(way) => way,
+            None => {
+                let victim = &self.victims[set.start / WAYS];
+                let way = usize::from(victim.get());
+                victim.set(((way + 1) % WAYS) as u8);
+                way
+            }
+        };
+        let mut bytes = [0; MAX_PATH];
+        bytes[..path.len()].copy_from_slice(path);
+        ways[way] = Entry {
+            len: path.len() as u8,
+            path: bytes,
+            method,
+            start,
+        };
+    }
+}
+
+// The entries of the set `(method, path)` belongs to.
+fn set(method: &str, path: &[u8]) -> std::ops::Range<usize> {
+    let hash =
+        foldhash::fast::FixedState::with_seed(0x1319_8a2e_0370_7344).hash_one((method, path));
+    let set = (hash as usize) & (SETS - 1);
+    set * WAYS..(set + 1) * WAYS
+}
