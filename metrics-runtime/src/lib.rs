@@ -2,10 +2,13 @@
 //!
 //! Put [`#[track_metrics]`](track_metrics) on a handler and every call is counted by
 //! status in `http_requests_total`, timed into `http_request_duration_seconds` and
-//! tracked in `http_requests_in_flight`. Mount [`actix::metrics`] to serve them.
+//! tracked in `http_requests_in_flight`. Wrap the app in [`actix::RequestMetrics`] and
+//! every request is counted once, with the route actix matched, the status it sent and
+//! the tracked handler that answered. Mount [`actix::metrics`] to serve them.
 //!
 //! ```no_run
 //! use actix_web::{App, HttpResponse, HttpServer, get};
+//! use metrics_runtime::actix::RequestMetrics;
 //! use metrics_runtime::track_metrics;
 //!
 //! #[track_metrics] // above the route attribute, so it can read method and route
@@ -16,10 +19,15 @@
 //!
 //! #[actix_web::main]
 //! async fn main() -> std::io::Result<()> {
-//!     HttpServer::new(|| App::new().service(index).service(metrics_runtime::actix::metrics))
-//!         .bind(("127.0.0.1", 8080))?
-//!         .run()
-//!         .await
+//!     HttpServer::new(|| {
+//!         App::new()
+//!             .wrap(RequestMetrics::default())
+//!             .service(index)
+//!             .service(metrics_runtime::actix::metrics)
+//!     })
+//!     .bind(("127.0.0.1", 8080))?
+//!     .run()
+//!     .await
 //! }
 //! ```
 //!
@@ -62,6 +70,12 @@ pub use status::ResponseStatus;
 /// Each call raises `http_requests_in_flight` while it runs, is timed into
 /// `http_request_duration_seconds` and is counted in `http_requests_total` with the
 /// status it answered with, under the labels `handler`, `method` and `route`.
+///
+/// Under [`actix::RequestMetrics`], the handler's call names the request instead: the
+/// middleware counts the request, with the route actix matched and the status it
+/// sent, and the call records nothing of its own. (The call that names a request is
+/// the first tracked call that starts while it is served, is not inside another
+/// tracked call, and returns a response; every other tracked call counts on its own.)
 ///
 /// Put it **above** the actix-web route attribute (`#[get]`, `#[post]`, `#[route]`,
 /// ...): it then reads the method and the route pattern from it. Below it, the
@@ -128,13 +142,15 @@ pub use status::ResponseStatus;
 ///
 /// # Equivalent code
 ///
-/// `get_user` above becomes, in effect (`CallSite` and `probe` are in the hidden,
-/// unstable `metrics_runtime::__private`):
+/// `get_user` above becomes, in effect (`CallSite`, `responds` and `probe` are in the
+/// hidden, unstable `metrics_runtime::__private`):
 ///
 /// ```ignore
 /// async fn get_user(id: web::Path<u32>) -> Result<HttpResponse, NotFound> {
 ///     static SITE: CallSite = CallSite::new("get_user", "GET", "/users/{id}");
-///     let guard = SITE.start(); // `None` when metrics are disabled
+///     // `None` when metrics are disabled; `responds`: whether the value is a response
+///     // (decided from the return type at compile time), so it can name a request.
+///     let guard = SITE.start(responds::<Result<HttpResponse, NotFound>>());
 ///     let out = async move { /* the original body */ }.await;
 ///     probe(&out).__metrics_finish(guard); // with a guard: records the status of `out`
 ///     out
