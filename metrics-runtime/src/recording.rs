@@ -5,6 +5,7 @@
 use std::sync::Arc;
 
 use crate::request::Request;
+use crate::series::Series;
 
 /// The `method` label of a request: one of the nine standard methods, else `_OTHER`,
 /// so that no request can add a label value.
@@ -51,23 +52,24 @@ impl Recording {
     }
 
     /// Records the request with the status it was answered with, under what the request
-    /// knows of its labels by now (see `Request::route`).
-    pub(crate) fn finish(mut self, status: u16) {
+    /// knows of its labels by now (see `Request::route`); returns the series it was
+    /// counted in, `None` when left out.
+    pub(crate) fn finish(mut self, status: u16) -> Option<&'static Series> {
         self.finished = true;
-        self.record(status);
+        self.record(status)
     }
 
-    fn record(&self, status: u16) {
-        if let Some((counted, in_flight)) = self.request.finished() {
-            counted.record(status, self.start, in_flight);
-        }
+    fn record(&self, status: u16) -> Option<&'static Series> {
+        let (counted, in_flight) = self.request.finished()?;
+        counted.record(status, self.start, in_flight);
+        Some(counted)
     }
 }
 
 impl Drop for Recording {
     fn drop(&mut self) {
         if !self.finished {
-            self.record(crate::site::unfinished());
+            let _ = self.record(crate::site::unfinished());
         }
     }
 }

@@ -57,7 +57,7 @@ pub(crate) fn leave(call: Call) {
 
 #[cfg(feature = "actix")]
 mod imp {
-    use std::cell::RefCell;
+    use std::cell::{Cell, RefCell};
     use std::sync::atomic::{AtomicU32, Ordering};
     use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -67,7 +67,8 @@ mod imp {
     /// Where a request is in flight when it starts.
     #[derive(Clone, Copy)]
     pub(crate) enum Start {
-        /// Its route is known: in flight in that route's series (handler `""`).
+        /// Its route is known: in flight in that route's series, with the handler that
+        /// answered its path last time (`""` if none did), until a call names it.
         Routed(&'static Series),
         /// Its route is not known yet: in flight under `route=""` until it is.
         Unrouted,
@@ -88,7 +89,7 @@ mod imp {
 
     struct State {
         // The series the request is in flight in (its labels are the request's as known
-        // so far); `None` when left out.
+        // or expected so far); `None` when left out.
         in_flight: Option<&'static Series>,
         // Whether `in_flight` is the route's series (else the route is not known yet).
         routed: bool,
@@ -125,17 +126,6 @@ mod imp {
             self.state().in_flight
         }
 
-        /// The series it is in flight in, when that is its route's with handler `""`
-        /// (routed, and no call named it).
-        pub(crate) fn unnamed_series(&self) -> Option<&'static Series> {
-            let state = self.state();
-            if state.routed && state.handler.is_none() {
-                state.in_flight
-            } else {
-                None
-            }
-        }
-
         /// Whether its route is known.
         pub(crate) fn is_routed(&self) -> bool {
             self.state().routed
@@ -166,10 +156,14 @@ mod imp {
         pub(crate) fn finished(&self) -> Option<(&'static Series, &'static Series)> {
             let state = self.state();
             let in_flight = state.in_flight?;
-            let counted = match state.handler {
-                // Named before its route was known: in flight under `route=""` still.
-                Some(handler) if !state.routed => Series::of(handler, self.method, ""),
-                _ => in_flight,
+            let handler = state.handler.unwrap_or("");
+            let route = if state.routed { in_flight.route() } else { "" };
+            // Almost always the series it is in flight in; not when no handler (or
+            // another one) answered than the one expected, or its route never got known.
+            let counted = if in_flight.handler() == handler && in_flight.route() == route {
+                in_flight
+            } else {
+                Series::of(handler, self.method, route)
             };
             Some((counted, in_flight))
         }
@@ -184,6 +178,8 @@ mod imp {
             state.handler = Some(handler);
             if state.routed
                 && let Some(series) = state.in_flight
+                // Expected: the handler that answered this path last time.
+                && series.handler() != handler
             {
                 let joined = Series::of(handler, self.method, series.route());
                 joined.enter();
@@ -196,6 +192,9 @@ mod imp {
 
     thread_local! {
         static CURRENT: RefCell<Option<Arc<Request>>> = const { RefCell::new(None) };
+        // Whether `CURRENT` holds a request: what every tracked call looks at first, a
+        // plain load (no destructor to register, unlike `CURRENT`).
+        static ACTIVE: Cell<bool> = const { Cell::new(false) };
     }
 
     /// Runs `f` (a poll of the request's future) with `request` as this thread's current
@@ -208,6 +207,7 @@ mod imp {
         impl Drop for Restore<'_> {
             fn drop(&mut self) {
                 let previous = self.previous.take();
+                ACTIVE.set(previous.is_some());
                 let current = CURRENT.try_with(|current| current.replace(previous));
                 if let Ok(current) = current {
                     *self.slot = current;
@@ -222,11 +222,19 @@ mod imp {
             slot: request,
             previous,
         };
+        ACTIVE.set(
+            CURRENT
+                .try_with(|current| current.borrow().is_some())
+                .unwrap_or(false),
+        );
         f()
     }
 
     #[inline]
     pub(super) fn enter_current(handler: &'static str, responds: bool) -> Call {
+        if !ACTIVE.get() {
+            return Call::ALONE;
+        }
         CURRENT
             .try_with(|current| {
                 let Ok(current) = current.try_borrow() else {
@@ -249,6 +257,9 @@ mod imp {
 
     #[inline]
     pub(super) fn leave_current(call: Call) {
+        if !ACTIVE.get() {
+            return;
+        }
         let _ = CURRENT.try_with(|current| {
             if let Ok(current) = current.try_borrow()
             && let Some(request) = current.as_ref()

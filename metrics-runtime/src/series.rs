@@ -173,7 +173,6 @@ mod table {
         }
 
         /// The `handler` label.
-        #[cfg(test)]
         pub(crate) fn handler(&self) -> &'static str {
             self.labels.handler
         }

@@ -20,6 +20,7 @@ use super::route_cache::{PathCopy, Routes};
 use crate::recording::{self, Recording};
 use crate::request::Start;
 use crate::request::{self, Request};
+use crate::series::Series;
 
 /// An actix-web middleware that counts every request the app answers, once: in
 /// `http_requests_total` with the status actix sends, timed into
@@ -122,6 +123,10 @@ where
         let method = recording::method_label(req.method().as_str());
         // Not routed yet: the route its path took last time on this worker, if any.
         let (start, unrouted) = self.routes.start(&req, method);
+        let expected = match start {
+            Start::Routed(series) => Some(series),
+            Start::Unrouted | Start::Excluded => None,
+        };
         let request = Request::new(method, start);
         let recording = Recording::start(&request);
         let mut current = Some(request);
@@ -134,6 +139,7 @@ where
                 recording,
                 method,
                 unrouted,
+                expected,
                 routes: Rc::clone(&self.routes),
             }),
         }
@@ -159,6 +165,8 @@ struct State {
     method: &'static str,
     // The path of a request whose route was not known when it started.
     unrouted: Option<PathCopy>,
+    // Where it started, when its route was known.
+    expected: Option<&'static Series>,
     routes: Rc<Routes>,
 }
 
@@ -195,7 +203,7 @@ where
             return Poll::Pending;
         };
         if let Some(recording) = state.recording.take() {
-            let status = match &out {
+            match &out {
                 Ok(res) => {
                     // Where actix routed it, kept in the request: no matching again.
                     let route = res.request().match_pattern();
@@ -203,19 +211,21 @@ where
                     recording
                         .request()
                         .route(route, state.routes.excluded(route));
-                    let path = state.unrouted.take();
-                    let start = recording.request().unnamed_series().map(Start::Routed);
-                    state
-                        .routes
-                        .answered(res.request(), state.method, path, route, start);
-                    res.status().as_u16()
+                    let counted = recording.finish(res.status().as_u16());
+                    let unrouted = state.unrouted.take();
+                    state.routes.answered(
+                        res.request(),
+                        state.method,
+                        unrouted,
+                        state.expected,
+                        counted,
+                    );
                 }
                 Err(err) => {
                     route_unrouted(&recording, &state.unrouted, &state.routes);
-                    err.error_response().status().as_u16()
+                    let _ = recording.finish(err.error_response().status().as_u16());
                 }
-            };
-            recording.finish(status);
+            }
         }
         Poll::Ready(out)
     }

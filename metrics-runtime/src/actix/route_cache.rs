@@ -157,25 +157,28 @@ impl Routes {
         )
     }
 
-    /// `req` was answered under `route`: keep what a later request needs.
-    /// `start`: where a request of this path starts from now on (the series it was
-    /// answered in, when no handler named it), or `None` to work it out.
+    /// `req` was answered and counted in `counted` (`None`: left out): keep what a later
+    /// request needs. `unrouted`: its path, when its route was not known at its start;
+    /// `expected`: where it started, when it was.
     pub(super) fn answered(
         &self,
         req: &HttpRequest,
         method: &'static str,
-        path: Option<PathCopy>,
-        route: &str,
-        start: Option<Start>,
+        unrouted: Option<PathCopy>,
+        expected: Option<&'static Series>,
+        counted: Option<&'static Series>,
     ) {
         if let Ok(mut kept) = self.resources.try_borrow_mut()
             && kept.is_none()
         {
             *kept = Some(req.clone());
         }
-        if let Some(path) = path {
-            let start = start.unwrap_or_else(|| self.start_of(method, route));
-            self.learn(method, path.as_bytes(), start);
+        let start = counted.map_or(Start::Excluded, Start::Routed);
+        match unrouted {
+            Some(path) => self.learn(method, path.as_bytes(), start),
+            // Answered by another handler (or by none) than last time.
+            None if !same(expected, counted) => self.learn(method, req.path().as_bytes(), start),
+            None => {}
         }
     }
 
@@ -213,6 +216,14 @@ impl Routes {
             method,
             start,
         };
+    }
+}
+
+fn same(a: Option<&'static Series>, b: Option<&'static Series>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => std::ptr::eq(a, b),
+        (None, None) => true,
+        _ => false,
     }
 }
 
