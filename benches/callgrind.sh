@@ -2,6 +2,9 @@
 # Instructions per call of each overhead variant, counted by callgrind: a noise-free
 # second opinion next to the timings of `cargo bench --bench overhead`.
 #   benches/callgrind.sh [variant ...]
+# With --requests, instructions per request through actix-web's service stack of each
+# variant of `benches/middleware.rs`, for paths served before and paths new each time:
+#   benches/callgrind.sh --requests [variant ...]
 # Counts only inside the example's measured loop (after a first call has done the
 # first-use work), for N and 2N calls, and prints (I(2N) − I(N)) / N.
 # Needs valgrind (Debian package `valgrind`).
@@ -9,20 +12,43 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v valgrind >/dev/null || { echo "callgrind.sh: valgrind is missing (apt-get install valgrind)" >&2; exit 1; }
 N=${CALLS:-20000}
+example=callgrind
+if [ "${1:-}" = --requests ]; then
+  shift
+  example=callgrind_request
+  N=${CALLS:-5000}
+fi
 variants=("$@")
-((${#variants[@]})) || variants=(bare naive cached tracked autometrics bare-async naive-async cached-async tracked-async autometrics-async)
-cargo build --release -q -p metrics-benches --example callgrind
+if ((${#variants[@]} == 0)); then
+  if [ "$example" = callgrind ]; then
+    variants=(bare naive cached tracked autometrics bare-async naive-async cached-async tracked-async autometrics-async)
+  else
+    variants=(bare attribute middleware middleware+attribute actix-web-prom)
+  fi
+fi
+cargo build --release -q -p metrics-benches --example "$example"
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
-bin="$target_dir/release/examples/callgrind"
+bin="$target_dir/release/examples/$example"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-count() { # variant calls -> total instructions
+count() { # variant calls [paths] -> total instructions
   valgrind --tool=callgrind --toggle-collect='*measured_loop*' \
-    --callgrind-out-file="$tmp/out" "$bin" "$1" "$2" >/dev/null 2>"$tmp/err"
+    --callgrind-out-file="$tmp/out" "$bin" "$@" >/dev/null 2>"$tmp/err"
   sed -n 's/^summary: \([0-9]*\).*/\1/p' "$tmp/out"
 }
-printf '%-20s %s\n' variant "instructions per call"
-for v in "${variants[@]}"; do
-  a=$(count "$v" "$N"); b=$(count "$v" $((2 * N)))
-  printf '%-20s %s\n' "$v" "$(python3 -c "print(f'{($b - $a) / $N:.1f}')")"
-done
+per() { # variant [paths] -> instructions per call
+  local a b
+  a=$(count "$1" "$N" "${@:2}"); b=$(count "$1" $((2 * N)) "${@:2}")
+  python3 -c "print(f'{($b - $a) / $N:.1f}')"
+}
+if [ "$example" = callgrind ]; then
+  printf '%-20s %s\n' variant "instructions per call"
+  for v in "${variants[@]}"; do
+    printf '%-20s %s\n' "$v" "$(per "$v")"
+  done
+else
+  printf '%-22s %22s %22s\n' variant "per request, seen" "per request, new path"
+  for v in "${variants[@]}"; do
+    printf '%-22s %22s %22s\n' "$v" "$(per "$v" seen)" "$(per "$v" new)"
+  done
+fi
