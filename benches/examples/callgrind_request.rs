@@ -46,39 +46,60 @@ fn main() {
     let variant = args.next().unwrap_or_default();
     let requests: u64 = args.next().and_then(|n| n.parse().ok()).unwrap_or(0);
     let new_paths = args.next().as_deref() == Some("new");
-    actix_web::rt::System::new().block_on(async move {
-        match variant.as_str() {
-            "bare" => run(init_service(routes!(App::new(), user)).await, requests, new_paths).await,
-            "attribute" => {
-                run(init_service(routes!(App::new(), tracked_user)).await, requests, new_paths).await;
-            }
-            "middleware" => {
-                let app = routes!(App::new().wrap(RequestMetrics::default()), user);
-                run(init_service(app).await, requests, new_paths).await;
-            }
-            "middleware+attribute" => {
-                let app = routes!(App::new().wrap(RequestMetrics::default()), tracked_user);
-                run(init_service(app).await, requests, new_paths).await;
-            }
-            "actix-web-prom" => {
-                let prom = PrometheusMetricsBuilder::new("bench")
-                    .registry(prometheus::Registry::new())
-                    .build()
-                    .expect("actix-web-prom builds");
-                let app = routes!(App::new().wrap(prom), user);
-                run(init_service(app).await, requests, new_paths).await;
-            }
-            other => {
-                eprintln!(
-                    "callgrind_request: unknown variant {other:?}; usage: callgrind_request <variant> <requests> [seen|new]"
-                );
-                std::process::exit(2);
-            }
+    let system = actix_web::rt::System::new();
+    match variant.as_str() {
+        "bare" => run(
+            &system,
+            requests,
+            new_paths,
+            system.block_on(init_service(routes!(App::new(), user))),
+        ),
+        "attribute" => run(
+            &system,
+            requests,
+            new_paths,
+            system.block_on(init_service(routes!(App::new(), tracked_user))),
+        ),
+        "middleware" => run(
+            &system,
+            requests,
+            new_paths,
+            system.block_on(init_service(routes!(
+                App::new().wrap(RequestMetrics::default()),
+                user
+            ))),
+        ),
+        "middleware+attribute" => run(
+            &system,
+            requests,
+            new_paths,
+            system.block_on(init_service(routes!(
+                App::new().wrap(RequestMetrics::default()),
+                tracked_user
+            ))),
+        ),
+        "actix-web-prom" => {
+            let prom = PrometheusMetricsBuilder::new("bench")
+                .registry(prometheus::Registry::new())
+                .build()
+                .expect("actix-web-prom builds");
+            run(
+                &system,
+                requests,
+                new_paths,
+                system.block_on(init_service(routes!(App::new().wrap(prom), user))),
+            )
         }
-    });
+        other => {
+            eprintln!(
+                "callgrind_request: unknown variant {other:?}; usage: callgrind_request <variant> <requests> [seen|new]"
+            );
+            std::process::exit(2);
+        }
+    }
 }
 
-async fn run<S, B>(app: S, requests: u64, new_paths: bool)
+fn run<S, B>(system: &actix_web::rt::SystemRunner, requests: u64, new_paths: bool, app: S)
 where
     S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: actix_web::body::MessageBody,
@@ -86,22 +107,26 @@ where
     // Requests first, so that first-use work (registration, clock calibration, the
     // worker's first answered request) happens outside the loop callgrind counts.
     for i in 0..100 {
-        send(&app, i).await;
+        system.block_on(send(&app, i));
     }
-    measured_loop(&app, requests, new_paths).await;
+    measured_loop(system, &app, requests, new_paths);
 }
 
 // callgrind.sh counts the instructions executed inside this function only.
 #[inline(never)]
-async fn measured_loop<S, B>(app: &S, requests: u64, new_paths: bool)
-where
+fn measured_loop<S, B>(
+    system: &actix_web::rt::SystemRunner,
+    app: &S,
+    requests: u64,
+    new_paths: bool,
+) where
     S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: actix_web::body::MessageBody,
 {
     for i in 0..requests {
         // Ids 0..100 over and over (paths served before), or never the same twice.
         let id = if new_paths { 1000 + i } else { i % 100 };
-        send(app, id).await;
+        system.block_on(send(app, id));
     }
 }
 

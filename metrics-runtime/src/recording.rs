@@ -34,9 +34,13 @@ pub(crate) struct Recording {
 }
 
 impl Recording {
-    /// Starts the clock and puts the request in flight; `None` for a route left out.
-    pub(crate) fn start(request: &Arc<Request>) -> Option<Recording> {
-        let series = request.in_flight()?;
+    /// Starts the clock and puts the request in flight in `series` (where
+    /// `Request::new` said it starts); `None` for a route left out.
+    pub(crate) fn start(
+        request: &Arc<Request>,
+        series: Option<&'static Series>,
+    ) -> Option<Recording> {
+        let series = series?;
         let start = series.now();
         series.enter();
         Some(Recording {
@@ -52,15 +56,19 @@ impl Recording {
     }
 
     /// Records the request with the status it was answered with, under what the request
-    /// knows of its labels by now (see `Request::route`); returns the series it was
-    /// counted in, `None` when left out.
-    pub(crate) fn finish(mut self, status: u16) -> Option<&'static Series> {
+    /// knows of its labels by now, its route `route` if given (see `Request::finish`);
+    /// returns the series it was counted in, `None` when left out.
+    pub(crate) fn finish(
+        mut self,
+        status: u16,
+        route: Option<(&str, bool)>,
+    ) -> Option<&'static Series> {
         self.finished = true;
-        self.record(status)
+        self.record(status, route)
     }
 
-    fn record(&self, status: u16) -> Option<&'static Series> {
-        let (counted, in_flight) = self.request.finished()?;
+    fn record(&self, status: u16, route: Option<(&str, bool)>) -> Option<&'static Series> {
+        let (counted, in_flight) = self.request.finish(route)?;
         counted.record(status, self.start, in_flight);
         Some(counted)
     }
@@ -69,7 +77,7 @@ impl Recording {
 impl Drop for Recording {
     fn drop(&mut self) {
         if !self.finished {
-            let _ = self.record(crate::site::unfinished());
+            let _ = self.record(crate::site::unfinished(), None);
         }
     }
 }

@@ -99,14 +99,18 @@ mod imp {
 
     impl Request {
         /// A request of `method` (a label of `recording::method_label`), not in flight
-        /// yet (see `Recording::start`).
-        pub(crate) fn new(method: &'static str, start: Start) -> Arc<Request> {
+        /// yet (see `Recording::start`), and the series it will be in flight in (`None`
+        /// when left out).
+        pub(crate) fn new(
+            method: &'static str,
+            start: Start,
+        ) -> (Arc<Request>, Option<&'static Series>) {
             let (in_flight, routed) = match start {
                 Start::Routed(series) => (Some(series), true),
                 Start::Unrouted => (Some(Series::of("", method, "")), false),
                 Start::Excluded => (None, true),
             };
-            Arc::new(Request {
+            let request = Arc::new(Request {
                 method,
                 state: Mutex::new(State {
                     in_flight,
@@ -114,7 +118,8 @@ mod imp {
                     handler: None,
                 }),
                 depth: AtomicU32::new(0),
-            })
+            });
+            (request, in_flight)
         }
 
         fn state(&self) -> MutexGuard<'_, State> {
@@ -122,6 +127,7 @@ mod imp {
         }
 
         /// The series the request is in flight in now; `None` when left out.
+        #[cfg(test)]
         pub(crate) fn in_flight(&self) -> Option<&'static Series> {
             self.state().in_flight
         }
@@ -135,37 +141,28 @@ mod imp {
         /// matched); `excluded`: that route is left out. Its in-flight count moves to
         /// the route's series.
         pub(crate) fn route(&self, route: &str, excluded: bool) {
+            self.state().route(self.method, route, excluded);
+        }
+
+        /// The series to count the finished request in, and the one it is in flight in
+        /// (`None` when left out), after its route is `route` if given (as in
+        /// [`Request::route`]): one lock for both.
+        pub(crate) fn finish(
+            &self,
+            route: Option<(&str, bool)>,
+        ) -> Option<(&'static Series, &'static Series)> {
             let mut state = self.state();
-            if state.routed && state.in_flight.is_none_or(|series| series.route() == route) {
-                return;
+            if let Some((route, excluded)) = route {
+                state.route(self.method, route, excluded);
             }
-            let target = (!excluded).then(|| {
-                let series = Series::of(state.handler.unwrap_or(""), self.method, route);
-                series.enter();
-                series
-            });
-            if let Some(series) = state.in_flight {
-                series.leave();
-            }
-            state.in_flight = target;
-            state.routed = true;
+            state.finished(self.method)
         }
 
         /// The series to count the finished request in, and the one it is in flight in;
         /// `None` when left out.
+        #[cfg(test)]
         pub(crate) fn finished(&self) -> Option<(&'static Series, &'static Series)> {
-            let state = self.state();
-            let in_flight = state.in_flight?;
-            let handler = state.handler.unwrap_or("");
-            let route = if state.routed { in_flight.route() } else { "" };
-            // Almost always the series it is in flight in; not when no handler (or
-            // another one) answered than the one expected, or its route never got known.
-            let counted = if in_flight.handler() == handler && in_flight.route() == route {
-                in_flight
-            } else {
-                Series::of(handler, self.method, route)
-            };
-            Some((counted, in_flight))
+            self.state().finished(self.method)
         }
 
         // `handler` names the request, unless a call did already; once its route is
@@ -187,6 +184,40 @@ mod imp {
                 state.in_flight = Some(joined);
             }
             true
+        }
+    }
+
+    impl State {
+        fn route(&mut self, method: &'static str, route: &str, excluded: bool) {
+            let state = self;
+            if state.routed && state.in_flight.is_none_or(|series| series.route() == route) {
+                return;
+            }
+            let target = (!excluded).then(|| {
+                let series = Series::of(state.handler.unwrap_or(""), method, route);
+                series.enter();
+                series
+            });
+            if let Some(series) = state.in_flight {
+                series.leave();
+            }
+            state.in_flight = target;
+            state.routed = true;
+        }
+
+        fn finished(&self, method: &'static str) -> Option<(&'static Series, &'static Series)> {
+            let state = self;
+            let in_flight = state.in_flight?;
+            let handler = state.handler.unwrap_or("");
+            let route = if state.routed { in_flight.route() } else { "" };
+            // Almost always the series it is in flight in; not when no handler (or
+            // another one) answered than the one expected, or its route never got known.
+            let counted = if in_flight.handler() == handler && in_flight.route() == route {
+                in_flight
+            } else {
+                Series::of(handler, method, route)
+            };
+            Some((counted, in_flight))
         }
     }
 
@@ -284,7 +315,7 @@ mod imp {
         fn the_first_outer_responding_call_names_the_request() {
             let start = Series::of("", "GET", "/unit/request");
             start.enter();
-            let mut current = Some(Request::new("GET", Start::Routed(start)));
+            let mut current = Some(Request::new("GET", Start::Routed(start)).0);
             within(&mut current, || {
                 // A helper that is no response does not name it, nor does a response
                 // inside it.
@@ -315,7 +346,7 @@ mod imp {
 
         #[test]
         fn a_request_named_before_its_route_is_known_moves_once_it_is() {
-            let request = Request::new("PUT", Start::Unrouted);
+            let request = Request::new("PUT", Start::Unrouted).0;
             let provisional = request.in_flight().unwrap();
             assert_eq!((provisional.handler(), provisional.route()), ("", ""));
             assert!(request.name("unit_unrouted"));
@@ -340,7 +371,7 @@ mod imp {
         #[test]
         fn outside_a_request_calls_are_alone() {
             assert_eq!(enter("x", true).0, 0);
-            let mut other = Some(Request::new("GET", Start::Excluded));
+            let mut other = Some(Request::new("GET", Start::Excluded).0);
             within(&mut other, || {
                 let call = enter("x", true);
                 assert!(call.names());

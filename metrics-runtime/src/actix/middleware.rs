@@ -127,8 +127,8 @@ where
             Start::Routed(series) => Some(series),
             Start::Unrouted | Start::Excluded => None,
         };
-        let request = Request::new(method, start);
-        let recording = Recording::start(&request);
+        let (request, in_flight) = Request::new(method, start);
+        let recording = Recording::start(&request, in_flight);
         let mut current = Some(request);
         // Routing and inner middleware run here already, with the request current.
         let inner = request::within(&mut current, || self.service.call(req));
@@ -208,10 +208,8 @@ where
                     // Where actix routed it, kept in the request: no matching again.
                     let route = res.request().match_pattern();
                     let route = route.as_deref().unwrap_or("");
-                    recording
-                        .request()
-                        .route(route, state.routes.excluded(route));
-                    let counted = recording.finish(res.status().as_u16());
+                    let excluded = state.routes.excluded(route);
+                    let counted = recording.finish(res.status().as_u16(), Some((route, excluded)));
                     let unrouted = state.unrouted.take();
                     state.routes.answered(
                         res.request(),
@@ -223,7 +221,7 @@ where
                 }
                 Err(err) => {
                     route_unrouted(&recording, &state.unrouted, &state.routes);
-                    let _ = recording.finish(err.error_response().status().as_u16());
+                    let _ = recording.finish(err.error_response().status().as_u16(), None);
                 }
             }
         }
