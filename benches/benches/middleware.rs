@@ -17,43 +17,14 @@
 use std::hint::black_box;
 use std::rc::Rc;
 
+use actix_web::App;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::test::{TestRequest, call_service, init_service};
-use actix_web::{App, HttpResponse, web};
 use actix_web_prom::PrometheusMetricsBuilder;
 use criterion::Criterion;
+use metrics_benches::request_app::routes;
 use metrics_benches::{env_or, fmt_spread};
 use metrics_runtime::actix::RequestMetrics;
-use metrics_runtime::track_metrics;
-
-async fn user(id: web::Path<u32>) -> HttpResponse {
-    HttpResponse::Ok().body(format!("user {id}"))
-}
-
-#[track_metrics(name = "user")]
-async fn tracked_user(id: web::Path<u32>) -> HttpResponse {
-    HttpResponse::Ok().body(format!("user {id}"))
-}
-
-async fn other() -> &'static str {
-    "other"
-}
-
-// The example service's routes, the measured one among them.
-macro_rules! routes {
-    ($app:expr, $user:expr) => {
-        $app.route("/", web::get().to(other))
-            .route("/users", web::post().to(other))
-            .route("/slow", web::get().to(other))
-            .route("/error", web::get().to(other))
-            .route("/test-metrics", web::get().to(other))
-            .route("/ws", web::get().to(other))
-            .route("/users/{id}", web::get().to($user))
-            .route("/items/{id}/parts/{part}", web::get().to(other))
-            .route("/health", web::get().to(other))
-            .route("/metrics", web::get().to(other))
-    };
-}
 
 /// One variant: runs `n` requests and returns nothing; the caller times it.
 type Run = Rc<dyn Fn(u64)>;
@@ -104,7 +75,7 @@ fn variants(system: &Rc<actix_web::rt::SystemRunner>, paths: Paths) -> Vec<(&'st
             runner(
                 Rc::clone(system),
                 paths,
-                system.block_on(init_service(routes!(App::new(), user))),
+                system.block_on(init_service(routes(App::new(), false))),
             ),
         ),
         (
@@ -112,7 +83,7 @@ fn variants(system: &Rc<actix_web::rt::SystemRunner>, paths: Paths) -> Vec<(&'st
             runner(
                 Rc::clone(system),
                 paths,
-                system.block_on(init_service(routes!(App::new(), tracked_user))),
+                system.block_on(init_service(routes(App::new(), true))),
             ),
         ),
         (
@@ -120,9 +91,9 @@ fn variants(system: &Rc<actix_web::rt::SystemRunner>, paths: Paths) -> Vec<(&'st
             runner(
                 Rc::clone(system),
                 paths,
-                system.block_on(init_service(routes!(
+                system.block_on(init_service(routes(
                     App::new().wrap(RequestMetrics::default()),
-                    user
+                    false,
                 ))),
             ),
         ),
@@ -131,9 +102,9 @@ fn variants(system: &Rc<actix_web::rt::SystemRunner>, paths: Paths) -> Vec<(&'st
             runner(
                 Rc::clone(system),
                 paths,
-                system.block_on(init_service(routes!(
+                system.block_on(init_service(routes(
                     App::new().wrap(RequestMetrics::default()),
-                    tracked_user
+                    true,
                 ))),
             ),
         ),
@@ -142,7 +113,7 @@ fn variants(system: &Rc<actix_web::rt::SystemRunner>, paths: Paths) -> Vec<(&'st
             runner(
                 Rc::clone(system),
                 paths,
-                system.block_on(init_service(routes!(App::new().wrap(prom), user))),
+                system.block_on(init_service(routes(App::new().wrap(prom), false))),
             ),
         ),
     ]

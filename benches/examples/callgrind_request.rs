@@ -6,40 +6,12 @@
 
 use std::hint::black_box;
 
+use actix_web::App;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::test::{TestRequest, call_service, init_service};
-use actix_web::{App, HttpResponse, web};
 use actix_web_prom::PrometheusMetricsBuilder;
+use metrics_benches::request_app::routes;
 use metrics_runtime::actix::RequestMetrics;
-use metrics_runtime::track_metrics;
-
-async fn user(id: web::Path<u32>) -> HttpResponse {
-    HttpResponse::Ok().body(format!("user {id}"))
-}
-
-#[track_metrics(name = "user")]
-async fn tracked_user(id: web::Path<u32>) -> HttpResponse {
-    HttpResponse::Ok().body(format!("user {id}"))
-}
-
-async fn other() -> &'static str {
-    "other"
-}
-
-macro_rules! routes {
-    ($app:expr, $user:expr) => {
-        $app.route("/", web::get().to(other))
-            .route("/users", web::post().to(other))
-            .route("/slow", web::get().to(other))
-            .route("/error", web::get().to(other))
-            .route("/test-metrics", web::get().to(other))
-            .route("/ws", web::get().to(other))
-            .route("/users/{id}", web::get().to($user))
-            .route("/items/{id}/parts/{part}", web::get().to(other))
-            .route("/health", web::get().to(other))
-            .route("/metrics", web::get().to(other))
-    };
-}
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -52,30 +24,30 @@ fn main() {
             &system,
             requests,
             new_paths,
-            system.block_on(init_service(routes!(App::new(), user))),
+            system.block_on(init_service(routes(App::new(), false))),
         ),
         "attribute" => run(
             &system,
             requests,
             new_paths,
-            system.block_on(init_service(routes!(App::new(), tracked_user))),
+            system.block_on(init_service(routes(App::new(), true))),
         ),
         "middleware" => run(
             &system,
             requests,
             new_paths,
-            system.block_on(init_service(routes!(
+            system.block_on(init_service(routes(
                 App::new().wrap(RequestMetrics::default()),
-                user
+                false,
             ))),
         ),
         "middleware+attribute" => run(
             &system,
             requests,
             new_paths,
-            system.block_on(init_service(routes!(
+            system.block_on(init_service(routes(
                 App::new().wrap(RequestMetrics::default()),
-                tracked_user
+                true,
             ))),
         ),
         "actix-web-prom" => {
@@ -87,7 +59,7 @@ fn main() {
                 &system,
                 requests,
                 new_paths,
-                system.block_on(init_service(routes!(App::new().wrap(prom), user))),
+                system.block_on(init_service(routes(App::new().wrap(prom), false))),
             )
         }
         other => {

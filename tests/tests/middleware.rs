@@ -459,80 +459,40 @@ async fn tracked_helpers_count_on_their_own_exactly_once() {
 
 // ----------------------------------------------------------------- in flight, panics, drops
 
-#[track_metrics]
-async fn waits(state: web::Data<Waiter>) -> HttpResponse {
-    let (started, release) = state.take();
+// A handler that tells the test it runs, then waits until the test releases it.
+#[derive(Default)]
+struct Waiter(std::sync::Mutex<Option<(oneshot::Sender<()>, oneshot::Receiver<()>)>>);
+
+async fn wait_for_release(state: web::Data<Waiter>) -> HttpResponse {
+    let (started, release) = state.0.lock().unwrap().take().expect("one call");
     let _ = started.send(());
     let _ = release.await;
     HttpResponse::Ok().finish()
 }
 
-#[derive(Default)]
-struct Waiter(std::sync::Mutex<Option<(oneshot::Sender<()>, oneshot::Receiver<()>)>>);
-
-impl Waiter {
-    fn take(&self) -> (oneshot::Sender<()>, oneshot::Receiver<()>) {
-        self.0.lock().unwrap().take().expect("one call")
-    }
-}
-
-#[actix_web::test]
-async fn in_flight_while_served_under_the_handlers_labels() {
-    let (started_tx, started_rx) = oneshot::channel();
-    let (release_tx, release_rx) = oneshot::channel();
-    let waiter = web::Data::new(Waiter(std::sync::Mutex::new(Some((
-        started_tx, release_rx,
-    )))));
-    let app = Rc::new(
-        init_service(
-            App::new()
-                .wrap(RequestMetrics::default())
-                .app_data(waiter)
-                .route("/mw/waits", web::get().to(waits)),
-        )
-        .await,
-    );
-    let call = {
-        let app = Rc::clone(&app);
-        actix_web::rt::spawn(async move {
-            call_service(&*app, TestRequest::get().uri("/mw/waits").to_request())
-                .await
-                .status()
-        })
-    };
-    started_rx.await.unwrap();
-    let s = scrape();
-    assert_eq!(s.in_flight("waits", "GET", "/mw/waits"), 1.0);
-    assert_eq!(
-        s.in_flight("", "GET", "/mw/waits"),
-        0.0,
-        "moved to the handler's series"
-    );
-    assert_eq!(s.requests("waits", "GET", "/mw/waits", "200"), 0.0);
-    release_tx.send(()).unwrap();
-    assert_eq!(call.await.unwrap(), StatusCode::OK);
-    let s = scrape();
-    assert_eq!(s.in_flight("waits", "GET", "/mw/waits"), 0.0);
-    assert_eq!(s.requests("waits", "GET", "/mw/waits", "200"), 1.0);
-    assert_counted_once(&s, "/mw/waits");
+#[track_metrics]
+async fn waits(state: web::Data<Waiter>) -> HttpResponse {
+    wait_for_release(state).await
 }
 
 #[track_metrics]
 async fn waits_too(state: web::Data<Waiter>) -> HttpResponse {
-    let (started, release) = state.take();
-    let _ = started.send(());
-    let _ = release.await;
-    HttpResponse::Ok().finish()
+    wait_for_release(state).await
 }
 
 async fn warm() -> &'static str {
     "warm"
 }
 
-// A path new to the worker starts in flight under `route=""` (actix has not routed it
-// yet); once it waits, it is in flight under its route and handler.
-#[actix_web::test]
-async fn a_new_path_is_in_flight_under_its_route_once_it_waits() {
+// Serves `GET {waiting}` (routed to `handler` at `route`) with `/mw/warm-up` answered
+// first when `warm_up`, and checks the request is in flight under the handler's labels
+// while it waits, and counted once it is released.
+async fn in_flight_while_waiting(
+    waiting: &'static str,
+    route: &'static str,
+    handler: &'static str,
+    warm_up: bool,
+) {
     let (started_tx, started_rx) = oneshot::channel();
     let (release_tx, release_rx) = oneshot::channel();
     let waiter = web::Data::new(Waiter(std::sync::Mutex::new(Some((
@@ -543,33 +503,55 @@ async fn a_new_path_is_in_flight_under_its_route_once_it_waits() {
             App::new()
                 .wrap(RequestMetrics::default())
                 .app_data(waiter)
-                .route("/mw/warm", web::get().to(warm))
+                .route("/mw/warm-up", web::get().to(warm))
+                .route("/mw/waits", web::get().to(waits))
                 .route("/mw/late/{id}", web::get().to(waits_too)),
         )
         .await,
     );
-    // The worker has answered a request before: a new path is not matched up front.
-    assert_eq!(send(&*app, TestRequest::get().uri("/mw/warm")).await, 200);
+    if warm_up {
+        // The worker has answered a request before: a new path is not matched up front.
+        assert_eq!(
+            send(&*app, TestRequest::get().uri("/mw/warm-up")).await,
+            200
+        );
+    }
     let call = {
         let app = Rc::clone(&app);
         actix_web::rt::spawn(async move {
-            call_service(&*app, TestRequest::get().uri("/mw/late/1").to_request())
+            call_service(&*app, TestRequest::get().uri(waiting).to_request())
                 .await
                 .status()
         })
     };
     started_rx.await.unwrap();
     let s = scrape();
-    assert_eq!(s.in_flight("waits_too", "GET", "/mw/late/{id}"), 1.0);
-    assert_eq!(s.in_flight("", "GET", "/mw/late/{id}"), 0.0);
-    assert_eq!(s.in_flight("waits_too", "GET", ""), 0.0);
+    assert_eq!(s.in_flight(handler, "GET", route), 1.0);
+    assert_eq!(
+        s.in_flight("", "GET", route),
+        0.0,
+        "in the handler's series"
+    );
+    assert_eq!(s.in_flight(handler, "GET", ""), 0.0, "under its route");
+    assert_eq!(s.requests(handler, "GET", route, "200"), 0.0);
     release_tx.send(()).unwrap();
     assert_eq!(call.await.unwrap(), StatusCode::OK);
     let s = scrape();
-    assert_eq!(s.requests("waits_too", "GET", "/mw/late/{id}", "200"), 1.0);
-    assert_eq!(s.requests("", "GET", "/mw/warm", "200"), 1.0);
-    assert_counted_once(&s, "/mw/late/");
-    assert_counted_once(&s, "/mw/warm");
+    assert_eq!(s.in_flight(handler, "GET", route), 0.0);
+    assert_eq!(s.requests(handler, "GET", route, "200"), 1.0);
+    assert_counted_once(&s, route);
+}
+
+#[actix_web::test]
+async fn in_flight_while_served_under_the_handlers_labels() {
+    in_flight_while_waiting("/mw/waits", "/mw/waits", "waits", false).await;
+}
+
+// A path new to the worker starts in flight under `route=""` (actix has not routed it
+// yet); once it waits, it is in flight under its route and handler.
+#[actix_web::test]
+async fn a_new_path_is_in_flight_under_its_route_once_it_waits() {
+    in_flight_while_waiting("/mw/late/1", "/mw/late/{id}", "waits_too", true).await;
 }
 
 #[track_metrics]
@@ -636,6 +618,71 @@ async fn a_panic_counts_500_and_a_dropped_request_499() {
     for prefix in ["/mw/panics", "/mw/untracked-panics", "/mw/sleeps"] {
         assert_counted_once(&s, prefix);
     }
+}
+
+// ----------------------------------------------------------------- interleaved on one thread
+
+#[track_metrics(name = "mix::lookup")]
+async fn mix_lookup(n: u32) -> Result<u32, DbError> {
+    actix_web::rt::task::yield_now().await;
+    Ok(n)
+}
+
+#[track_metrics]
+async fn mix_a(n: web::Path<u32>) -> HttpResponse {
+    for _ in 0..3 {
+        actix_web::rt::task::yield_now().await;
+    }
+    let n = mix_lookup(*n).await.unwrap_or_default();
+    HttpResponse::Ok().body(n.to_string())
+}
+
+#[track_metrics]
+async fn mix_b(n: web::Path<u32>) -> HttpResponse {
+    let n = mix_lookup(*n).await.unwrap_or_default();
+    actix_web::rt::task::yield_now().await;
+    HttpResponse::Created().body(n.to_string())
+}
+
+// Many requests at once on one thread (an actix worker), each suspending several
+// times: every request sees its own request context, so each is named by its own
+// handler, and the helper they share counts on its own once per call.
+#[actix_web::test]
+async fn requests_interleaved_on_one_thread_each_see_their_own() {
+    let app = Rc::new(
+        init_service(
+            App::new()
+                .wrap(RequestMetrics::default())
+                .route("/mw/mix/a/{n}", web::get().to(mix_a))
+                .route("/mw/mix/b/{n}", web::get().to(mix_b)),
+        )
+        .await,
+    );
+    let calls: Vec<_> = (0..200u32)
+        .map(|i| {
+            let app = Rc::clone(&app);
+            let uri = format!("/mw/mix/{}/{i}", if i % 2 == 0 { "a" } else { "b" });
+            actix_web::rt::spawn(async move {
+                call_service(&*app, TestRequest::get().uri(&uri).to_request())
+                    .await
+                    .status()
+                    .as_u16()
+            })
+        })
+        .collect();
+    for (i, call) in calls.into_iter().enumerate() {
+        let expected = if i % 2 == 0 { 200 } else { 201 };
+        assert_eq!(call.await.unwrap(), expected);
+    }
+    let s = scrape();
+    assert_eq!(s.requests("mix_a", "GET", "/mw/mix/a/{n}", "200"), 100.0);
+    assert_eq!(s.requests("mix_b", "GET", "/mw/mix/b/{n}", "201"), 100.0);
+    assert_eq!(s.requests("mix_a", "GET", "/mw/mix/b/{n}", "201"), 0.0);
+    assert_eq!(s.requests("mix_b", "GET", "/mw/mix/a/{n}", "200"), 0.0);
+    assert_eq!(s.requests("", "GET", "/mw/mix/a/{n}", "200"), 0.0);
+    assert_eq!(s.requests("mix::lookup", "", "", "200"), 200.0);
+    assert_eq!(s.observed("mix::lookup", "", ""), 200.0);
+    assert_counted_once(&s, "/mw/mix/");
 }
 
 // ----------------------------------------------------------------- left out; outside the request
