@@ -132,11 +132,6 @@ mod imp {
             self.state().in_flight
         }
 
-        /// Whether its route is known.
-        pub(crate) fn is_routed(&self) -> bool {
-            self.state().routed
-        }
-
         /// Its route is `route` (known now, or known better: the one the framework
         /// matched); `excluded`: that route is left out. Its in-flight count moves to
         /// the route's series.

@@ -93,6 +93,12 @@ async fn resource_create() -> HttpResponse {
     HttpResponse::Created().finish()
 }
 
+#[track_metrics]
+async fn tenant_item(path: web::Path<(String, u32)>) -> String {
+    let (tenant, id) = path.into_inner();
+    format!("{tenant} {id}")
+}
+
 async fn untracked_plain() -> &'static str {
     "plain"
 }
@@ -112,7 +118,11 @@ async fn the_full_route_pattern_and_the_handler_that_answered() {
             .route("/mw/items/{id}", web::get().to(routed_item))
             .service(web::resource("/mw/things").route(web::post().to(resource_create)))
             .route("/mw/plain", web::get().to(untracked_plain))
-            .service(web::resource("/mw/any").route(web::route().to(any_method))),
+            .service(web::resource("/mw/any").route(web::route().to(any_method)))
+            .service(
+                web::scope("/mw/outer/{tenant}")
+                    .service(web::scope("/inner").route("/x/{id}", web::get().to(tenant_item))),
+            ),
     )
     .await;
     for id in 1..=3 {
@@ -127,6 +137,14 @@ async fn the_full_route_pattern_and_the_handler_that_answered() {
     );
     assert_eq!(send(&app, TestRequest::get().uri("/mw/items/5")).await, 200);
     assert_eq!(send(&app, TestRequest::post().uri("/mw/things")).await, 201);
+    assert_eq!(
+        send(&app, TestRequest::get().uri("/mw/outer/acme/inner/x/3")).await,
+        200
+    );
+    assert_eq!(
+        send(&app, TestRequest::get().uri("/mw/outer/b/inner/x/4")).await,
+        200
+    );
     assert_eq!(send(&app, TestRequest::get().uri("/mw/plain")).await, 200);
     for method in ["HEAD", "DELETE", "BREW", "M-SEARCH"] {
         let method = Method::from_bytes(method.as_bytes()).unwrap();
@@ -161,6 +179,9 @@ async fn the_full_route_pattern_and_the_handler_that_answered() {
         1.0
     );
     assert_eq!(s.requests("", "GET", "/mw/plain", "200"), 1.0);
+    // Nested scopes, with a dynamic segment in a scope's own prefix.
+    let nested = "/mw/outer/{tenant}/inner/x/{id}";
+    assert_eq!(s.requests("tenant_item", "GET", nested, "200"), 2.0);
     // The tracked handlers recorded no series of their own (their attribute's labels).
     assert_eq!(s.requests("scoped_user", "GET", "/users/{id}", "200"), 0.0);
     assert!(
@@ -179,6 +200,7 @@ async fn the_full_route_pattern_and_the_handler_that_answered() {
     assert_counted_once(&s, "/mw/things");
     assert_counted_once(&s, "/mw/plain");
     assert_counted_once(&s, "/mw/any");
+    assert_counted_once(&s, "/mw/outer/");
 }
 
 // ----------------------------------------------------------------- statuses actix sends

@@ -188,7 +188,7 @@ where
             // once the panic has been caught.)
             let on_unwind = DropOnUnwind {
                 recording: &mut state.recording,
-                unrouted: &state.unrouted,
+                unrouted: &mut state.unrouted,
                 routes: &state.routes,
             };
             let poll = request::within(&mut state.current, || inner.poll(cx));
@@ -198,7 +198,7 @@ where
         let Poll::Ready(out) = poll else {
             // It waits: in flight for a while, so under its route from now on.
             if let Some(recording) = &state.recording {
-                route_unrouted(recording, &state.unrouted, &state.routes);
+                route_unrouted(recording, &mut state.unrouted, &state.routes);
             }
             return Poll::Pending;
         };
@@ -220,7 +220,7 @@ where
                     );
                 }
                 Err(err) => {
-                    route_unrouted(&recording, &state.unrouted, &state.routes);
+                    route_unrouted(&recording, &mut state.unrouted, &state.routes);
                     let _ = recording.finish(err.error_response().status().as_u16(), None);
                 }
             }
@@ -234,19 +234,19 @@ impl Drop for State {
     // under its route if it can be known.
     fn drop(&mut self) {
         if let Some(recording) = &self.recording {
-            route_unrouted(recording, &self.unrouted, &self.routes);
+            route_unrouted(recording, &mut self.unrouted, &self.routes);
         }
     }
 }
 
-// A request whose route was not known at its start: matched now, once.
-fn route_unrouted(recording: &Recording, unrouted: &Option<PathCopy>, routes: &Routes) {
-    let request = recording.request();
+// A request whose route was not known at its start: matched now, once (`unrouted` is
+// then emptied; its answer teaches the table from the response's own path).
+fn route_unrouted(recording: &Recording, unrouted: &mut Option<PathCopy>, routes: &Routes) {
     if let Some(path) = unrouted
-        && !request.is_routed()
         && let Some(route) = routes.resolve(path.as_str())
     {
-        request.route(&route, routes.excluded(&route));
+        recording.request().route(&route, routes.excluded(&route));
+        *unrouted = None;
     }
 }
 
@@ -254,7 +254,7 @@ fn route_unrouted(recording: &Recording, unrouted: &Option<PathCopy>, routes: &R
 // thread panics.
 struct DropOnUnwind<'a> {
     recording: &'a mut Option<Recording>,
-    unrouted: &'a Option<PathCopy>,
+    unrouted: &'a mut Option<PathCopy>,
     routes: &'a Routes,
 }
 
