@@ -1,6 +1,7 @@
 //! What a request middleware does with the request it serves, whatever the framework:
-//! it makes the request current while it polls the request's future ([`within`]) and
-//! records it once, when the response is ready or the future is dropped ([`Recording`]).
+//! it labels its method, makes the request current while it polls the request's future
+//! (`request::within`), and records it once, when the response is ready or the future
+//! is dropped ([`Recording`]).
 
 use std::sync::Arc;
 
