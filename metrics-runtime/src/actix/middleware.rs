@@ -210,14 +210,9 @@ where
                     let route = route.as_deref().unwrap_or("");
                     let excluded = state.routes.excluded(route);
                     let counted = recording.finish(res.status().as_u16(), Some((route, excluded)));
-                    let unrouted = state.unrouted.take();
-                    state.routes.answered(
-                        res.request(),
-                        state.method,
-                        unrouted,
-                        state.expected,
-                        counted,
-                    );
+                    state
+                        .routes
+                        .answered(res.request(), state.method, state.expected, counted);
                 }
                 Err(err) => {
                     route_unrouted(&recording, &mut state.unrouted, &state.routes);
@@ -240,7 +235,7 @@ impl Drop for State {
 }
 
 // A request whose route was not known at its start: matched now, once (`unrouted` is
-// then emptied; its answer teaches the table from the response's own path).
+// then emptied).
 fn route_unrouted(recording: &Recording, unrouted: &mut Option<PathCopy>, routes: &Routes) {
     if let Some(path) = unrouted
         && let Some(route) = routes.resolve(path.as_str())

@@ -46,13 +46,6 @@ impl PathCopy {
         }
     }
 
-    fn as_bytes(&self) -> &[u8] {
-        match self {
-            PathCopy::Inline(len, bytes) => &bytes[..usize::from(*len)],
-            PathCopy::Heap(path) => path.as_bytes(),
-        }
-    }
-
     pub(super) fn as_str(&self) -> &str {
         match self {
             // Copied from a `&str` whole, so valid UTF-8.
@@ -158,13 +151,11 @@ impl Routes {
     }
 
     /// `req` was answered and counted in `counted` (`None`: left out): keep what a later
-    /// request needs. `unrouted`: its path, when its route was not known at its start;
-    /// `expected`: where it started, when it was.
+    /// request needs. `expected`: where it started, when its route was known then.
     pub(super) fn answered(
         &self,
         req: &HttpRequest,
         method: &'static str,
-        unrouted: Option<PathCopy>,
         expected: Option<&'static Series>,
         counted: Option<&'static Series>,
     ) {
@@ -173,12 +164,11 @@ impl Routes {
         {
             *kept = Some(req.clone());
         }
-        let start = counted.map_or(Start::Excluded, Start::Routed);
-        match unrouted {
-            Some(path) => self.learn(method, path.as_bytes(), start),
-            // Answered by another handler (or by none) than last time.
-            None if !same(expected, counted) => self.learn(method, req.path().as_bytes(), start),
-            None => {}
+        // A path new to the worker, or answered by another handler (or by none) than
+        // last time.
+        if expected.is_none() || !same(expected, counted) {
+            let start = counted.map_or(Start::Excluded, Start::Routed);
+            self.learn(method, req.path().as_bytes(), start);
         }
     }
 
