@@ -33,3 +33,56 @@ pub fn try_render() -> Result<String, prometheus::Error> {
     TextEncoder::new().encode(&families, &mut buffer)?;
     String::from_utf8(buffer).map_err(|err| prometheus::Error::Msg(err.to_string()))
 }
+
+/// What a `/metrics` endpoint answers, whatever the framework: the section 5 rules of
+/// the contract, decided once for both.
+#[cfg(any(feature = "actix", feature = "axum"))]
+pub(crate) enum Scrape {
+    /// `200`, [`CONTENT_TYPE`], the registry.
+    Metrics(String),
+    /// `404`: metrics are disabled.
+    Disabled,
+    /// `401` with `WWW-Authenticate: Bearer`: `METRICS_TOKEN` is set and the request
+    /// does not carry it.
+    Unauthorized,
+    /// `500`: encoding failed, for this one-line reason.
+    Failed(String),
+}
+
+#[cfg(any(feature = "actix", feature = "axum"))]
+impl Scrape {
+    /// The answer to a scrape with this `Authorization` header.
+    pub(crate) fn answer(authorization: Option<&[u8]>) -> Scrape {
+        if !crate::enabled() {
+            return Scrape::Disabled;
+        }
+        if !crate::settings::scrape_allowed(authorization) {
+            return Scrape::Unauthorized;
+        }
+        match try_render() {
+            Ok(body) => Scrape::Metrics(body),
+            Err(err) => Scrape::Failed(one_line(&err.to_string())),
+        }
+    }
+
+    /// The status code, the header to send with it (name in lower case, value) if any,
+    /// and the body.
+    pub(crate) fn into_parts(self) -> (u16, Option<(&'static str, &'static str)>, String) {
+        match self {
+            Scrape::Metrics(body) => (200, Some(("content-type", CONTENT_TYPE)), body),
+            Scrape::Disabled => (404, None, "metrics are disabled\n".to_owned()),
+            Scrape::Unauthorized => (
+                401,
+                Some(("www-authenticate", "Bearer")),
+                "a bearer token is required\n".to_owned(),
+            ),
+            Scrape::Failed(reason) => (500, None, format!("cannot encode metrics: {reason}\n")),
+        }
+    }
+}
+
+// The message of an error, on one line.
+#[cfg(any(feature = "actix", feature = "axum"))]
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}

@@ -40,7 +40,7 @@
 mod config;
 mod exposition;
 mod families;
-#[cfg(feature = "actix")]
+#[cfg(any(feature = "actix", feature = "axum"))]
 mod recording;
 mod registry;
 mod request;
@@ -52,6 +52,8 @@ mod status;
 
 #[cfg(feature = "actix")]
 pub mod actix;
+#[cfg(feature = "axum")]
+pub mod axum;
 #[cfg(feature = "ws")]
 pub mod ws;
 

@@ -1,11 +1,11 @@
 //! What a request middleware does with the request it serves, whatever the framework:
 //! it labels its method, makes the request current while it polls the request's future
-//! (`request::within`), and records it once, when the response is ready or the future
+//! ([`poll_current`]), and records it once, when the response is ready or the future
 //! is dropped ([`Recording`]).
 
 use std::sync::Arc;
 
-use crate::request::Request;
+use crate::request::{self, Request};
 use crate::series::Series;
 
 /// The `method` label of a request: one of the nine standard methods, else `_OTHER`,
@@ -52,6 +52,7 @@ impl Recording {
     }
 
     /// The request recorded.
+    #[cfg(feature = "actix")]
     pub(crate) fn request(&self) -> &Request {
         &self.request
     }
@@ -73,6 +74,42 @@ impl Recording {
         counted.record(status, self.start, in_flight);
         Some(counted)
     }
+}
+
+/// Runs `poll` (a poll of the request's future) with the request current (see
+/// `request::within`). A panic unwinding through it drops `recording` while the thread
+/// panics, so that it counts `500`, after `on_unwind` has seen it (to tell the request
+/// its route). (The future itself is only dropped later, once the panic has been caught,
+/// when the thread no longer panics.)
+pub(crate) fn poll_current<R>(
+    current: &mut Option<Arc<Request>>,
+    recording: &mut Option<Recording>,
+    on_unwind: impl FnOnce(&Recording),
+    poll: impl FnOnce() -> R,
+) -> R {
+    struct OnUnwind<'a, F: FnOnce(&Recording)> {
+        recording: &'a mut Option<Recording>,
+        on_unwind: Option<F>,
+    }
+    impl<F: FnOnce(&Recording)> Drop for OnUnwind<'_, F> {
+        fn drop(&mut self) {
+            if let Some(on_unwind) = self.on_unwind.take()
+                && std::thread::panicking()
+                && let Some(recording) = self.recording.take()
+            {
+                on_unwind(&recording);
+                drop(recording);
+            }
+        }
+    }
+    let mut guard = OnUnwind {
+        recording,
+        on_unwind: Some(on_unwind),
+    };
+    let out = request::within(current, poll);
+    // Returned: not unwinding.
+    guard.on_unwind = None;
+    out
 }
 
 impl Drop for Recording {

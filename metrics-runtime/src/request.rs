@@ -12,9 +12,9 @@
 //! thread each see their own, and a task spawned from a handler (`rt::spawn`,
 //! `web::block`) runs outside any request: its tracked calls count on their own.
 
-#[cfg(feature = "actix")]
-pub(crate) use imp::{Request, Start, within};
-#[cfg(feature = "actix")]
+#[cfg(any(feature = "actix", feature = "axum"))]
+pub(crate) use imp::{Request, Start, is_current, within};
+#[cfg(any(feature = "actix", feature = "axum"))]
 use imp::{enter_current, leave_current};
 
 /// How a tracked call stands to the current request; packed in a word for the guard:
@@ -36,10 +36,10 @@ impl Call {
 /// A tracked call of `handler` starts; `responds`: its value is a response.
 #[inline]
 pub(crate) fn enter(handler: &'static str, responds: bool) -> Call {
-    #[cfg(feature = "actix")]
+    #[cfg(any(feature = "actix", feature = "axum"))]
     return enter_current(handler, responds);
     // Without a framework there is no middleware, so never a current request.
-    #[cfg(not(feature = "actix"))]
+    #[cfg(not(any(feature = "actix", feature = "axum")))]
     {
         let _ = (handler, responds);
         Call::ALONE
@@ -50,12 +50,12 @@ pub(crate) fn enter(handler: &'static str, responds: bool) -> Call {
 #[inline]
 pub(crate) fn leave(call: Call) {
     if call.0 != 0 {
-        #[cfg(feature = "actix")]
+        #[cfg(any(feature = "actix", feature = "axum"))]
         leave_current(call);
     }
 }
 
-#[cfg(feature = "actix")]
+#[cfg(any(feature = "actix", feature = "axum"))]
 mod imp {
     use std::cell::{Cell, RefCell};
     use std::sync::atomic::{AtomicU32, Ordering};
@@ -70,7 +70,9 @@ mod imp {
         /// Its route is known: in flight in that route's series, with the handler that
         /// answered its path last time (`""` if none did), until a call names it.
         Routed(&'static Series),
-        /// Its route is not known yet: in flight under `route=""` until it is.
+        /// Its route is not known yet: in flight under `route=""` until it is (actix
+        /// routes after its middleware is called; axum before).
+        #[cfg(feature = "actix")]
         Unrouted,
         /// Its route is left out: nothing is recorded.
         Excluded,
@@ -107,6 +109,7 @@ mod imp {
         ) -> (Arc<Request>, Option<&'static Series>) {
             let (in_flight, routed) = match start {
                 Start::Routed(series) => (Some(series), true),
+                #[cfg(feature = "actix")]
                 Start::Unrouted => (Some(Series::of("", method, "")), false),
                 Start::Excluded => (None, true),
             };
@@ -127,7 +130,7 @@ mod imp {
         }
 
         /// The series the request is in flight in now; `None` when left out.
-        #[cfg(test)]
+        #[cfg(all(test, feature = "actix"))]
         pub(crate) fn in_flight(&self) -> Option<&'static Series> {
             self.state().in_flight
         }
@@ -135,6 +138,7 @@ mod imp {
         /// Its route is `route` (known now, or known better: the one the framework
         /// matched); `excluded`: that route is left out. Its in-flight count moves to
         /// the route's series.
+        #[cfg(feature = "actix")]
         pub(crate) fn route(&self, route: &str, excluded: bool) {
             self.state().route(self.method, route, excluded);
         }
@@ -256,6 +260,14 @@ mod imp {
         f()
     }
 
+    /// Whether this thread is polling a request's future (or starting it) right now:
+    /// a request middleware called from inside another one's request (a layer on a
+    /// nested router as well as on the outer one) only forwards, so it is counted once.
+    #[inline]
+    pub(crate) fn is_current() -> bool {
+        ACTIVE.get()
+    }
+
     #[inline]
     pub(super) fn enter_current(handler: &'static str, responds: bool) -> Call {
         if !ACTIVE.get() {
@@ -339,6 +351,7 @@ mod imp {
             in_flight.leave();
         }
 
+        #[cfg(feature = "actix")]
         #[test]
         fn a_request_named_before_its_route_is_known_moves_once_it_is() {
             let request = Request::new("PUT", Start::Unrouted).0;

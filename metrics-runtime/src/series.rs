@@ -136,7 +136,7 @@ impl Series {
 }
 
 // Series whose route is only known at run time, for request middleware.
-#[cfg(feature = "actix")]
+#[cfg(any(feature = "actix", feature = "axum"))]
 mod table {
     use std::cell::RefCell;
     use std::hash::BuildHasher;

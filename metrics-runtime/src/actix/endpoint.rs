@@ -1,9 +1,10 @@
 //! The actix-web `/metrics` endpoint.
 
+use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 
-use crate::settings;
+use crate::exposition::Scrape;
 
 /// Serves the registry on `GET /metrics`: mount it with `App::service`.
 ///
@@ -17,27 +18,13 @@ pub async fn metrics(req: HttpRequest) -> HttpResponse {
 
 /// The same as [`metrics`](struct@metrics), as a handler for `web::get().to(..)` at any path.
 pub async fn metrics_handler(req: HttpRequest) -> HttpResponse {
-    if !crate::enabled() {
-        return HttpResponse::NotFound().body("metrics are disabled\n");
-    }
     let authorization = req.headers().get(header::AUTHORIZATION);
-    if !settings::scrape_allowed(authorization.map(HeaderValue::as_bytes)) {
-        return HttpResponse::Unauthorized()
-            .insert_header((header::WWW_AUTHENTICATE, "Bearer"))
-            .body("a bearer token is required\n");
+    let (status, header, body) =
+        Scrape::answer(authorization.map(HeaderValue::as_bytes)).into_parts();
+    let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut response = HttpResponse::build(status);
+    if let Some(header) = header {
+        response.insert_header(header);
     }
-    match crate::try_render() {
-        Ok(body) => HttpResponse::Ok()
-            .insert_header((header::CONTENT_TYPE, crate::CONTENT_TYPE))
-            .body(body),
-        Err(err) => HttpResponse::InternalServerError().body(format!(
-            "cannot encode metrics: {}\n",
-            one_line(&err.to_string())
-        )),
-    }
-}
-
-// The message of an error, on one line.
-fn one_line(text: &str) -> String {
-    text.split_whitespace().collect::<Vec<_>>().join(" ")
+    response.body(body)
 }

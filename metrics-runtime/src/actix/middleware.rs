@@ -114,7 +114,8 @@ where
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        if !crate::enabled() {
+        // Off, or inside a request another `RequestMetrics` counts already.
+        if !crate::enabled() || request::is_current() {
             return RequestMetricsFuture {
                 inner: self.service.call(req),
                 state: None,
@@ -182,19 +183,15 @@ where
         let Some(state) = this.state else {
             return inner.poll(cx);
         };
-        let poll = {
-            // A panic in the app unwinds through this poll: the recording is dropped
-            // while unwinding and counts 500. (The future itself is only dropped later,
-            // once the panic has been caught.)
-            let on_unwind = DropOnUnwind {
-                recording: &mut state.recording,
-                unrouted: &mut state.unrouted,
-                routes: &state.routes,
-            };
-            let poll = request::within(&mut state.current, || inner.poll(cx));
-            std::mem::forget(on_unwind);
-            poll
-        };
+        // A panic in the app counts 500, under the request's route if it can be known.
+        let unrouted = &mut state.unrouted;
+        let routes = &state.routes;
+        let poll = recording::poll_current(
+            &mut state.current,
+            &mut state.recording,
+            |recording| route_unrouted(recording, unrouted, routes),
+            || inner.poll(cx),
+        );
         let Poll::Ready(out) = poll else {
             // It waits: in flight for a while, so under its route from now on.
             if let Some(recording) = &state.recording {
@@ -242,24 +239,5 @@ fn route_unrouted(recording: &Recording, unrouted: &mut Option<PathCopy>, routes
     {
         recording.request().route(&route, routes.excluded(&route));
         *unrouted = None;
-    }
-}
-
-// Records the request, under its route if it can be known, if dropped while the
-// thread panics.
-struct DropOnUnwind<'a> {
-    recording: &'a mut Option<Recording>,
-    unrouted: &'a mut Option<PathCopy>,
-    routes: &'a Routes,
-}
-
-impl Drop for DropOnUnwind<'_> {
-    fn drop(&mut self) {
-        if std::thread::panicking()
-            && let Some(recording) = self.recording.take()
-        {
-            route_unrouted(&recording, self.unrouted, self.routes);
-            drop(recording);
-        }
     }
 }

@@ -30,13 +30,17 @@
 //! | 0 | anything else | 200 |
 //!
 //! Levels 5 and 2 and the `ResponseStatus` impls of actix-web's types are in `actix.rs`
-//! (cargo feature `actix`); without it, those two levels apply to nothing.
+//! (cargo feature `actix`); without it, those two levels apply to nothing. The impls
+//! of axum's types (`http` 1) are in `axum.rs` (cargo feature `axum`).
 
 use std::ops::Deref;
 
 /// A value that knows the HTTP status it answers with.
 ///
-/// Implemented for `HttpResponse`, `(T, StatusCode)` and `actix_web::Error`. Implement
+/// Implemented for actix-web's `HttpResponse`, `(T, StatusCode)` and `actix_web::Error`
+/// (cargo feature `actix`), and for axum's `StatusCode`, `Response<B>`,
+/// `(StatusCode, T)`, `(StatusCode, headers, T)`, `Redirect` and its `Json`, `Path` and
+/// `Query` rejections (cargo feature `axum`). Implement
 /// it for your own responders and error types so that `#[track_metrics]` counts them
 /// with the status they really send. (Errors that implement actix-web's
 /// `ResponseError` need nothing: their `status_code()` is used.)
@@ -191,6 +195,8 @@ rule!(impl[T: ?Sized] Level0<T> => |_value| 200);
 // After the macros, which it uses.
 #[cfg(feature = "actix")]
 mod actix;
+#[cfg(feature = "axum")]
+mod axum;
 
 #[cfg(test)]
 mod tests {

@@ -1,0 +1,79 @@
+//! The response future, which records the request when it completes or is dropped.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::http::Response;
+use pin_project_lite::pin_project;
+
+use crate::recording::{self, Recording};
+use crate::request::Request;
+
+pin_project! {
+    /// The response future of [`RequestMetricsService`](super::RequestMetricsService):
+    /// the inner service's, with the request current while it is polled; records the
+    /// request when it completes or is dropped.
+    pub struct RequestMetricsFuture<F> {
+        #[pin]
+        inner: F,
+        // `None` when metrics are disabled (or another layer counts the request).
+        state: Option<State>,
+    }
+}
+
+struct State {
+    // The request, while the future is not being polled.
+    current: Option<Arc<Request>>,
+    // `None` once recorded, or for a route left out. Dropped unfinished: `499`.
+    recording: Option<Recording>,
+}
+
+impl<F> RequestMetricsFuture<F> {
+    pub(super) fn forward(inner: F) -> RequestMetricsFuture<F> {
+        RequestMetricsFuture { inner, state: None }
+    }
+
+    pub(super) fn recorded(
+        inner: F,
+        current: Option<Arc<Request>>,
+        recording: Option<Recording>,
+    ) -> RequestMetricsFuture<F> {
+        RequestMetricsFuture {
+            inner,
+            state: Some(State { current, recording }),
+        }
+    }
+}
+
+impl<F, B, E> Future for RequestMetricsFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let inner = this.inner;
+        let Some(state) = this.state else {
+            return inner.poll(cx);
+        };
+        // A panic in a handler unwinds through this poll (and the connection's task):
+        // it counts 500.
+        let poll = recording::poll_current(
+            &mut state.current,
+            &mut state.recording,
+            |_| {},
+            || inner.poll(cx),
+        );
+        if let Poll::Ready(out) = &poll
+            && let Some(recording) = state.recording.take()
+        {
+            // A service's error is no response: the server answers it with a failure.
+            let status = out.as_ref().map_or(500, |res| res.status().as_u16());
+            let _ = recording.finish(status, None);
+        }
+        poll
+    }
+}

@@ -1,0 +1,66 @@
+//! The `Service` [`RequestMetricsLayer`](super::RequestMetricsLayer) wraps around each
+//! route (and the fallback) of a router.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use axum::extract::MatchedPath;
+use axum::http::{Request, Response};
+use tower_service::Service;
+
+use super::RequestMetricsFuture;
+use crate::recording::{self, Recording};
+use crate::request::{self, Start};
+use crate::series::Series;
+
+/// The service [`RequestMetricsLayer`](super::RequestMetricsLayer) makes: the inner
+/// one, with every request it serves recorded once.
+#[derive(Clone, Debug)]
+pub struct RequestMetricsService<S> {
+    inner: S,
+    exclude: Arc<HashSet<String>>,
+}
+
+impl<S> RequestMetricsService<S> {
+    pub(super) fn new(inner: S, exclude: Arc<HashSet<String>>) -> RequestMetricsService<S> {
+        RequestMetricsService { inner, exclude }
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for RequestMetricsService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = RequestMetricsFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
+        // Off, or inside a request another layer counts already.
+        if !crate::enabled() || request::is_current() {
+            return RequestMetricsFuture::forward(self.inner.call(req));
+        }
+        let method = recording::method_label(req.method().as_str());
+        // Matched before the route's service (this one, under `Router::layer`) is called.
+        let route = req
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or("", MatchedPath::as_str);
+        let start = if self.exclude.contains(route) {
+            Start::Excluded
+        } else {
+            Start::Routed(Series::of("", method, route))
+        };
+        let (request, in_flight) = request::Request::new(method, start);
+        let recording = Recording::start(&request, in_flight);
+        let mut current = Some(request);
+        // Inner layers may run here already, with the request current.
+        let inner = request::within(&mut current, || self.inner.call(req));
+        RequestMetricsFuture::recorded(inner, current, recording)
+    }
+}
