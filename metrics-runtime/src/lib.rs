@@ -4,7 +4,9 @@
 //! status in `http_requests_total`, timed into `http_request_duration_seconds` and
 //! tracked in `http_requests_in_flight`. Wrap the app in [`actix::RequestMetrics`] and
 //! every request is counted once, with the route actix matched, the status it sent and
-//! the tracked handler that answered. Mount [`actix::metrics`] to serve them.
+//! the tracked handler that answered. Mount [`actix::metrics`] to serve them. On axum
+//! (cargo feature `axum`, without the default `actix`), `axum::RequestMetricsLayer` and
+//! `axum::metrics` do the same for a `Router`.
 //!
 //! ```no_run
 //! use actix_web::{App, HttpResponse, HttpServer, get};
@@ -36,6 +38,12 @@
 //! `PROMETHEUS_ENABLED=false` turns everything off ([`enabled`]); `METRICS_TOKEN`
 //! protects `/metrics` with a bearer token. With the `ws` cargo feature, `ws::track`
 //! counts the connections and messages of actix-ws WebSockets.
+//!
+//! | cargo feature | default | adds |
+//! |---|---|---|
+//! | `actix` | yes | actix-web 4: `actix::RequestMetrics`, `actix::metrics`, the status of its types |
+//! | `ws` | no | `ws`: WebSocket metrics on actix-ws (implies `actix`) |
+//! | `axum` | no | axum 0.8: `axum::RequestMetricsLayer`, `axum::metrics`, the status of its types |
 
 mod config;
 mod exposition;
@@ -73,9 +81,9 @@ pub use status::ResponseStatus;
 /// `http_request_duration_seconds` and is counted in `http_requests_total` with the
 /// status it answered with, under the labels `handler`, `method` and `route`.
 ///
-/// Under [`actix::RequestMetrics`], the handler's call names the request instead: the
-/// middleware counts the request, with the route actix matched and the status it
-/// sent, and the call records nothing of its own. (The call that names a request is
+/// Under [`actix::RequestMetrics`] (or axum's `RequestMetricsLayer`), the handler's call
+/// names the request instead: the middleware counts the request, with the route the
+/// framework matched and the status it sent, and the call records nothing of its own. (The call that names a request is
 /// the first tracked call that starts while it is served, is not inside another
 /// tracked call, and returns a response; every other tracked call counts on its own.)
 ///

@@ -25,6 +25,21 @@ pub(crate) fn method_label(method: &str) -> &'static str {
     }
 }
 
+/// The place of a `method_label` among the ten, for tables indexed by method.
+#[cfg(feature = "axum")]
+pub(crate) fn method_index(label: &'static str) -> usize {
+    METHODS
+        .iter()
+        .position(|m| *m == label)
+        .unwrap_or(METHODS.len() - 1)
+}
+
+/// The ten `method` labels a request can have, `_OTHER` last.
+#[cfg(feature = "axum")]
+pub(crate) const METHODS: [&str; 10] = [
+    "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "CONNECT", "_OTHER",
+];
+
 /// A middleware's hold on a request it records: in flight from its start, and counted
 /// and timed once, when finished with the response's status, or when dropped (`500`
 /// while panicking, `499` otherwise, as for a tracked call).
@@ -123,6 +138,15 @@ impl Drop for Recording {
 #[cfg(test)]
 mod tests {
     use super::method_label;
+
+    #[cfg(feature = "axum")]
+    #[test]
+    fn method_indices() {
+        for (i, m) in super::METHODS.iter().enumerate() {
+            assert_eq!(super::method_index(method_label(m)), i);
+        }
+        assert_eq!(super::method_index(method_label("BREW")), 9);
+    }
 
     #[test]
     fn methods() {

@@ -8,6 +8,7 @@ use std::task::{Context, Poll};
 use axum::http::Response;
 use pin_project_lite::pin_project;
 
+use super::service::Answered;
 use crate::recording::{self, Recording};
 use crate::request::Request;
 
@@ -28,6 +29,8 @@ struct State {
     current: Option<Arc<Request>>,
     // `None` once recorded, or for a route left out. Dropped unfinished: `499`.
     recording: Option<Recording>,
+    // Where to say which series it was counted in, with its method's slot.
+    learn: Option<(Arc<Answered>, usize)>,
 }
 
 impl<F> RequestMetricsFuture<F> {
@@ -39,10 +42,15 @@ impl<F> RequestMetricsFuture<F> {
         inner: F,
         current: Option<Arc<Request>>,
         recording: Option<Recording>,
+        learn: Option<(Arc<Answered>, usize)>,
     ) -> RequestMetricsFuture<F> {
         RequestMetricsFuture {
             inner,
-            state: Some(State { current, recording }),
+            state: Some(State {
+                current,
+                recording,
+                learn,
+            }),
         }
     }
 }
@@ -72,7 +80,10 @@ where
         {
             // A service's error is no response: the server answers it with a failure.
             let status = out.as_ref().map_or(500, |res| res.status().as_u16());
-            let _ = recording.finish(status, None);
+            let counted = recording.finish(status, None);
+            if let (Some(series), Some((answered, slot))) = (counted, &state.learn) {
+                answered.answered(*slot, series);
+            }
         }
         poll
     }
