@@ -751,3 +751,42 @@ async fn left_out_routes_and_spawned_tasks() {
     assert_eq!(s.requests("spawned_job", "", "", "200"), 1.0);
     assert_counted_once(&s, "/mw/spawns");
 }
+
+// ----------------------------------------------------------------- wrapped twice
+
+#[track_metrics]
+async fn twice_wrapped(id: web::Path<u32>) -> HttpResponse {
+    HttpResponse::Ok().body(format!("{id}"))
+}
+
+#[actix_web::test]
+async fn wrapped_twice_each_request_is_counted_once() {
+    // The app and one of its scopes both wrapped: the inner middleware sees a request
+    // the outer one counts already, and only forwards.
+    let app = init_service(
+        App::new().wrap(RequestMetrics::default()).service(
+            web::scope("/mw/twice")
+                .wrap(RequestMetrics::default())
+                .route("/{id}", web::get().to(twice_wrapped)),
+        ),
+    )
+    .await;
+    for id in 1..=5 {
+        let uri = format!("/mw/twice/{id}");
+        assert_eq!(send(&app, TestRequest::get().uri(&uri)).await, 200);
+    }
+    let s = scrape();
+    assert_eq!(
+        s.requests("twice_wrapped", "GET", "/mw/twice/{id}", "200"),
+        5.0
+    );
+    assert_eq!(s.observed("twice_wrapped", "GET", "/mw/twice/{id}"), 5.0);
+    let total: f64 = s
+        .samples("http_requests_total")
+        .iter()
+        .filter(|(labels, _)| label(labels, "route").starts_with("/mw/twice"))
+        .map(|(_, value)| value)
+        .sum();
+    assert_eq!(total, 5.0, "once each, under any labels:\n{}", s.text);
+    assert_counted_once(&s, "/mw/twice");
+}
