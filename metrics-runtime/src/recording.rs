@@ -1,6 +1,6 @@
 //! What a request middleware does with the request it serves, whatever the framework:
 //! it labels its method, makes the request current while it polls the request's future
-//! ([`poll_current`]), and records it once, when the response is ready or the future
+//! ([`Served`]), and records it once, when the response is ready or the future
 //! is dropped ([`Recording`]).
 
 use std::sync::Arc;
@@ -91,40 +91,75 @@ impl Recording {
     }
 }
 
-/// Runs `poll` (a poll of the request's future) with the request current (see
-/// `request::within`). A panic unwinding through it drops `recording` while the thread
-/// panics, so that it counts `500`, after `on_unwind` has seen it (to tell the request
-/// its route). (The future itself is only dropped later, once the panic has been caught,
-/// when the thread no longer panics.)
-pub(crate) fn poll_current<R>(
-    current: &mut Option<Arc<Request>>,
-    recording: &mut Option<Recording>,
-    on_unwind: impl FnOnce(&Recording),
-    poll: impl FnOnce() -> R,
-) -> R {
-    struct OnUnwind<'a, F: FnOnce(&Recording)> {
-        recording: &'a mut Option<Recording>,
-        on_unwind: Option<F>,
-    }
-    impl<F: FnOnce(&Recording)> Drop for OnUnwind<'_, F> {
-        fn drop(&mut self) {
-            if let Some(on_unwind) = self.on_unwind.take()
-                && std::thread::panicking()
-                && let Some(recording) = self.recording.take()
-            {
-                on_unwind(&recording);
-                drop(recording);
-            }
+/// A request a middleware serves, as its response future holds it: the request while
+/// the future is not being polled, and its recording until it is recorded.
+pub(crate) struct Served {
+    current: Option<Arc<Request>>,
+    // `None` once recorded, or for a route left out.
+    recording: Option<Recording>,
+}
+
+impl Served {
+    /// Starts serving `request`: in flight in `in_flight` (where `Request::new` said it
+    /// starts; `None` for a route left out).
+    pub(crate) fn start(request: Arc<Request>, in_flight: Option<&'static Series>) -> Served {
+        let recording = Recording::start(&request, in_flight);
+        Served {
+            current: Some(request),
+            recording,
         }
     }
-    let mut guard = OnUnwind {
-        recording,
-        on_unwind: Some(on_unwind),
-    };
-    let out = request::within(current, poll);
-    // Returned: not unwinding.
-    guard.on_unwind = None;
-    out
+
+    /// Runs `f` (the call of the inner service) with the request current.
+    pub(crate) fn within<R>(&mut self, f: impl FnOnce() -> R) -> R {
+        request::within(&mut self.current, f)
+    }
+
+    /// Runs `poll` (a poll of the request's future) with the request current. A panic
+    /// unwinding through it drops the recording while the thread panics, so that it
+    /// counts `500`, after `on_unwind` has seen it (to tell the request its route). (The
+    /// future itself is only dropped later, once the panic has been caught, when the
+    /// thread no longer panics.)
+    pub(crate) fn poll<R>(
+        &mut self,
+        on_unwind: impl FnOnce(&Recording),
+        poll: impl FnOnce() -> R,
+    ) -> R {
+        struct OnUnwind<'a, F: FnOnce(&Recording)> {
+            recording: &'a mut Option<Recording>,
+            on_unwind: Option<F>,
+        }
+        impl<F: FnOnce(&Recording)> Drop for OnUnwind<'_, F> {
+            fn drop(&mut self) {
+                if let Some(on_unwind) = self.on_unwind.take()
+                    && std::thread::panicking()
+                    && let Some(recording) = self.recording.take()
+                {
+                    on_unwind(&recording);
+                    drop(recording);
+                }
+            }
+        }
+        let mut guard = OnUnwind {
+            recording: &mut self.recording,
+            on_unwind: Some(on_unwind),
+        };
+        let out = request::within(&mut self.current, poll);
+        // Returned: not unwinding.
+        guard.on_unwind = None;
+        out
+    }
+
+    /// The recording, until it is taken.
+    #[cfg(feature = "actix")]
+    pub(crate) fn recording(&self) -> Option<&Recording> {
+        self.recording.as_ref()
+    }
+
+    /// Takes the recording, to finish it with the response.
+    pub(crate) fn take(&mut self) -> Option<Recording> {
+        self.recording.take()
+    }
 }
 
 impl Drop for Recording {

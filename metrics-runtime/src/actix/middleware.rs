@@ -17,7 +17,7 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forwar
 use pin_project_lite::pin_project;
 
 use super::route_cache::{PathCopy, Routes};
-use crate::recording::{self, Recording};
+use crate::recording::{self, Recording, Served};
 use crate::request::Start;
 use crate::request::{self, Request};
 use crate::series::Series;
@@ -129,15 +129,13 @@ where
             Start::Unrouted | Start::Excluded => None,
         };
         let (request, in_flight) = Request::new(method, start);
-        let recording = Recording::start(&request, in_flight);
-        let mut current = Some(request);
+        let mut served = Served::start(request, in_flight);
         // Routing and inner middleware run here already, with the request current.
-        let inner = request::within(&mut current, || self.service.call(req));
+        let inner = served.within(|| self.service.call(req));
         RequestMetricsFuture {
             inner,
             state: Some(State {
-                current,
-                recording,
+                served,
                 method,
                 unrouted,
                 expected,
@@ -159,10 +157,7 @@ pin_project! {
 }
 
 struct State {
-    // The request, while the future is not being polled.
-    current: Option<Arc<Request>>,
-    // `None` once recorded, or for a route left out.
-    recording: Option<Recording>,
+    served: Served,
     method: &'static str,
     // The path of a request whose route was not known when it started.
     unrouted: Option<PathCopy>,
@@ -186,20 +181,18 @@ where
         // A panic in the app counts 500, under the request's route if it can be known.
         let unrouted = &mut state.unrouted;
         let routes = &state.routes;
-        let poll = recording::poll_current(
-            &mut state.current,
-            &mut state.recording,
+        let poll = state.served.poll(
             |recording| route_unrouted(recording, unrouted, routes),
             || inner.poll(cx),
         );
         let Poll::Ready(out) = poll else {
             // It waits: in flight for a while, so under its route from now on.
-            if let Some(recording) = &state.recording {
+            if let Some(recording) = state.served.recording() {
                 route_unrouted(recording, &mut state.unrouted, &state.routes);
             }
             return Poll::Pending;
         };
-        if let Some(recording) = state.recording.take() {
+        if let Some(recording) = state.served.take() {
             match &out {
                 Ok(res) => {
                     // Where actix routed it, kept in the request: no matching again.
@@ -225,7 +218,7 @@ impl Drop for State {
     // Dropped before it was answered (the client went away, a timeout): counted 499,
     // under its route if it can be known.
     fn drop(&mut self) {
-        if let Some(recording) = &self.recording {
+        if let Some(recording) = self.served.recording() {
             route_unrouted(recording, &mut self.unrouted, &self.routes);
         }
     }

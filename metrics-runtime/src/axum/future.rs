@@ -9,8 +9,7 @@ use axum::http::Response;
 use pin_project_lite::pin_project;
 
 use super::service::Answered;
-use crate::recording::{self, Recording};
-use crate::request::Request;
+use crate::recording::Served;
 
 pin_project! {
     /// The response future of [`RequestMetricsService`](super::RequestMetricsService):
@@ -25,10 +24,8 @@ pin_project! {
 }
 
 struct State {
-    // The request, while the future is not being polled.
-    current: Option<Arc<Request>>,
-    // `None` once recorded, or for a route left out. Dropped unfinished: `499`.
-    recording: Option<Recording>,
+    // Dropped before it is recorded: `499`.
+    served: Served,
     // Where to say which series it was counted in, with its method's slot.
     learn: Option<(Arc<Answered>, usize)>,
 }
@@ -40,17 +37,12 @@ impl<F> RequestMetricsFuture<F> {
 
     pub(super) fn recorded(
         inner: F,
-        current: Option<Arc<Request>>,
-        recording: Option<Recording>,
+        served: Served,
         learn: Option<(Arc<Answered>, usize)>,
     ) -> RequestMetricsFuture<F> {
         RequestMetricsFuture {
             inner,
-            state: Some(State {
-                current,
-                recording,
-                learn,
-            }),
+            state: Some(State { served, learn }),
         }
     }
 }
@@ -69,14 +61,9 @@ where
         };
         // A panic in a handler unwinds through this poll (and the connection's task):
         // it counts 500.
-        let poll = recording::poll_current(
-            &mut state.current,
-            &mut state.recording,
-            |_| {},
-            || inner.poll(cx),
-        );
+        let poll = state.served.poll(|_| {}, || inner.poll(cx));
         if let Poll::Ready(out) = &poll
-            && let Some(recording) = state.recording.take()
+            && let Some(recording) = state.served.take()
         {
             // A service's error is no response: the server answers it with a failure.
             let status = out.as_ref().map_or(500, |res| res.status().as_u16());

@@ -10,7 +10,7 @@ use axum::http::{Request, Response};
 use tower_service::Service;
 
 use super::RequestMetricsFuture;
-use crate::recording::{self, Recording};
+use crate::recording::{self, Served};
 use crate::request::{self, Start};
 use crate::series::Series;
 
@@ -101,12 +101,11 @@ where
             Start::Routed(self.answered.start(slot, method, route))
         };
         let (request, in_flight) = request::Request::new(method, start);
-        let recording = Recording::start(&request, in_flight);
+        let mut served = Served::start(request, in_flight);
         // Told who answered until a tracked handler has.
         let learn = (!self.answered.knows(slot)).then(|| (Arc::clone(&self.answered), slot));
-        let mut current = Some(request);
         // Inner layers may run here already, with the request current.
-        let inner = request::within(&mut current, || self.inner.call(req));
-        RequestMetricsFuture::recorded(inner, current, recording, learn)
+        let inner = served.within(|| self.inner.call(req));
+        RequestMetricsFuture::recorded(inner, served, learn)
     }
 }
