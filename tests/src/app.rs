@@ -1,5 +1,5 @@
-//! The example service, `examples/actix-app`: built once per test binary, started on
-//! `127.0.0.1:0` with a clean environment.
+//! The example services, `examples/actix-app` (the default) and `examples/axum-app`: each
+//! built once per test binary, started on `127.0.0.1:0` with a clean environment.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
@@ -22,32 +22,62 @@ const START: Duration = Duration::from_secs(20);
 /// How long it may take to exit after a signal.
 const EXIT: Duration = Duration::from_secs(15);
 
-/// Builds the example binary once per test process (same cargo, default profile) and
-/// returns its path.
-pub fn binary() -> &'static Path {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        escargot::CargoBuild::new()
-            .manifest_path(workspace_root().join("Cargo.toml"))
-            .package("actix-app")
-            .bin("actix-app")
-            .run()
-            .unwrap_or_else(|err| panic!("cargo build -p actix-app failed: {err}"))
-            .path()
-            .to_owned()
-    })
+/// One of the example services: the same routes and answers, in two frameworks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Example {
+    /// `examples/actix-app`.
+    Actix,
+    /// `examples/axum-app`.
+    Axum,
 }
 
-/// The example binary with the settings it reads removed from the environment, logging at
-/// `info`.
+impl Example {
+    /// Its package, which is also its binary.
+    pub fn package(self) -> &'static str {
+        match self {
+            Example::Actix => "actix-app",
+            Example::Axum => "axum-app",
+        }
+    }
+
+    /// Builds its binary once per test process (same cargo, default profile) and returns
+    /// its path.
+    pub fn binary(self) -> &'static Path {
+        static PATHS: [OnceLock<PathBuf>; 2] = [OnceLock::new(), OnceLock::new()];
+        let package = self.package();
+        PATHS[self as usize].get_or_init(|| {
+            escargot::CargoBuild::new()
+                .manifest_path(workspace_root().join("Cargo.toml"))
+                .package(package)
+                .bin(package)
+                .run()
+                .unwrap_or_else(|err| panic!("cargo build -p {package} failed: {err}"))
+                .path()
+                .to_owned()
+        })
+    }
+
+    /// Its binary with the settings it reads removed from the environment, logging at
+    /// `info`.
+    pub fn command(self) -> Command {
+        let mut command = Command::new(self.binary());
+        command
+            .env_remove(ENV_ENABLED)
+            .env_remove(ENV_TOKEN)
+            .env_remove(BIND_ADDR)
+            .env("RUST_LOG", "info");
+        command
+    }
+}
+
+/// [`Example::binary`] of `actix-app`.
+pub fn binary() -> &'static Path {
+    Example::Actix.binary()
+}
+
+/// [`Example::command`] of `actix-app`.
 pub fn command() -> Command {
-    let mut command = Command::new(binary());
-    command
-        .env_remove(ENV_ENABLED)
-        .env_remove(ENV_TOKEN)
-        .env_remove(BIND_ADDR)
-        .env("RUST_LOG", "info");
-    command
+    Example::Actix.command()
 }
 
 /// The example service, listening; killed when dropped.
@@ -58,14 +88,20 @@ pub struct RunningApp {
 }
 
 impl RunningApp {
-    /// Starts it on `127.0.0.1:0` with these extra environment variables and waits until it
-    /// listens.
+    /// Starts `actix-app` on `127.0.0.1:0` with these extra environment variables and waits
+    /// until it listens.
     pub fn start(envs: &[(&str, &str)]) -> RunningApp {
-        let mut command = command();
+        RunningApp::start_example(Example::Actix, envs)
+    }
+
+    /// Starts `example` on `127.0.0.1:0` with these extra environment variables and waits
+    /// until it listens.
+    pub fn start_example(example: Example, envs: &[(&str, &str)]) -> RunningApp {
+        let mut command = example.command();
         command
             .env(BIND_ADDR, "127.0.0.1:0")
             .envs(envs.iter().copied());
-        let process = Process::spawn("actix-app", &mut command);
+        let process = Process::spawn(example.package(), &mut command);
         let addr = process.wait_for_line(START, |line| {
             let addr = line.split("listening on http://").nth(1)?;
             Some(addr.trim().to_owned())

@@ -28,6 +28,7 @@ fn agent() -> &'static ureq::Agent {
     AGENT.get_or_init(|| {
         ureq::Agent::config_builder()
             .http_status_as_error(false)
+            .allow_non_standard_methods(true)
             .timeout_global(Some(Duration::from_secs(30)))
             .build()
             .into()
@@ -70,4 +71,15 @@ pub fn try_get(url: &str, query: &[(&str, &str)]) -> Option<Response> {
 pub fn post(url: &str, content_type: &str, body: &str) -> Response {
     let request = agent().post(url).header("content-type", content_type);
     read(request.send(body)).expect("HTTP request")
+}
+
+/// `METHOD url` without a body, any method (`DELETE`, a made-up `BREW`); fails the test if
+/// nothing answers.
+pub fn send(method: &str, url: &str) -> Response {
+    let request = ureq::http::Request::builder()
+        .method(method)
+        .uri(url)
+        .body(())
+        .expect("a valid request");
+    read(agent().run(request)).expect("HTTP request")
 }

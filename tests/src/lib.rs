@@ -11,6 +11,7 @@ pub mod docker;
 pub mod http;
 pub mod process;
 pub mod rerun;
+pub mod routes;
 pub mod scrape;
 pub mod tool;
 pub mod wait;
