@@ -99,6 +99,16 @@ fn total_of(scrape: &Scrape, handler: &str) -> f64 {
         .sum()
 }
 
+// The total of `http_requests_total` over every series whose route starts with `prefix`.
+fn total_under(scrape: &Scrape, prefix: &str) -> f64 {
+    scrape
+        .samples("http_requests_total")
+        .iter()
+        .filter(|(labels, _)| label(labels, "route").starts_with(prefix))
+        .map(|(_, v)| v)
+        .sum()
+}
+
 // ----------------------------------------------------------------- routes and nesting
 
 #[track_metrics]
@@ -185,6 +195,9 @@ async fn the_matched_route_nested_prefixes_included_and_the_handler_that_answere
     assert_eq!(total_of(&s, "ax_any"), 4.0);
     assert_eq!(s.observed("ax_item", "GET", "/ax/items/{id}"), 3.0);
     assert_eq!(s.observed("", "POST", "/ax/items/{id}"), 1.0);
+    assert_eq!(total_under(&s, "/ax/items/"), 5.0);
+    assert_eq!(total_under(&s, "/ax/api/"), 3.0);
+    assert_eq!(total_under(&s, "/ax/any"), 4.0);
     for prefix in ["/ax/items/", "/ax/api/", "/ax/plain", "/ax/any"] {
         assert_counted_once(&s, prefix);
     }
@@ -320,9 +333,8 @@ async fn rejections_count_with_the_status_axum_sent() {
     assert_eq!(s.requests("ax_query", "GET", "/ax/rj/query", "200"), 1.0);
     assert_eq!(s.requests("", "GET", "/ax/rj/query", "400"), 2.0);
     assert_eq!(total_of(&s, "ax_json"), 1.0);
-    for prefix in ["/ax/rj/"] {
-        assert_counted_once(&s, prefix);
-    }
+    assert_eq!(total_under(&s, "/ax/rj/"), 11.0, "each request once");
+    assert_counted_once(&s, "/ax/rj/");
 }
 
 // ----------------------------------------------------------------- statuses hidden in values
@@ -390,6 +402,7 @@ async fn impl_into_response_redirects_and_errors_count_what_axum_sent() {
         assert_eq!(total_of(&s, handler), 1.0, "{handler}");
     }
     assert_eq!(total_of(&s, "ax_redirect"), 3.0);
+    assert_eq!(total_under(&s, "/ax/vals/"), 6.0, "each request once");
     assert_counted_once(&s, "/ax/vals/");
 }
 
@@ -468,6 +481,7 @@ async fn tracked_helpers_count_on_their_own_exactly_once() {
         "ax_render named a request"
     );
     assert_eq!(total_of(&s, "ax_tracked_with_helper"), 2.0);
+    assert_eq!(total_under(&s, "/ax/helper/"), 5.0, "each request once");
     assert_counted_once(&s, "/ax/helper/");
 }
 
@@ -553,6 +567,12 @@ async fn a_layer_on_the_nested_router_and_the_outer_one_counts_once() {
         1.0
     );
     assert_eq!(total_of(&s, "ax_twice_outer"), 1.0);
+    assert_eq!(
+        total_under(&s, "/ax/twice/"),
+        4.0,
+        "each request once, not once per layer:\n{}",
+        s.text
+    );
     assert_counted_once(&s, "/ax/twice/");
 }
 
@@ -594,6 +614,7 @@ async fn what_an_inner_middleware_answers_is_counted() {
         s.requests("ax_secret", "GET", "/ax/auth/secret", "200"),
         1.0
     );
+    assert_eq!(total_under(&s, "/ax/auth/"), 4.0, "each request once");
     assert_counted_once(&s, "/ax/auth/");
 }
 
@@ -679,6 +700,7 @@ async fn in_flight_under_the_handlers_labels_while_served() {
     assert_eq!(s.in_flight("ax_waits", "GET", route), 0.0);
     assert_eq!(s.requests("ax_waits", "GET", route, "200"), 1.0);
     assert_eq!(total_of(&s, "ax_waits"), 1.0);
+    assert_eq!(total_under(&s, "/ax/waits/"), 1.0, "once");
     assert_counted_once(&s, route);
 }
 
@@ -733,6 +755,10 @@ async fn a_panic_counts_500_and_keeps_unwinding_a_dropped_request_499() {
     assert_eq!(s.requests("ax_sleeps", "GET", "/ax/sleeps", "499"), 1.0);
     assert_eq!(total_of(&s, "ax_sleeps"), 1.0);
     assert_eq!(s.requests("", "GET", "/ax/untracked-sleeps", "499"), 1.0);
+    assert_eq!(total_under(&s, "/ax/panics"), 1.0);
+    assert_eq!(total_under(&s, "/ax/untracked-panics"), 1.0);
+    assert_eq!(total_under(&s, "/ax/sleeps"), 1.0);
+    assert_eq!(total_under(&s, "/ax/untracked-sleeps"), 1.0);
     for prefix in [
         "/ax/panics",
         "/ax/untracked-panics",
@@ -793,5 +819,6 @@ async fn requests_interleaved_each_see_their_own() {
     assert_eq!(s.requests("", "GET", "/ax/mix/a/{n}", "200"), 0.0);
     assert_eq!(s.requests("ax::mix::lookup", "", "", "200"), 200.0);
     assert_eq!(total_of(&s, "ax::mix::lookup"), 200.0);
+    assert_eq!(total_under(&s, "/ax/mix/"), 200.0, "each request once");
     assert_counted_once(&s, "/ax/mix/");
 }
