@@ -1,0 +1,170 @@
+//! `RequestMetricsLayer` on a plain tower service (no axum router) served by hyper over
+//! a real socket, as the README claims it works: every request counted once, with
+//! `route=""` (nothing set a `MatchedPath`), the request's method (standard or
+//! `_OTHER`) and the status of the response; a tracked function that builds the
+//! response names the request.
+
+use std::convert::Infallible;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use axum::http::{Request, Response, StatusCode};
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use hyper_util::service::TowerToHyperService;
+use metrics_runtime::axum::RequestMetricsLayer;
+use metrics_runtime::track_metrics;
+use metrics_tests::scrape::Scrape;
+
+#[track_metrics(name = "hyper::created")]
+fn created(path: &str) -> Response<String> {
+    let mut res = Response::new(format!("made {path}"));
+    *res.status_mut() = StatusCode::CREATED;
+    res
+}
+
+// The plain service: answers by path, without any router.
+async fn answer(req: Request<Incoming>) -> Result<Response<String>, Infallible> {
+    let path = req.uri().path().to_owned();
+    let status = match path.as_str() {
+        "/hy/ok" => StatusCode::OK,
+        "/hy/created" => return Ok(created(&path)),
+        "/hy/teapot" => StatusCode::IM_A_TEAPOT,
+        _ => StatusCode::NOT_FOUND,
+    };
+    let mut res = Response::new(path);
+    *res.status_mut() = status;
+    Ok(res)
+}
+
+// Serves the layered service with hyper's HTTP/1 server on a free loopback port, from
+// a runtime in a thread of its own; returns its address.
+fn serve() -> SocketAddr {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind 127.0.0.1:0");
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            let service = tower::ServiceBuilder::new()
+                .layer(RequestMetricsLayer::new())
+                .service_fn(answer);
+            loop {
+                let (stream, _) = listener.accept().await.expect("accept");
+                let service = TowerToHyperService::new(service.clone());
+                tokio::spawn(async move {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+    });
+    rx.recv_timeout(Duration::from_secs(20))
+        .expect("the server started")
+}
+
+// Sends `method path` on a keep-alive connection; the status and body of the answer.
+fn send(
+    reader: &mut BufReader<TcpStream>,
+    writer: &mut TcpStream,
+    method: &str,
+    path: &str,
+) -> (u16, String) {
+    write!(
+        writer,
+        "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 0\r\n\r\n"
+    )
+    .expect("write the request");
+    let mut line = String::new();
+    reader.read_line(&mut line).expect("the status line");
+    let status: u16 = line
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("a status line: {line:?}"));
+    let mut length = 0;
+    loop {
+        line.clear();
+        reader.read_line(&mut line).expect("a header line");
+        let header = line.trim_end();
+        if header.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap();
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).expect("the body");
+    (status, String::from_utf8(body).unwrap())
+}
+
+#[test]
+fn a_plain_hyper_service_counts_every_request_with_an_empty_route() {
+    let addr = serve();
+    let mut writer = TcpStream::connect(addr).expect("connect");
+    writer
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut reader = BufReader::new(writer.try_clone().unwrap());
+    let cases = [
+        ("GET", "/hy/ok", 200, 3),
+        ("POST", "/hy/ok", 200, 2),
+        ("DELETE", "/hy/teapot", 418, 1),
+        ("PUT", "/hy/created", 201, 2),
+        ("GET", "/hy/nowhere/1", 404, 1),
+        ("GET", "/hy/nowhere/2", 404, 1),
+        ("BREW", "/hy/ok", 200, 1),
+        ("M-SEARCH", "/hy/teapot", 418, 2),
+    ];
+    for (method, path, expected, times) in cases {
+        for _ in 0..times {
+            let (status, body) = send(&mut reader, &mut writer, method, path);
+            assert_eq!(status, expected, "{method} {path}");
+            let want = if path == "/hy/created" {
+                format!("made {path}")
+            } else {
+                path.to_owned()
+            };
+            assert_eq!(body, want, "the response is the service's");
+        }
+    }
+
+    let s = Scrape::parse(&metrics_runtime::render());
+    assert_eq!(s.requests("", "GET", "", "200"), 3.0);
+    assert_eq!(s.requests("", "POST", "", "200"), 2.0);
+    assert_eq!(s.requests("", "DELETE", "", "418"), 1.0);
+    assert_eq!(s.requests("hyper::created", "PUT", "", "201"), 2.0);
+    assert_eq!(s.requests("", "GET", "", "404"), 2.0);
+    assert_eq!(s.requests("", "_OTHER", "", "200"), 1.0);
+    assert_eq!(s.requests("", "_OTHER", "", "418"), 2.0);
+    // Exactly those: 13 requests, each once, every one timed, none in flight, no
+    // series of the tracked function's own, no path as a label.
+    let total: f64 = s
+        .samples("http_requests_total")
+        .iter()
+        .map(|(_, v)| v)
+        .sum();
+    assert_eq!(total, 13.0, "{}", s.text);
+    let observed: f64 = s
+        .samples("http_request_duration_seconds_count")
+        .iter()
+        .map(|(_, v)| v)
+        .sum();
+    assert_eq!(observed, 13.0);
+    for (labels, value) in s.samples("http_requests_in_flight") {
+        assert_eq!(*value, 0.0, "{labels:?} in flight");
+    }
+    assert_eq!(s.requests("hyper::created", "", "", "201"), 0.0);
+    assert!(!s.text.contains("/hy/"), "{}", s.text);
+}

@@ -1,0 +1,314 @@
+//! `RequestMetricsLayer` over a real socket (`axum::serve` on 127.0.0.1): under load, 4
+//! client threads × 10 000 requests on keep-alive connections while `/metrics` is
+//! scraped the whole time: every request counted and timed exactly once, nothing stays
+//! in flight, no counter ever goes down in any scrape. And what stays bounded (CONTRACT
+//! §8): a flood of random paths and methods adds no series beyond `route=""` per method
+//! and status.
+
+use std::collections::{BTreeSet, HashMap};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::Path;
+use axum::routing::get;
+use metrics_runtime::axum::RequestMetricsLayer;
+use metrics_runtime::track_metrics;
+use metrics_tests::scrape::Scrape;
+
+const CLIENTS: usize = 4;
+const REQUESTS: usize = 10_000;
+
+#[track_metrics]
+async fn axload_item(Path(id): Path<u32>) -> String {
+    id.to_string()
+}
+
+#[track_metrics]
+async fn axbound_item(Path(id): Path<u32>) -> String {
+    format!("item {id}")
+}
+
+// Serves `app` on a free loopback port from a 2-worker runtime in a thread of its own
+// (for the rest of the process); returns its address.
+fn serve(app: Router) -> SocketAddr {
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+                .await
+                .expect("bind 127.0.0.1:0");
+            tx.send(listener.local_addr().unwrap()).unwrap();
+            axum::serve(listener, app).await.expect("the server runs");
+        });
+    });
+    rx.recv_timeout(Duration::from_secs(20))
+        .expect("the server started")
+}
+
+/// One keep-alive HTTP/1.1 connection: any method, any path.
+struct Connection {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Connection {
+    fn open(addr: SocketAddr) -> Connection {
+        let stream = TcpStream::connect(addr).expect("connect");
+        stream.set_nodelay(true).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        Connection {
+            reader: BufReader::new(stream.try_clone().unwrap()),
+            writer: stream,
+        }
+    }
+
+    // Sends `method path`, returns the status and the body (the answer must have a
+    // `content-length`, which axum's answers here all have).
+    fn send(&mut self, method: &str, path: &str) -> (u16, String) {
+        write!(
+            self.writer,
+            "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 0\r\n\r\n"
+        )
+        .expect("write the request");
+        let mut line = String::new();
+        self.reader.read_line(&mut line).expect("the status line");
+        let status: u16 = line
+            .split(' ')
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .unwrap_or_else(|| panic!("a status line: {line:?}"));
+        let mut length = None;
+        loop {
+            line.clear();
+            self.reader.read_line(&mut line).expect("a header line");
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = Some(value.trim().parse::<usize>().unwrap());
+            }
+        }
+        let length = length.unwrap_or_else(|| panic!("{method} {path}: no content-length"));
+        let mut body = vec![0; length];
+        self.reader.read_exact(&mut body).expect("the body");
+        (status, String::from_utf8(body).expect("a text body"))
+    }
+}
+
+#[test]
+fn every_request_counted_exactly_once_under_load_with_scrapes() {
+    let addr = serve(
+        Router::new()
+            .route("/axload/items/{id}", get(axload_item))
+            .route("/axload/metrics", get(metrics_runtime::axum::metrics))
+            .layer(RequestMetricsLayer::new()),
+    );
+    let done = Arc::new(AtomicBool::new(false));
+
+    let scraper = {
+        let done = Arc::clone(&done);
+        thread::spawn(move || {
+            let mut connection = Connection::open(addr);
+            let mut highest: HashMap<String, f64> = HashMap::new();
+            let mut scrapes = 0u32;
+            while !done.load(Ordering::Acquire) {
+                let (status, body) = connection.send("GET", "/axload/metrics");
+                assert_eq!(status, 200);
+                scrapes += 1;
+                let scrape = Scrape::parse(&body);
+                for family in ["http_requests_total", "http_request_duration_seconds_count"] {
+                    for (labels, value) in scrape.samples(family) {
+                        let key = format!("{family}{labels:?}");
+                        let high = highest.entry(key.clone()).or_insert(0.0);
+                        assert!(*value >= *high, "{key} went down: {high} -> {value}");
+                        *high = *value;
+                    }
+                }
+                thread::sleep(Duration::from_millis(5));
+            }
+            (scrapes, connection)
+        })
+    };
+
+    let clients: Vec<_> = (0..CLIENTS)
+        .map(|client| {
+            thread::spawn(move || {
+                let mut connection = Connection::open(addr);
+                for i in 0..REQUESTS {
+                    let id = (client * REQUESTS + i) % 50;
+                    let (status, body) = connection.send("GET", &format!("/axload/items/{id}"));
+                    assert_eq!(status, 200);
+                    assert_eq!(body, id.to_string());
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.join().expect("a client failed");
+    }
+    done.store(true, Ordering::Release);
+    let (scrapes, mut connection) = scraper.join().expect("the scraper failed");
+
+    let (status, body) = connection.send("GET", "/axload/metrics");
+    assert_eq!(status, 200);
+    let last = Scrape::parse(&body);
+    let sent = (CLIENTS * REQUESTS) as f64;
+    let route = "/axload/items/{id}";
+    assert_eq!(last.requests("axload_item", "GET", route, "200"), sent);
+    assert_eq!(last.observed("axload_item", "GET", route), sent);
+    assert_eq!(last.in_flight("axload_item", "GET", route), 0.0);
+    assert_eq!(last.in_flight("", "GET", route), 0.0);
+    // The scrapes are requests too: every earlier one counted, this one in flight.
+    assert!(scrapes > 10, "only {scrapes} scrapes ran alongside");
+    assert_eq!(
+        last.requests("", "GET", "/axload/metrics", "200"),
+        f64::from(scrapes)
+    );
+    assert_eq!(last.in_flight("", "GET", "/axload/metrics"), 1.0);
+    let statuses: Vec<_> = last
+        .samples("http_requests_total")
+        .iter()
+        .filter(|(labels, _)| labels.iter().any(|(k, v)| k == "route" && v == route))
+        .collect();
+    assert_eq!(statuses.len(), 1, "one series, status 200: {statuses:?}");
+}
+
+// The label sets of `family` in a scrape, each as `handler|method|route|status`.
+fn label_sets(scrape: &Scrape, family: &str) -> BTreeSet<String> {
+    scrape
+        .samples(family)
+        .iter()
+        .map(|(labels, _)| {
+            let get = |name: &str| {
+                labels
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map_or(String::new(), |(_, v)| v.clone())
+            };
+            format!(
+                "{}|{}|{}|{}",
+                get("handler"),
+                get("method"),
+                get("route"),
+                get("status")
+            )
+        })
+        .collect()
+}
+
+// A small deterministic generator, so that a failure can be replayed.
+struct Junk(u64);
+
+impl Junk {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+
+    fn word(&mut self, alphabet: &[u8], len: usize) -> String {
+        (0..len)
+            .map(|_| alphabet[(self.next() % alphabet.len() as u64) as usize] as char)
+            .collect()
+    }
+}
+
+// The only test of this binary that reaches the fallback (`route=""`).
+#[test]
+fn a_flood_of_random_paths_and_methods_adds_no_series_beyond_the_bound() {
+    let addr = serve(
+        Router::new()
+            .route("/axbound/items/{id}", get(axbound_item))
+            .layer(RequestMetricsLayer::new()),
+    );
+    let mut connection = Connection::open(addr);
+    assert_eq!(connection.send("GET", "/axbound/items/1").0, 200);
+    let before = Scrape::parse(&metrics_runtime::render());
+
+    let mut junk = Junk(0x9e37_79b9_7f4a_7c15);
+    let path_chars = b"abcdefghijklmnopqrstuvwxyz0123456789-_.~%";
+    for _ in 0..1000 {
+        let len = 1 + (junk.next() % 40) as usize;
+        let path = format!("/{}/{}", junk.word(path_chars, len), junk.next());
+        assert_eq!(connection.send("GET", &path).0, 404, "{path}");
+    }
+    let method_chars = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ-";
+    for i in 0..100 {
+        let len = 3 + (junk.next() % 12) as usize;
+        let method = junk.word(method_chars, len);
+        let (uri, expected) = if i % 2 == 0 {
+            (format!("/axbound/items/{i}"), 405)
+        } else {
+            (format!("/nowhere/{}", junk.next()), 404)
+        };
+        assert_eq!(connection.send(&method, &uri).0, expected, "{method} {uri}");
+    }
+
+    let after = Scrape::parse(&metrics_runtime::render());
+    // Exactly these series are new: no raw path or method became a label value. (The
+    // load test of this binary may add its own `/axload/` series meanwhile.)
+    let mine = |scrape: &Scrape, family: &str| -> BTreeSet<String> {
+        label_sets(scrape, family)
+            .into_iter()
+            .filter(|set| !set.contains("|/axload/"))
+            .collect()
+    };
+    let new: BTreeSet<String> = mine(&after, "http_requests_total")
+        .difference(&mine(&before, "http_requests_total"))
+        .cloned()
+        .collect();
+    let expected: BTreeSet<String> = [
+        "|GET||404",
+        "|_OTHER||404",
+        "|_OTHER|/axbound/items/{id}|405",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect();
+    assert_eq!(new, expected);
+    assert_eq!(after.requests("", "GET", "", "404"), 1000.0);
+    assert_eq!(after.requests("", "_OTHER", "", "404"), 50.0);
+    assert_eq!(
+        after.requests("", "_OTHER", "/axbound/items/{id}", "405"),
+        50.0
+    );
+    assert_eq!(after.observed("", "GET", ""), 1000.0);
+    assert_eq!(after.in_flight("", "GET", ""), 0.0);
+    assert_eq!(after.in_flight("", "_OTHER", ""), 0.0);
+    for family in [
+        "http_request_duration_seconds_count",
+        "http_requests_in_flight",
+    ] {
+        let new = mine(&after, family).len() - mine(&before, family).len();
+        assert!(new <= 3, "{family}: {new} new series");
+    }
+    assert!(
+        !after.text.contains("/nowhere/"),
+        "a raw path became a label"
+    );
+    assert!(
+        after
+            .text
+            .lines()
+            .filter(|l| l.starts_with("http_") && !l.contains("/axload/"))
+            .count()
+            < 200
+    );
+}
