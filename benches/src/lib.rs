@@ -330,6 +330,30 @@ pub fn counter_sum(registry: &Registry, family: &str, label: &str, value: &str) 
         .sum()
 }
 
+/// The sum of the samples of `family` in the Prometheus text `text` whose labels
+/// include every `(name, value)` of `labels` (label order does not matter).
+pub fn text_sum(text: &str, family: &str, labels: &[(&str, &str)]) -> f64 {
+    text.lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix(family)?.strip_prefix('{')?;
+            let (set, value) = rest.rsplit_once("} ")?;
+            // `a="x",b="",c="y"`: split at `",`, then each `name="value` (the last `"` kept).
+            let has = |name: &str, want: &str| {
+                set.split("\",").any(|kv| {
+                    kv.split_once('=').is_some_and(|(k, v)| {
+                        k == name
+                            && v.strip_prefix('"').map(|v| v.trim_end_matches('"')) == Some(want)
+                    })
+                })
+            };
+            labels
+                .iter()
+                .all(|(name, want)| has(name, want))
+                .then(|| value.trim().parse::<f64>().ok())?
+        })
+        .sum()
+}
+
 /// Panics unless the counter of every variant in `handlers` moved: a variant that
 /// recorded nothing would be measured as cheap for the wrong reason.
 pub fn assert_counted(registry: &Registry, family: &str, label: &str, handlers: &[&str]) {
@@ -379,5 +403,47 @@ pub mod request_app {
         app.route("/items/{id}/parts/{part}", web::get().to(other))
             .route("/health", web::get().to(other))
             .route("/metrics", web::get().to(other))
+    }
+}
+
+/// [`request_app`] on axum, for `benches/axum.rs`: the same ten routes, `GET
+/// /users/{id}` the measured one.
+pub mod axum_request_app {
+    use axum::Router;
+    use axum::extract::Path;
+    use axum::routing::{get, post};
+    use metrics_runtime::track_metrics;
+
+    async fn user(Path(id): Path<u32>) -> String {
+        format!("user {id}")
+    }
+
+    #[track_metrics(name = "user", method = "GET", route = "/users/{id}")]
+    async fn tracked_user(Path(id): Path<u32>) -> String {
+        format!("user {id}")
+    }
+
+    async fn other() -> &'static str {
+        "other"
+    }
+
+    /// The router; `tracked`: the measured handler has `#[track_metrics]`. Layers go
+    /// on top with `Router::layer`.
+    pub fn routes(tracked: bool) -> Router {
+        let app = Router::new()
+            .route("/", get(other))
+            .route("/users", post(other))
+            .route("/slow", get(other))
+            .route("/error", get(other))
+            .route("/test-metrics", get(other))
+            .route("/ws", get(other));
+        let app = if tracked {
+            app.route("/users/{id}", get(tracked_user))
+        } else {
+            app.route("/users/{id}", get(user))
+        };
+        app.route("/items/{id}/parts/{part}", get(other))
+            .route("/health", get(other))
+            .route("/metrics", get(other))
     }
 }
