@@ -5,6 +5,8 @@
 # With --requests, instructions per request through actix-web's service stack of each
 # variant of `benches/middleware.rs`, for paths served before and paths new each time:
 #   benches/callgrind.sh --requests [variant ...]
+# With --axum, the same through an axum Router, for the variants of `benches/axum.rs`:
+#   benches/callgrind.sh --axum [variant ...]
 # Counts only inside the example's measured loop (after a first call has done the
 # first-use work), for N and 2N calls, and prints (I(2N) − I(N)) / N.
 # Needs valgrind (Debian package `valgrind`).
@@ -17,13 +19,19 @@ if [ "${1:-}" = --requests ]; then
   shift
   example=callgrind_request
   N=${CALLS:-5000}
+elif [ "${1:-}" = --axum ]; then
+  shift
+  example=callgrind_axum
+  N=${CALLS:-5000}
 fi
 variants=("$@")
 if ((${#variants[@]} == 0)); then
   if [ "$example" = callgrind ]; then
     variants=(bare naive cached tracked autometrics bare-async naive-async cached-async tracked-async autometrics-async)
-  else
+  elif [ "$example" = callgrind_request ]; then
     variants=(bare attribute middleware middleware+attribute actix-web-prom)
+  else
+    variants=(bare attribute layer layer+attribute axum-prometheus)
   fi
 fi
 cargo build --release -q -p metrics-benches --example "$example"

@@ -10,8 +10,10 @@
 //!
 //! Every router is the same: ten routes like the example service's
 //! (`metrics_benches::axum_request_app`), the measured one `GET /users/{id}`, called as
-//! `axum::serve` calls it (`oneshot` on a clone of the router, the response body read to
-//! its end) on a current-thread tokio runtime: one thread, as one worker serves it.
+//! `axum::serve` calls it (`with_state(())` once, as it does per connection, so that the
+//! handlers and the layers on them are turned into services once, not per request; then
+//! `oneshot` on a clone of the router, the response body read to its end) on a
+//! current-thread tokio runtime: one thread, as one worker serves it.
 //! Before any timing, each variant is checked to count exactly the requests it was sent
 //! (and the others nothing), so nothing is measured as cheap because it recorded nothing.
 
@@ -51,6 +53,8 @@ const BASELINE: &str = "axum-prometheus";
 // give). Both layers take the route from `MatchedPath`, so neither should care; the
 // second kind is kept to show it (and to mirror benches/middleware.rs).
 fn runner(rt: Rc<Runtime>, paths: Paths, app: Router) -> Run {
+    // What `axum::serve` does for each connection.
+    let app = app.with_state(());
     let next = Rc::new(Cell::new(0u64));
     Rc::new(move |n| {
         let (app, next) = (app.clone(), Rc::clone(&next));

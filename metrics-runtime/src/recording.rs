@@ -3,6 +3,7 @@
 //! ([`Served`]), and records it once, when the response is ready or the future
 //! is dropped ([`Recording`]).
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use crate::request::{self, Request};
@@ -25,20 +26,28 @@ pub(crate) fn method_label(method: &str) -> &'static str {
     }
 }
 
-/// The place of a `method_label` among the ten, for tables indexed by method.
-#[cfg(feature = "axum")]
-pub(crate) fn method_index(label: &'static str) -> usize {
-    METHODS
-        .iter()
-        .position(|m| *m == label)
-        .unwrap_or(METHODS.len() - 1)
-}
+/// The routes a middleware leaves out (`exclude`), by pattern; checked once a request.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Excluded(HashSet<String, foldhash::fast::RandomState>);
 
-/// The ten `method` labels a request can have, `_OTHER` last.
-#[cfg(feature = "axum")]
-pub(crate) const METHODS: [&str; 10] = [
-    "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "CONNECT", "_OTHER",
-];
+impl Excluded {
+    /// Leaves out `route` too.
+    pub(crate) fn insert(&mut self, route: String) {
+        self.0.insert(route);
+    }
+
+    /// Whether no route is left out.
+    #[cfg(feature = "axum")]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether `route` is left out.
+    #[inline]
+    pub(crate) fn contains(&self, route: &str) -> bool {
+        !self.0.is_empty() && self.0.contains(route)
+    }
+}
 
 /// A middleware's hold on a request it records: in flight from its start, and counted
 /// and timed once, when finished with the response's status, or when dropped (`500`
@@ -173,15 +182,6 @@ impl Drop for Recording {
 #[cfg(test)]
 mod tests {
     use super::method_label;
-
-    #[cfg(feature = "axum")]
-    #[test]
-    fn method_indices() {
-        for (i, m) in super::METHODS.iter().enumerate() {
-            assert_eq!(super::method_index(method_label(m)), i);
-        }
-        assert_eq!(super::method_index(method_label("BREW")), 9);
-    }
 
     #[test]
     fn methods() {

@@ -197,6 +197,56 @@ mod table {
         fn hash(&self) -> u64 {
             hash(self.labels.handler, self.labels.method, self.labels.route)
         }
+
+        /// Where a request of `method` and `route` (known when it starts, as axum's
+        /// are) starts in flight: in the series of the tracked handler that answered
+        /// one last on this thread, so that naming it moves nothing; else in the
+        /// route's series with no handler (kept as the expected one: one lookup).
+        #[cfg(feature = "axum")]
+        pub(crate) fn expected(method: &'static str, route: &str) -> &'static Series {
+            let key = hash("", method, route);
+            let expected = EXPECTED.try_with(|expected| {
+                let mut expected = expected.try_borrow_mut().ok()?;
+                let same =
+                    |s: &&'static Series| s.labels.method == method && s.labels.route == route;
+                if let Some(series) = expected.find(key, same) {
+                    return Some(*series);
+                }
+                let series = Series::of("", method, route);
+                expected.insert_unique(key, series, |s| hash("", s.labels.method, s.labels.route));
+                Some(series)
+            });
+            match expected {
+                Ok(Some(series)) => series,
+                _ => Series::of("", method, route),
+            }
+        }
+
+        /// A request was counted in this series, not the one it was expected in: the
+        /// next one of its method and route on this thread is expected here, if a
+        /// tracked handler answered it.
+        #[cfg(feature = "axum")]
+        pub(crate) fn answered(&'static self) {
+            let labels = self.labels;
+            if labels.handler.is_empty() {
+                return;
+            }
+            let key = hash("", labels.method, labels.route);
+            let _ = EXPECTED.try_with(|expected| {
+                let Ok(mut expected) = expected.try_borrow_mut() else {
+                    return;
+                };
+                let same = |s: &&'static Series| {
+                    s.labels.method == labels.method && s.labels.route == labels.route
+                };
+                match expected.entry(key, same, |s| hash("", s.labels.method, s.labels.route)) {
+                    hashbrown::hash_table::Entry::Occupied(mut entry) => *entry.get_mut() = self,
+                    hashbrown::hash_table::Entry::Vacant(entry) => {
+                        entry.insert(self);
+                    }
+                }
+            });
+        }
     }
 
     // Every series found through `Series::of`, process-wide. Entries are never removed:
@@ -207,6 +257,10 @@ mod table {
         // This thread's copy of what it has looked up in `INTERNED`, so that a lookup
         // takes no lock and touches no cache line shared with other threads.
         static LOCAL: RefCell<HashTable<&'static Series>> = const { RefCell::new(HashTable::new()) };
+        // By method and route, the series of the tracked handler that answered a request
+        // of them last on this thread (`Series::expected`); as bounded as `INTERNED`.
+        #[cfg(feature = "axum")]
+        static EXPECTED: RefCell<HashTable<&'static Series>> = const { RefCell::new(HashTable::new()) };
     }
 
     #[cold]
@@ -241,6 +295,26 @@ mod table {
     #[cfg(test)]
     mod tests {
         use super::*;
+
+        #[cfg(feature = "axum")]
+        #[test]
+        fn a_request_is_expected_where_a_tracked_handler_answered_last() {
+            let (method, route) = ("GET", "/unit/expected/{id}");
+            let untracked = Series::expected(method, route);
+            assert_eq!((untracked.handler(), untracked.route()), ("", route));
+            assert!(std::ptr::eq(Series::expected(method, route), untracked));
+            let tracked = Series::of("unit_expected", method, route);
+            tracked.answered();
+            assert!(std::ptr::eq(Series::expected(method, route), tracked));
+            // A rejection (no handler) does not replace it; another handler does.
+            untracked.answered();
+            assert!(std::ptr::eq(Series::expected(method, route), tracked));
+            let other = Series::of("unit_expected_other", method, route);
+            other.answered();
+            assert!(std::ptr::eq(Series::expected(method, route), other));
+            // Per method: POST is not expected where GET was answered.
+            assert_eq!(Series::expected("POST", route).handler(), "");
+        }
 
         #[test]
         fn one_series_per_label_set_across_threads() {

@@ -5,7 +5,6 @@
 //! `Service` it makes, and the response future, which records in exactly one place (its
 //! completion, or its drop through the [`Recording`] it holds).
 
-use std::collections::HashSet;
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
 use std::rc::Rc;
@@ -17,7 +16,7 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forwar
 use pin_project_lite::pin_project;
 
 use super::route_cache::{PathCopy, Routes};
-use crate::recording::{self, Recording, Served};
+use crate::recording::{self, Excluded, Recording, Served};
 use crate::request::Start;
 use crate::request::{self, Request};
 use crate::series::Series;
@@ -60,7 +59,7 @@ use crate::series::Series;
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct RequestMetrics {
-    exclude: Arc<HashSet<String>>,
+    exclude: Arc<Excluded>,
 }
 
 impl RequestMetrics {

@@ -13,13 +13,13 @@
 //! a flood of random paths replaces entries but never grows it.
 
 use std::cell::{Cell, RefCell};
-use std::collections::HashSet;
 use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use actix_web::HttpRequest;
 use actix_web::dev::ServiceRequest;
 
+use crate::recording::Excluded;
 use crate::request::Start;
 use crate::series::Series;
 
@@ -86,7 +86,7 @@ impl Entry {
 /// One worker's routes: the table, the routes left out, and a request to match paths
 /// against the app's resources.
 pub(super) struct Routes {
-    exclude: Arc<HashSet<String>>,
+    exclude: Arc<Excluded>,
     entries: RefCell<Box<[Entry]>>,
     // Per set, the way the next new path replaces.
     victims: Box<[Cell<u8>]>,
@@ -95,7 +95,7 @@ pub(super) struct Routes {
 }
 
 impl Routes {
-    pub(super) fn new(exclude: Arc<HashSet<String>>) -> Routes {
+    pub(super) fn new(exclude: Arc<Excluded>) -> Routes {
         Routes {
             exclude,
             entries: RefCell::new(vec![Entry::FREE; SETS * WAYS].into_boxed_slice()),
@@ -106,7 +106,7 @@ impl Routes {
 
     /// Whether `route` (a pattern) is left out.
     pub(super) fn excluded(&self, route: &str) -> bool {
-        !self.exclude.is_empty() && self.exclude.contains(route)
+        self.exclude.contains(route)
     }
 
     /// Where `req` starts; with the path to learn its route for when it is not known.

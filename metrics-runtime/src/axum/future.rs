@@ -2,14 +2,13 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::http::Response;
 use pin_project_lite::pin_project;
 
-use super::service::Answered;
 use crate::recording::Served;
+use crate::series::Series;
 
 pin_project! {
     /// The response future of [`RequestMetricsService`](super::RequestMetricsService):
@@ -26,8 +25,8 @@ pin_project! {
 struct State {
     // Dropped before it is recorded: `499`.
     served: Served,
-    // Where to say which series it was counted in, with its method's slot.
-    learn: Option<(Arc<Answered>, usize)>,
+    // The series it started in flight in (`Series::expected`).
+    expected: Option<&'static Series>,
 }
 
 impl<F> RequestMetricsFuture<F> {
@@ -38,11 +37,11 @@ impl<F> RequestMetricsFuture<F> {
     pub(super) fn recorded(
         inner: F,
         served: Served,
-        learn: Option<(Arc<Answered>, usize)>,
+        expected: Option<&'static Series>,
     ) -> RequestMetricsFuture<F> {
         RequestMetricsFuture {
             inner,
-            state: Some(State { served, learn }),
+            state: Some(State { served, expected }),
         }
     }
 }
@@ -67,9 +66,13 @@ where
         {
             // A service's error is no response: the server answers it with a failure.
             let status = out.as_ref().map_or(500, |res| res.status().as_u16());
-            let counted = recording.finish(status, None);
-            if let (Some(series), Some((answered, slot))) = (counted, &state.learn) {
-                answered.answered(*slot, series);
+            // Answered by another handler than expected: expected there next time.
+            if let Some(counted) = recording.finish(status, None)
+                && !state
+                    .expected
+                    .is_some_and(|expected| std::ptr::eq(expected, counted))
+            {
+                counted.answered();
             }
         }
         poll

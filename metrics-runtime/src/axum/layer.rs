@@ -1,11 +1,11 @@
 //! The `Layer` users add to a `Router`, and its options.
 
-use std::collections::HashSet;
 use std::sync::Arc;
 
 use tower_layer::Layer;
 
 use super::RequestMetricsService;
+use crate::recording::Excluded;
 
 /// A tower `Layer` that counts every request an axum `Router` answers, once: in
 /// `http_requests_total` with the status of the response, timed into
@@ -51,7 +51,7 @@ use super::RequestMetricsService;
 /// ```
 #[derive(Clone, Debug, Default)]
 pub struct RequestMetricsLayer {
-    exclude: Arc<HashSet<String>>,
+    exclude: Arc<Excluded>,
 }
 
 impl RequestMetricsLayer {
@@ -74,6 +74,7 @@ impl<S> Layer<S> for RequestMetricsLayer {
     type Service = RequestMetricsService<S>;
 
     fn layer(&self, inner: S) -> RequestMetricsService<S> {
-        RequestMetricsService::new(inner, Arc::clone(&self.exclude))
+        let exclude = (!self.exclude.is_empty()).then(|| Arc::clone(&self.exclude));
+        RequestMetricsService::new(inner, exclude)
     }
 }

@@ -1,8 +1,7 @@
 //! The `Service` [`RequestMetricsLayer`](super::RequestMetricsLayer) wraps around each
 //! route (and the fallback) of a router.
 
-use std::collections::HashSet;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::extract::MatchedPath;
@@ -10,7 +9,7 @@ use axum::http::{Request, Response};
 use tower_service::Service;
 
 use super::RequestMetricsFuture;
-use crate::recording::{self, Served};
+use crate::recording::{self, Excluded, Served};
 use crate::request::{self, Start};
 use crate::series::Series;
 
@@ -19,55 +18,14 @@ use crate::series::Series;
 #[derive(Clone, Debug)]
 pub struct RequestMetricsService<S> {
     inner: S,
-    exclude: Arc<HashSet<String>>,
-    answered: Arc<Answered>,
-}
-
-/// The series of the tracked handler that answered a request of this service first, by
-/// method: where the next one starts in flight, so that naming it moves nothing.
-/// (`Router::layer` makes a service per route and method, so this is that route's.)
-#[derive(Default)]
-pub(super) struct Answered([OnceLock<&'static Series>; recording::METHODS.len()]);
-
-impl std::fmt::Debug for Answered {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let handlers = self
-            .0
-            .iter()
-            .map(|slot| slot.get().map(|series| series.handler()));
-        f.debug_list().entries(handlers).finish()
-    }
-}
-
-impl Answered {
-    /// The series to count a request in, at its start: the handler's that answered
-    /// before, else the route's with no handler.
-    fn start(&self, slot: usize, method: &'static str, route: &str) -> &'static Series {
-        match self.0[slot].get() {
-            Some(series) if series.route() == route => series,
-            _ => Series::of("", method, route),
-        }
-    }
-
-    /// A request of `slot` was counted in `series`.
-    pub(super) fn answered(&self, slot: usize, series: &'static Series) {
-        if !series.handler().is_empty() {
-            let _ = self.0[slot].set(series);
-        }
-    }
-
-    fn knows(&self, slot: usize) -> bool {
-        self.0[slot].get().is_some()
-    }
+    // axum clones the service for every request: `None` when nothing is left out, so
+    // that a clone touches no shared count.
+    exclude: Option<Arc<Excluded>>,
 }
 
 impl<S> RequestMetricsService<S> {
-    pub(super) fn new(inner: S, exclude: Arc<HashSet<String>>) -> RequestMetricsService<S> {
-        RequestMetricsService {
-            inner,
-            exclude,
-            answered: Arc::default(),
-        }
+    pub(super) fn new(inner: S, exclude: Option<Arc<Excluded>>) -> RequestMetricsService<S> {
+        RequestMetricsService { inner, exclude }
     }
 }
 
@@ -94,18 +52,20 @@ where
             .extensions()
             .get::<MatchedPath>()
             .map_or("", MatchedPath::as_str);
-        let slot = recording::method_index(method);
-        let start = if self.exclude.contains(route) {
-            Start::Excluded
+        let excluded = self
+            .exclude
+            .as_ref()
+            .is_some_and(|exclude| exclude.contains(route));
+        let (start, expected) = if excluded {
+            (Start::Excluded, None)
         } else {
-            Start::Routed(self.answered.start(slot, method, route))
+            let expected = Series::expected(method, route);
+            (Start::Routed(expected), Some(expected))
         };
         let (request, in_flight) = request::Request::new(method, start);
         let mut served = Served::start(request, in_flight);
-        // Told who answered until a tracked handler has.
-        let learn = (!self.answered.knows(slot)).then(|| (Arc::clone(&self.answered), slot));
         // Inner layers may run here already, with the request current.
         let inner = served.within(|| self.inner.call(req));
-        RequestMetricsFuture::recorded(inner, served, learn)
+        RequestMetricsFuture::recorded(inner, served, expected)
     }
 }
