@@ -2,7 +2,7 @@
 //! process ([`process`]), run the example service as one ([`app`]), talk HTTP
 //! ([`http`]), read a scrape ([`scrape`]), wait for something ([`wait`]), rerun a test in a
 //! fresh process ([`rerun`]), run a required tool ([`tool`]), read the files of
-//! `docker/` ([`docker`]); and for the live ops tests: the servers of the stack
+//! `docker/` ([`docker`]) and the README's queries ([`readme`]); and for the live ops tests: the servers of the stack
 //! ([`servers`]), starting and stopping a stack once per test binary ([`stack`]), the
 //! traffic they send ([`traffic`]) and a webhook receiving Alertmanager's notifications
 //! ([`webhook`]).
@@ -13,6 +13,7 @@ pub mod app;
 pub mod docker;
 pub mod http;
 pub mod process;
+pub mod readme;
 pub mod rerun;
 pub mod scrape;
 pub mod servers;

@@ -23,10 +23,10 @@ use metrics_tests::docker::{
     with_all_selected as substitute,
 };
 use metrics_tests::http::get;
+use metrics_tests::readme;
 use metrics_tests::servers::{Prometheus, QueryApi};
 use metrics_tests::stack::Shared;
 use metrics_tests::wait::poll;
-use metrics_tests::workspace_root;
 
 use crate::stack::Stack;
 
@@ -293,7 +293,7 @@ fn alertmanager_routes_the_5xx_alerts_by_severity(stack: &Stack) {
 
 fn every_readme_query_has_data(stack: &Stack) {
     // The README's PromQL evaluates and has data.
-    let readme_queries = readme_promql();
+    let readme_queries = readme::promql("Operating it");
     assert!(readme_queries.len() >= 10, "{readme_queries:?}");
     for expr in readme_queries {
         let result = stack
@@ -347,32 +347,4 @@ fn legend_labels(legend: &str) -> Vec<String> {
         .filter_map(|part| part.split_once("}}"))
         .map(|(name, _)| name.trim().to_owned())
         .collect()
-}
-
-/// The expressions of the `promql` blocks of the README's "Operating it" section: `#` lines
-/// are comments, indented lines continue the expression above.
-fn readme_promql() -> Vec<String> {
-    let readme = fs::read_to_string(workspace_root().join("README.md")).unwrap();
-    let section = readme
-        .split_once("\n## Operating it\n")
-        .expect("README has an \"Operating it\" section")
-        .1;
-    let section = section.split("\n## ").next().unwrap();
-    let mut exprs: Vec<String> = Vec::new();
-    for block in section.split("```promql\n").skip(1) {
-        let block = block.split("```").next().unwrap();
-        for line in block.lines() {
-            if line.trim().is_empty() || line.starts_with('#') {
-                continue;
-            }
-            match exprs.last_mut() {
-                Some(last) if line.starts_with(' ') => {
-                    last.push('\n');
-                    last.push_str(line);
-                }
-                _ => exprs.push(line.to_owned()),
-            }
-        }
-    }
-    exprs
 }

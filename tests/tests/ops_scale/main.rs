@@ -18,6 +18,7 @@ use serde_json::Value as Json;
 
 use metrics_tests::docker::{dashboards, panels, recording_rules, with_all_selected};
 use metrics_tests::http::get;
+use metrics_tests::readme;
 use metrics_tests::servers::QueryApi;
 use metrics_tests::stack::Shared;
 use metrics_tests::wait::poll;
@@ -53,6 +54,10 @@ fn main() -> ExitCode {
         stack.trial(
             "scale_every_dashboard_query_has_data_in_victoriametrics",
             every_dashboard_query_has_data_in_victoriametrics,
+        ),
+        stack.trial(
+            "scale_every_readme_scaling_out_query_has_data_in_victoriametrics",
+            every_readme_scaling_out_query_has_data_in_victoriametrics,
         ),
         stack.trial(
             "scale_a_stopped_replica_is_down_alone_and_the_others_keep_being_counted",
@@ -269,6 +274,18 @@ fn every_dashboard_query_has_data_in_victoriametrics(stack: &Stack) {
                 assert!(!result.is_empty());
             }
         }
+    }
+}
+
+fn every_readme_scaling_out_query_has_data_in_victoriametrics(stack: &Stack) {
+    let queries = readme::promql("Scaling out");
+    assert!(queries.len() >= 5, "{queries:?}");
+    for expr in queries {
+        let result = stack
+            .victoria
+            .query(&expr)
+            .unwrap_or_else(|err| panic!("README: {err}\n{expr}"));
+        assert!(!result.is_empty(), "README: no data\n{expr}");
     }
 }
 
