@@ -1,7 +1,7 @@
 //! The servers the live tests run from the project's configuration on loopback ports, one
 //! type a file: [`Prometheus`], [`Alertmanager`] (alone or in a cluster),
 //! [`VictoriaMetrics`], and the Prometheus query API that the first and the last answer
-//! ([`QueryApi`]). Each starts as a [`Process`](crate::process::Process), is waited for
+//! ([`QueryApi`]). Each starts as a [`Process`], is waited for
 //! until ready, and stops on a signal or when dropped.
 
 mod alertmanager;
