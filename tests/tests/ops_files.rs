@@ -1,6 +1,7 @@
 //! The files of `docker/`, checked with the real tools: `promtool` and `amtool` on the
-//! configs, `promtool test rules` on the alert unit tests, Grafana's published schema on the
-//! dashboard, and compose against the files it mounts. `ops_live` runs them.
+//! configs, `promtool test rules` on the recording and alert unit tests, Grafana's published
+//! schema on the dashboard, and both compose files (one instance, scaled out) against the
+//! files they mount. `ops_live` and `ops_scale` run them.
 //!
 //! Every external tool is required: a missing one is a failure, never a skip
 //! (`scripts/test` installs them).
