@@ -1,6 +1,6 @@
 //! The files of `docker/`, read as the tools read them, and the copies of them the ops
 //! tests run on: the same configuration with only the addresses (and, live, the
-//! intervals and some `for:`) changed.
+//! intervals, some `for:` and the receivers' webhook) changed.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -43,42 +43,85 @@ pub fn seq<'a>(value: &'a Yaml, what: &str) -> &'a Vec<Yaml> {
         .unwrap_or_else(|| panic!("{what} is a list: {value:?}"))
 }
 
-/// The addresses and intervals of docker/prometheus.yml that a copy may change.
+/// The addresses and intervals of a Prometheus config of docker/ that a copy may change.
 pub struct Rewrite<'a> {
-    /// The one scrape target, `host:port`.
-    pub app: &'a str,
-    /// The one Alertmanager, `host:port`.
-    pub alertmanager: &'a str,
-    /// Scrape interval, scrape timeout and evaluation interval, if changed.
+    /// The file in docker/: `prometheus.yml`, or `prometheus-a.yml` / `prometheus-b.yml` of
+    /// the HA pair.
+    pub file: &'a str,
+    /// The static targets of every scrape job, `host:port`, by job name; every job of the
+    /// file is named (a job whose service does not run here gets none).
+    pub targets: &'a [(&'a str, Vec<String>)],
+    /// The Alertmanagers, as many as the file lists.
+    pub alertmanagers: &'a [String],
+    /// The remote-write URL, for a file that has `remote_write`.
+    pub remote_write: Option<&'a str>,
+    /// Scrape interval, scrape timeout, evaluation interval and the remote-write batch
+    /// deadline, if changed.
     pub interval: Option<&'a str>,
 }
 
-/// docker/prometheus.yml with only the target addresses (and, for the live test, the
-/// intervals) changed. Asserts the shape the rewrite relies on: one job `actix-app` with
-/// one static target, one Alertmanager.
+/// A Prometheus config of docker/ with only the target addresses (and, for the live tests,
+/// the intervals) changed. Asserts the shape the rewrite relies on: one static config per
+/// job and for the Alertmanagers, the jobs named in the rewrite, one remote write if any.
 pub fn prometheus_config(rewrite: &Rewrite<'_>) -> Yaml {
-    let mut config = read_yaml(&dir().join("prometheus.yml"));
+    let mut config = read_yaml(&dir().join(rewrite.file));
     let jobs = config["scrape_configs"]
         .as_sequence_mut()
         .expect("scrape_configs");
-    assert_eq!(jobs.len(), 1, "one scrape job");
-    assert_eq!(jobs[0]["job_name"].as_str(), Some("actix-app"));
-    let statics = jobs[0]["static_configs"]
-        .as_sequence_mut()
-        .expect("static_configs");
-    assert_eq!(statics.len(), 1);
-    assert_eq!(seq(&statics[0]["targets"], "targets").len(), 1);
-    statics[0]["targets"] = Yaml::Sequence(vec![rewrite.app.into()]);
+    let names: Vec<&str> = jobs
+        .iter()
+        .map(|j| as_str(&j["job_name"], "job_name"))
+        .collect();
+    let given: Vec<&str> = rewrite.targets.iter().map(|(job, _)| *job).collect();
+    assert_eq!(names, given, "{}: the scrape jobs", rewrite.file);
+    for (job, (_, targets)) in jobs.iter_mut().zip(rewrite.targets) {
+        let statics = job["static_configs"]
+            .as_sequence_mut()
+            .expect("static_configs");
+        assert_eq!(statics.len(), 1);
+        assert!(!seq(&statics[0]["targets"], "targets").is_empty());
+        statics[0]["targets"] =
+            Yaml::Sequence(targets.iter().map(|t| Yaml::from(t.as_str())).collect());
+    }
 
     let managers = config["alerting"]["alertmanagers"]
         .as_sequence_mut()
         .expect("alerting.alertmanagers");
-    assert_eq!(managers.len(), 1, "one Alertmanager");
+    assert_eq!(managers.len(), 1, "one Alertmanager block");
     let statics = managers[0]["static_configs"]
         .as_sequence_mut()
         .expect("alertmanager static_configs");
     assert_eq!(statics.len(), 1);
-    statics[0]["targets"] = Yaml::Sequence(vec![rewrite.alertmanager.into()]);
+    assert_eq!(
+        seq(&statics[0]["targets"], "targets").len(),
+        rewrite.alertmanagers.len(),
+        "{}: the Alertmanagers",
+        rewrite.file
+    );
+    statics[0]["targets"] = Yaml::Sequence(
+        rewrite
+            .alertmanagers
+            .iter()
+            .map(|t| Yaml::from(t.as_str()))
+            .collect(),
+    );
+
+    if let Some(writes) = config["remote_write"].as_sequence_mut() {
+        assert_eq!(writes.len(), 1, "one remote_write");
+        let url = rewrite
+            .remote_write
+            .expect("a remote_write URL for the copy");
+        writes[0]["url"] = url.into();
+        if let Some(interval) = rewrite.interval {
+            writes[0]["queue_config"]["batch_send_deadline"] = interval.into();
+        }
+    } else {
+        assert!(
+            rewrite.remote_write.is_none(),
+            "{}: no remote_write",
+            rewrite.file
+        );
+    }
 
     if let Some(interval) = rewrite.interval {
         for key in ["scrape_interval", "scrape_timeout", "evaluation_interval"] {
@@ -86,6 +129,47 @@ pub fn prometheus_config(rewrite: &Rewrite<'_>) -> Yaml {
         }
     }
     config
+}
+
+/// docker/alertmanager.yml with every webhook receiver sending to `webhook` (its path kept)
+/// and the route's `group_wait` and `group_interval` set to `interval`.
+pub fn alertmanager_config(webhook: &str, interval: &str) -> Yaml {
+    let mut config = read_yaml(&dir().join("alertmanager.yml"));
+    for key in ["group_wait", "group_interval"] {
+        config["route"][key] = interval.into();
+    }
+    for receiver in config["receivers"].as_sequence_mut().expect("receivers") {
+        for hook in receiver["webhook_configs"]
+            .as_sequence_mut()
+            .expect("webhook_configs")
+        {
+            let url = as_str(&hook["url"], "url");
+            let path = url
+                .strip_prefix("http://")
+                .and_then(|rest| rest.find('/').map(|i| rest[i..].to_owned()))
+                .unwrap_or_else(|| panic!("a webhook URL with a path: {url}"));
+            hook["url"] = format!("{webhook}{path}").into();
+        }
+    }
+    config
+}
+
+/// A compose file of docker/, its `<<: *anchor` merge keys applied as compose does.
+pub fn read_compose(file: &str) -> Yaml {
+    let mut compose = read_yaml(&dir().join(file));
+    compose
+        .apply_merge()
+        .unwrap_or_else(|err| panic!("{file}: merge keys: {err}"));
+    compose
+}
+
+/// The `command` of a service of a compose file of docker/, as strings.
+pub fn compose_command(file: &str, service: &str) -> Vec<String> {
+    let compose = read_compose(file);
+    seq(&compose["services"][service]["command"], "command")
+        .iter()
+        .map(|arg| as_str(arg, "an argument").to_owned())
+        .collect()
 }
 
 /// The `authorization:` block that docker/prometheus.yml shows commented out, uncommented.
@@ -122,6 +206,20 @@ pub fn alert_rules() -> BTreeMap<String, Yaml> {
     out
 }
 
+/// The rule files a Prometheus config of docker/ loads, written into `dir`: docker/alerts.yml
+/// with `for:` replaced for the named alerts, the others as they are.
+pub fn write_rule_files(config: &Yaml, dir: &Path, for_overrides: &[(&str, &str)]) {
+    for file in seq(&config["rule_files"], "rule_files") {
+        let file = as_str(file, "a rule file");
+        let rules = if file == "alerts.yml" {
+            alert_rules_with_for(for_overrides)
+        } else {
+            read_yaml(&self::dir().join(file))
+        };
+        write_yaml(&dir.join(file), &rules);
+    }
+}
+
 /// docker/alerts.yml with `for:` replaced for the named alerts.
 pub fn alert_rules_with_for(overrides: &[(&str, &str)]) -> Yaml {
     let mut rules = read_yaml(&dir().join("alerts.yml"));
@@ -155,6 +253,41 @@ pub fn dashboards() -> Vec<(String, Json)> {
     assert!(!out.is_empty(), "a dashboard in {}", dir.display());
     out.sort_by(|a, b| a.0.cmp(&b.0));
     out
+}
+
+/// A dashboard query with its template variables replaced as Grafana would with "All"
+/// selected (and `$job` the example's job), ranges at 1m and 5m.
+pub fn with_all_selected(expr: &str) -> String {
+    let mut out = expr.to_owned();
+    for (name, value) in [
+        ("__rate_interval", "1m"),
+        ("__range", "5m"),
+        ("instance", ".*"),
+        ("handler", ".*"),
+        ("route", ".*"),
+        ("job", "actix-app"),
+    ] {
+        out = out
+            .replace(&format!("${{{name}}}"), value)
+            .replace(&format!("${name}"), value);
+    }
+    assert!(!out.contains('$'), "an unknown variable in {out}");
+    out
+}
+
+/// The recording rules of docker/recording.yml: `(record, expr)`.
+pub fn recording_rules() -> Vec<(String, String)> {
+    let rules = read_yaml(&dir().join("recording.yml"));
+    seq(&rules["groups"], "groups")
+        .iter()
+        .flat_map(|group| seq(&group["rules"], "rules").clone())
+        .map(|rule| {
+            (
+                as_str(&rule["record"], "every rule records").to_owned(),
+                as_str(&rule["expr"], "expr").to_owned(),
+            )
+        })
+        .collect()
 }
 
 /// Every panel of a dashboard, rows' nested panels included.

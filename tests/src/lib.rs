@@ -1,8 +1,11 @@
 //! Support for the tests of this package, one module per thing a test does: run a child
 //! process ([`process`]), run the example service as one ([`app`]), talk HTTP
 //! ([`http`]), read a scrape ([`scrape`]), wait for something ([`wait`]), rerun a test in a
-//! fresh process ([`rerun`]), run a required tool ([`tool`]) and read the files of
-//! `docker/` ([`docker`]).
+//! fresh process ([`rerun`]), run a required tool ([`tool`]), read the files of
+//! `docker/` ([`docker`]) and the README's queries ([`readme`]); and for the live ops tests: the servers of the stack
+//! ([`servers`]), starting and stopping a stack once per test binary ([`stack`]), the
+//! traffic they send ([`traffic`]) and a webhook receiving Alertmanager's notifications
+//! ([`webhook`]).
 
 use std::path::Path;
 
@@ -10,11 +13,16 @@ pub mod app;
 pub mod docker;
 pub mod http;
 pub mod process;
+pub mod readme;
 pub mod rerun;
 pub mod routes;
 pub mod scrape;
+pub mod servers;
+pub mod stack;
 pub mod tool;
+pub mod traffic;
 pub mod wait;
+pub mod webhook;
 
 /// The workspace root.
 pub fn workspace_root() -> &'static Path {

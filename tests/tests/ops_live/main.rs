@@ -6,9 +6,7 @@
 //! This binary has its own `main` (libtest-mimic) so that the stack is stopped when the
 //! tests are done: a `static` is never dropped. Every external tool is required.
 
-mod servers;
 mod stack;
-mod traffic;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -20,17 +18,21 @@ use serde_json::Value as Json;
 
 use metrics_runtime::actix::ENV_TOKEN;
 use metrics_tests::app::RunningApp;
-use metrics_tests::docker::{alert_rules, as_str, authorization_block, dashboards, panels};
+use metrics_tests::docker::{
+    Rewrite, alert_rules, as_str, authorization_block, dashboards, panels, recording_rules,
+    with_all_selected as substitute,
+};
 use metrics_tests::http::get;
+use metrics_tests::readme;
+use metrics_tests::servers::{Prometheus, QueryApi};
+use metrics_tests::stack::Shared;
 use metrics_tests::wait::poll;
-use metrics_tests::workspace_root;
 
-use crate::servers::Prometheus;
-use crate::stack::{Shared, Stack};
+use crate::stack::Stack;
 
 fn main() -> ExitCode {
     let args = Arguments::from_args();
-    let stack = Shared::default();
+    let stack = Shared::<Stack>::default();
     // The test with a stack of its own first: it runs while the shared one starts.
     let trials = vec![
         Trial::test(
@@ -229,7 +231,7 @@ fn every_alert_rule_evaluates_and_only_the_expected_ones_have_data(stack: &Stack
             .iter()
             .flat_map(|g| g["rules"].as_array().cloned().unwrap_or_default())
             .collect();
-        let all_ok = rules.len() == 7
+        let all_ok = rules.len() == 7 + recording_rules().len()
             && rules
                 .iter()
                 .all(|r| r["health"] == "ok" && r["lastError"].as_str().unwrap_or("").is_empty());
@@ -291,7 +293,7 @@ fn alertmanager_routes_the_5xx_alerts_by_severity(stack: &Stack) {
 
 fn every_readme_query_has_data(stack: &Stack) {
     // The README's PromQL evaluates and has data.
-    let readme_queries = readme_promql();
+    let readme_queries = readme::promql("Operating it");
     assert!(readme_queries.len() >= 10, "{readme_queries:?}");
     for expr in readme_queries {
         let result = stack
@@ -309,7 +311,18 @@ fn the_documented_authorization_block_scrapes_a_protected_app() {
     fs::write(&token_file, "s3cret-t0ken\n").unwrap();
     let mut auth = authorization_block();
     auth["credentials_file"] = token_file.to_str().unwrap().into();
-    let prom = Prometheus::start(dir.path(), &app.addr, "127.0.0.1:9", &[], Some(auth));
+    let prom = Prometheus::start(
+        dir.path(),
+        &Rewrite {
+            file: "prometheus.yml",
+            targets: &[("actix-app", vec![app.addr.clone()]), ("axum-app", vec![])],
+            alertmanagers: &["127.0.0.1:9".to_owned()],
+            remote_write: None,
+            interval: Some("1s"),
+        },
+        &[],
+        Some(auth),
+    );
     assert_eq!(get(&app.url("/metrics"), &[]).status, 401, "protected");
     poll(
         "the protected target to be up",
@@ -326,25 +339,6 @@ fn the_documented_authorization_block_scrapes_a_protected_app() {
     assert_eq!(families.len(), 1, "the scrape carries the metrics");
 }
 
-/// Replaces the dashboard's template variables as Grafana would with "All" selected.
-fn substitute(expr: &str) -> String {
-    let mut out = expr.to_owned();
-    for (name, value) in [
-        ("__rate_interval", "1m"),
-        ("__range", "5m"),
-        ("instance", ".*"),
-        ("handler", ".*"),
-        ("route", ".*"),
-        ("job", "actix-app"),
-    ] {
-        out = out
-            .replace(&format!("${{{name}}}"), value)
-            .replace(&format!("${name}"), value);
-    }
-    assert!(!out.contains('$'), "an unknown variable in {out}");
-    out
-}
-
 /// The `{{label}}` names of a legend format.
 fn legend_labels(legend: &str) -> Vec<String> {
     legend
@@ -353,32 +347,4 @@ fn legend_labels(legend: &str) -> Vec<String> {
         .filter_map(|part| part.split_once("}}"))
         .map(|(name, _)| name.trim().to_owned())
         .collect()
-}
-
-/// The expressions of the `promql` blocks of the README's "Operating it" section: `#` lines
-/// are comments, indented lines continue the expression above.
-fn readme_promql() -> Vec<String> {
-    let readme = fs::read_to_string(workspace_root().join("README.md")).unwrap();
-    let section = readme
-        .split_once("\n## Operating it\n")
-        .expect("README has an \"Operating it\" section")
-        .1;
-    let section = section.split("\n## ").next().unwrap();
-    let mut exprs: Vec<String> = Vec::new();
-    for block in section.split("```promql\n").skip(1) {
-        let block = block.split("```").next().unwrap();
-        for line in block.lines() {
-            if line.trim().is_empty() || line.starts_with('#') {
-                continue;
-            }
-            match exprs.last_mut() {
-                Some(last) if line.starts_with(' ') => {
-                    last.push('\n');
-                    last.push_str(line);
-                }
-                _ => exprs.push(line.to_owned()),
-            }
-        }
-    }
-    exprs
 }

@@ -1,19 +1,16 @@
 //! The live stack: the example service, Prometheus and Alertmanager, started once for
-//! every test of this binary, driven with traffic, and stopped by `main` when they are
-//! done.
+//! every test of this binary (`metrics_tests::stack`), driven with traffic, and stopped by
+//! `main` when they are done.
 
-use std::any::Any;
-use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use libtest_mimic::Trial;
 use tempfile::TempDir;
 
 use metrics_tests::app::RunningApp;
+use metrics_tests::docker::Rewrite;
+use metrics_tests::servers::{Alertmanager, Prometheus, QueryApi};
+use metrics_tests::traffic::{Counts, Traffic};
 use metrics_tests::wait::settle;
-
-use crate::servers::{Alertmanager, Prometheus};
-use crate::traffic::{Counts, Traffic};
 
 /// WebSocket connections of the example's `/ws` that ended, close frames it received, and
 /// connections open.
@@ -76,7 +73,7 @@ impl Round {
     // Waits (bounded) for Prometheus to show the traffic sent so far; the tests assert.
     fn settle(
         prometheus: &Prometheus,
-        traffic: &Traffic<'_>,
+        traffic: &Traffic,
         timeout: Duration,
         done: impl Fn(&Seen) -> bool,
     ) -> Round {
@@ -108,19 +105,25 @@ pub struct Stack {
     _dir: TempDir,
 }
 
-impl Stack {
+impl metrics_tests::stack::Stack for Stack {
     // Starts everything and sends the traffic; fails only if something cannot start or the
     // app answers a request wrongly.
     fn start() -> Stack {
         let dir = tempfile::tempdir().unwrap();
         let app = RunningApp::start(&[]); // builds the app first: not timed
         let started = Instant::now();
-        let alertmanager = Alertmanager::start(dir.path());
+        let alertmanager = Alertmanager::start(dir.path(), "alertmanager", None, None);
         // The 5xx rules fire at once here, so that the driven traffic reaches Alertmanager.
+        // The axum example is not run here: its job gets no target.
         let prometheus = Prometheus::start(
-            dir.path(),
-            &app.addr,
-            &alertmanager.addr,
+            &dir.path().join("prometheus"),
+            &Rewrite {
+                file: "prometheus.yml",
+                targets: &[("actix-app", vec![app.addr.clone()]), ("axum-app", vec![])],
+                alertmanagers: std::slice::from_ref(&alertmanager.addr),
+                remote_write: None,
+                interval: Some("1s"),
+            },
             &[("HttpHigh5xxRatio", "0s"), ("HttpElevated5xxRatio", "0s")],
             None,
         );
@@ -165,54 +168,9 @@ impl Stack {
         }
     }
 
-    // The last lines each server wrote, for a run with a failed test.
     fn print_tails(&self) {
         self.app.process().print_tail();
         self.prometheus.process.print_tail();
         self.alertmanager.process.print_tail();
     }
-}
-
-/// The stack, started by the first test that needs it, shared by the others, and stopped
-/// when the last handle is dropped (by `main`, after every test ran).
-#[derive(Clone, Default)]
-pub struct Shared(Arc<OnceLock<Result<Stack, String>>>);
-
-impl Shared {
-    /// A test that runs `check` on the stack.
-    pub fn trial(&self, name: &str, check: fn(&Stack)) -> Trial {
-        let shared = self.clone();
-        Trial::test(name, move || {
-            check(shared.get()?);
-            Ok(())
-        })
-    }
-
-    /// Stops the stack (if it was started), after printing what the servers wrote if a
-    /// test failed.
-    pub fn stop(self, failed: bool) {
-        let stack = Arc::try_unwrap(self.0)
-            .unwrap_or_else(|_| panic!("a test still holds the live stack"))
-            .into_inner();
-        if failed && let Some(Ok(stack)) = &stack {
-            stack.print_tails();
-        }
-    }
-
-    // Starts it once; a start that failed fails every test that needs it.
-    fn get(&self) -> Result<&Stack, String> {
-        self.0
-            .get_or_init(|| std::panic::catch_unwind(Stack::start).map_err(panic_message))
-            .as_ref()
-            .map_err(|err| format!("the live stack did not start: {err}"))
-    }
-}
-
-// The message a panic was raised with.
-fn panic_message(payload: Box<dyn Any + Send>) -> String {
-    payload
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| payload.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-        .unwrap_or_else(|| "a panic".to_owned())
 }

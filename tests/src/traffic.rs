@@ -8,23 +8,24 @@ use std::time::Duration;
 
 use tungstenite::Message;
 
-use metrics_tests::app::RunningApp;
-use metrics_tests::http::{get, post};
+use crate::app::RunningApp;
+use crate::http::{get, post};
 
 /// `http_requests_total` as `(handler, method, route, status)` → count.
 pub type Counts = BTreeMap<(String, String, String, String), f64>;
 
-/// Requests sent to the app, checked one by one, and what they must count.
-pub struct Traffic<'a> {
-    app: &'a RunningApp,
+/// Requests sent to one app, checked one by one, and what they must count.
+pub struct Traffic {
+    /// `127.0.0.1:PORT` of the app.
+    addr: String,
     sent: Mutex<Counts>,
 }
 
-impl<'a> Traffic<'a> {
+impl Traffic {
     /// Nothing sent yet.
-    pub fn new(app: &'a RunningApp) -> Traffic<'a> {
+    pub fn new(app: &RunningApp) -> Traffic {
         Traffic {
-            app,
+            addr: app.addr.clone(),
             sent: Mutex::new(Counts::new()),
         }
     }
@@ -75,13 +76,12 @@ impl<'a> Traffic<'a> {
     /// A WebSocket echo that ends with a close frame from us (clean), or by dropping the
     /// TCP connection (abnormal).
     pub fn websocket(&self, clean: bool) {
-        let stream = TcpStream::connect(&self.app.addr).expect("connect");
+        let stream = TcpStream::connect(&self.addr).expect("connect");
         stream
             .set_read_timeout(Some(Duration::from_secs(10)))
             .unwrap();
-        let (mut socket, response) =
-            tungstenite::client(format!("ws://{}/ws", self.app.addr), stream)
-                .expect("WebSocket handshake");
+        let (mut socket, response) = tungstenite::client(format!("ws://{}/ws", self.addr), stream)
+            .expect("WebSocket handshake");
         assert_eq!(response.status().as_u16(), 101);
         self.count("ws", "GET", "/ws", 101);
         socket.send(Message::text("hello")).expect("send");
@@ -117,14 +117,18 @@ impl<'a> Traffic<'a> {
 
     // `GET path`, which must answer `status`.
     fn get(&self, path: &str, status: u16, handler: &str, route: &str) {
-        let response = get(&self.app.url(path), &[]);
+        let response = get(&format!("http://{}{path}", self.addr), &[]);
         assert_eq!(response.status, status, "GET {path}: {}", response.body);
         self.count(handler, "GET", route, status);
     }
 
     // `POST /users` with this body, which must answer `status`.
     fn post_user(&self, body: &str, status: u16) {
-        let response = post(&self.app.url("/users"), "application/json", body);
+        let response = post(
+            &format!("http://{}/users", self.addr),
+            "application/json",
+            body,
+        );
         assert_eq!(response.status, status, "POST /users {body}");
         self.count("create_user", "POST", "/users", status);
     }

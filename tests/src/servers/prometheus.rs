@@ -1,0 +1,63 @@
+//! A test Prometheus on a config of docker/, rewritten for loopback.
+
+use std::fs;
+use std::path::Path;
+use std::process::{Command, ExitStatus};
+
+use nix::sys::signal::Signal;
+use serde_norway::Value as Yaml;
+
+use super::{EXIT, QueryApi, free_port, wait_ready};
+use crate::docker::{self, Rewrite, write_yaml};
+use crate::process::Process;
+
+/// A test Prometheus and its HTTP API.
+pub struct Prometheus {
+    /// The server.
+    pub process: Process,
+    base: String,
+}
+
+impl Prometheus {
+    /// Prometheus in `dir` (created) on the config `rewrite` makes of a file of docker/
+    /// (and `authorization` added to the first scrape job, if given), with the rule files
+    /// it names, `for:` overridden for the named alerts; waits until it is ready.
+    pub fn start(
+        dir: &Path,
+        rewrite: &Rewrite<'_>,
+        for_overrides: &[(&str, &str)],
+        authorization: Option<Yaml>,
+    ) -> Prometheus {
+        fs::create_dir_all(dir).unwrap();
+        let mut config = docker::prometheus_config(rewrite);
+        if let Some(auth) = authorization {
+            config["scrape_configs"][0]["authorization"] = auth;
+        }
+        write_yaml(&dir.join("prometheus.yml"), &config);
+        docker::write_rule_files(&config, dir, for_overrides);
+        let port = free_port();
+        let name = rewrite.file.trim_end_matches(".yml");
+        let process = Process::spawn(
+            name,
+            Command::new("prometheus").args([
+                format!("--config.file={}", dir.join("prometheus.yml").display()),
+                format!("--storage.tsdb.path={}", dir.join("data").display()),
+                format!("--web.listen-address=127.0.0.1:{port}"),
+            ]),
+        );
+        let base = format!("http://127.0.0.1:{port}");
+        wait_ready(&process, &format!("{base}/-/ready"));
+        Prometheus { process, base }
+    }
+
+    /// Sends SIGTERM and waits (bounded) for it to exit.
+    pub fn stop(&self) -> ExitStatus {
+        self.process.stop(Signal::SIGTERM, EXIT)
+    }
+}
+
+impl QueryApi for Prometheus {
+    fn base_url(&self) -> &str {
+        &self.base
+    }
+}
