@@ -256,8 +256,14 @@ pub fn dashboards() -> Vec<(String, Json)> {
 }
 
 /// A dashboard query with its template variables replaced as Grafana would with "All"
-/// selected (and `$job` the example's job), ranges at 1m and 5m.
+/// selected (and `$job` the actix example's job), ranges at 1m and 5m.
 pub fn with_all_selected(expr: &str) -> String {
+    with_job_selected(expr, "actix-app")
+}
+
+/// A dashboard query as Grafana runs it with `$job` = `job` and "All" selected for the
+/// other variables, ranges at 1m and 5m.
+pub fn with_job_selected(expr: &str, job: &str) -> String {
     let mut out = expr.to_owned();
     for (name, value) in [
         ("__rate_interval", "1m"),
@@ -265,7 +271,7 @@ pub fn with_all_selected(expr: &str) -> String {
         ("instance", ".*"),
         ("handler", ".*"),
         ("route", ".*"),
-        ("job", "actix-app"),
+        ("job", job),
     ] {
         out = out
             .replace(&format!("${{{name}}}"), value)

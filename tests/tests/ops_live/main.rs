@@ -1,5 +1,6 @@
-//! The ops stack run for real: one example service, one Prometheus on the project's
-//! config (rewritten for loopback) and one Alertmanager on docker/alertmanager.yml,
+//! The ops stack run for real: both example services (the `actix-app` and `axum-app`
+//! jobs), one Prometheus on the project's config (rewritten for loopback) and one
+//! Alertmanager on docker/alertmanager.yml,
 //! started once and driven with traffic (`stack.rs`), then checked by the small tests
 //! below; and a Prometheus using the documented `authorization:` block on a protected app.
 //!
@@ -20,7 +21,7 @@ use metrics_runtime::actix::ENV_TOKEN;
 use metrics_tests::app::RunningApp;
 use metrics_tests::docker::{
     Rewrite, alert_rules, as_str, authorization_block, dashboards, panels, recording_rules,
-    with_all_selected as substitute,
+    with_job_selected,
 };
 use metrics_tests::http::get;
 use metrics_tests::readme;
@@ -28,7 +29,7 @@ use metrics_tests::servers::{Prometheus, QueryApi};
 use metrics_tests::stack::Shared;
 use metrics_tests::wait::poll;
 
-use crate::stack::Stack;
+use crate::stack::{JOBS, Stack};
 
 fn main() -> ExitCode {
     let args = Arguments::from_args();
@@ -78,24 +79,32 @@ fn main() -> ExitCode {
 
 fn prometheus_scrapes_the_app_as_an_up_target(stack: &Stack) {
     let prom = &stack.prometheus;
-    let target = poll("the target to be up", Duration::from_secs(30), || {
+    let targets = poll("both targets to be up", Duration::from_secs(30), || {
         prom.process.assert_running();
         let data = prom.api("/api/v1/targets", &[])?;
-        let targets = data["activeTargets"]
+        let mut targets = data["activeTargets"]
             .as_array()
             .cloned()
             .unwrap_or_default();
-        let up = prom.value(r#"up{job="actix-app"}"#)?;
+        targets.sort_by_key(|t| t["labels"]["job"].to_string());
+        let up = prom.value(r#"sum(up{job=~"actix-app|axum-app"})"#)?;
         match targets.as_slice() {
-            [t] if t["health"] == "up" && up.as_deref() == Some("1") => Ok(t.clone()),
+            [a, b] if a["health"] == "up" && b["health"] == "up" && up.as_deref() == Some("2") => {
+                Ok(targets.clone())
+            }
             other => Err(format!("{other:?}, up {up:?}")),
         }
     });
-    assert_eq!(target["labels"]["job"], "actix-app");
-    assert_eq!(
-        target["scrapeUrl"],
-        format!("http://{}/metrics", stack.app.addr).as_str()
-    );
+    for (target, (job, app)) in targets
+        .iter()
+        .zip(JOBS.iter().zip([&stack.app, &stack.axum]))
+    {
+        assert_eq!(target["labels"]["job"], *job);
+        assert_eq!(
+            target["scrapeUrl"],
+            format!("http://{}/metrics", app.addr).as_str()
+        );
+    }
 }
 
 fn prometheus_has_the_exact_counts_of_the_traffic(stack: &Stack) {
@@ -122,19 +131,38 @@ fn prometheus_has_the_exact_counts_of_the_traffic(stack: &Stack) {
         [Some("9".into()), Some("2".into()), Some("0".into())],
         "the WebSocket connections ended, closes, active"
     );
+    for job in JOBS {
+        let sent: f64 = second.requests.get(job).map_or(0.0, |c| c.values().sum());
+        assert!(sent > 100.0, "{job}: traffic counted ({sent})");
+    }
     let elapsed = stack.settled_after;
     assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
 }
 
 fn every_dashboard_query_and_variable_has_data(stack: &Stack) {
+    for job in JOBS {
+        dashboard_queries_have_data(stack, job);
+    }
+}
+
+// With `$job` = `job`: every dashboard query evaluates and has data after the traffic,
+// with the labels its legend names; every variable query finds values. axum-app serves
+// no WebSocket: its WebSocket panels are the only ones left empty, and must be.
+fn dashboard_queries_have_data(stack: &Stack, job: &str) {
     let prom = &stack.prometheus;
-    // Every dashboard query evaluates and has data after the traffic, with the labels its
-    // legend names; every variable query finds values.
+    let substitute = |expr: &str| with_job_selected(expr, job);
+    let websocket = job == "actix-app";
     for (file, dashboard) in dashboards() {
         for panel in panels(&dashboard) {
             for target in panel["targets"].as_array().cloned().unwrap_or_default() {
                 let expr = substitute(target["expr"].as_str().unwrap());
                 let title = panel["title"].as_str().unwrap();
+                let title = &format!("{title} (job {job})");
+                if !websocket && expr.contains("websocket_") {
+                    let result = prom.query(&expr).unwrap();
+                    assert!(result.is_empty(), "{file} / {title}: {result:?}");
+                    continue;
+                }
                 let result = prom
                     .query(&expr)
                     .unwrap_or_else(|err| panic!("{file} / {title}: {err}\n{expr}"));
@@ -174,13 +202,17 @@ fn every_dashboard_query_and_variable_has_data(stack: &Stack) {
                 .iter()
                 .filter_map(|s| s[label].as_str())
                 .collect();
-            let expected = match label {
-                "job" => vec!["actix-app"],
-                "handler" => vec!["index", "get_user", "create_user", "slow", "error", "ws"],
-                "route" => vec!["/", "/users/{id}", "/users", "/slow", "/error", "/ws"],
-                "instance" => vec![stack.app.addr.as_str()],
+            let app = if websocket { &stack.app } else { &stack.axum };
+            let mut expected = match label {
+                "job" => JOBS.to_vec(),
+                "handler" => vec!["index", "get_user", "create_user", "slow", "error"],
+                "route" => vec!["/", "/users/{id}", "/users", "/slow", "/error"],
+                "instance" => vec![app.addr.as_str()],
                 other => panic!("a variable on {other}"),
             };
+            if websocket && matches!(label, "handler" | "route") {
+                expected.push(if label == "handler" { "ws" } else { "/ws" });
+            }
             for value in expected {
                 assert!(values.contains(value), "${label}: {value} in {values:?}");
             }
@@ -192,34 +224,51 @@ fn every_alert_rule_evaluates_and_only_the_expected_ones_have_data(stack: &Stack
     let prom = &stack.prometheus;
     // Every alert expression evaluates; the traffic makes exactly these return data, on
     // exactly these routes/handlers.
-    let expect_data: BTreeMap<&str, &str> = [
-        ("HttpHigh5xxRatio", "/error"),
-        ("HttpElevated5xxRatio", "/error"),
-        ("HttpSlowP95", "/slow"),
-        ("WebSocketAbnormalClosures", "ws"),
+    // (job, route or handler), for both apps but WebSockets (actix-app only).
+    let both = |key: &'static str| JOBS.map(|job| (job.to_owned(), key.to_owned())).to_vec();
+    let expect_data: BTreeMap<&str, Vec<(String, String)>> = [
+        ("HttpHigh5xxRatio", both("/error")),
+        ("HttpElevated5xxRatio", both("/error")),
+        ("HttpSlowP95", both("/slow")),
+        (
+            "WebSocketAbnormalClosures",
+            vec![("actix-app".to_owned(), "ws".to_owned())],
+        ),
     ]
     .into();
     for (name, rule) in alert_rules() {
         let expr = as_str(&rule["expr"], "expr");
-        let result = prom
-            .query(expr)
-            .unwrap_or_else(|err| panic!("{name}: {err}\n{expr}"));
+        let query = || {
+            prom.query(expr)
+                .unwrap_or_else(|err| panic!("{name}: {err}\n{expr}"))
+        };
         match expect_data.get(name.as_str()) {
-            Some(&where_) => {
-                let keys: Vec<String> = result
-                    .iter()
-                    .map(|s| {
-                        let m = &s["metric"];
-                        m["route"]
-                            .as_str()
-                            .or(m["handler"].as_str())
-                            .unwrap_or("")
-                            .to_owned()
-                    })
-                    .collect();
-                assert_eq!(keys, [where_], "{name}: {result:?}");
+            // Polled (bounded): the rules they read are evaluated every second, each job's
+            // series in its own evaluation.
+            Some(where_) => {
+                poll(name.as_str(), Duration::from_secs(15), || {
+                    let result = query();
+                    let mut keys: Vec<(String, String)> = result
+                        .iter()
+                        .map(|s| {
+                            let m = &s["metric"];
+                            let key = m["route"].as_str().or(m["handler"].as_str());
+                            (
+                                m["job"].as_str().unwrap_or("").to_owned(),
+                                key.unwrap_or("").to_owned(),
+                            )
+                        })
+                        .collect();
+                    keys.sort();
+                    (&keys == where_)
+                        .then_some(())
+                        .ok_or(format!("{name}: {keys:?}, want {where_:?}: {result:?}"))
+                });
             }
-            None => assert!(result.is_empty(), "{name} must be quiet: {result:?}"),
+            None => {
+                let result = query();
+                assert!(result.is_empty(), "{name} must be quiet: {result:?}");
+            }
         }
     }
     // Prometheus evaluated every rule without error.
@@ -239,9 +288,9 @@ fn every_alert_rule_evaluates_and_only_the_expected_ones_have_data(stack: &Stack
     });
 }
 
-/// Waits for the critical and the warning 5xx alerts on `/error` in Alertmanager, until
-/// `ready` holds for them; returns `(critical, warning)`.
-fn five_xx_alerts(stack: &Stack, ready: impl Fn(&Json, &Json) -> bool) -> (Json, Json) {
+/// Waits for the critical and the warning 5xx alerts on `/error` of `job` in
+/// Alertmanager, until `ready` holds for them; returns `(critical, warning)`.
+fn five_xx_alerts(stack: &Stack, job: &str, ready: impl Fn(&Json, &Json) -> bool) -> (Json, Json) {
     let alertmanager = &stack.alertmanager;
     poll(
         "the 5xx alerts in Alertmanager",
@@ -254,7 +303,12 @@ fn five_xx_alerts(stack: &Stack, ready: impl Fn(&Json, &Json) -> bool) -> (Json,
                     .as_array()
                     .into_iter()
                     .flatten()
-                    .find(|a| a["labels"]["alertname"] == name && a["labels"]["route"] == "/error")
+                    .find(|a| {
+                        let labels = &a["labels"];
+                        labels["alertname"] == name
+                            && labels["route"] == "/error"
+                            && labels["job"] == job
+                    })
                     .cloned()
             };
             match (find("HttpHigh5xxRatio"), find("HttpElevated5xxRatio")) {
@@ -268,8 +322,15 @@ fn five_xx_alerts(stack: &Stack, ready: impl Fn(&Json, &Json) -> bool) -> (Json,
 }
 
 fn the_5xx_alert_reaches_alertmanager_and_inhibits_the_warning(stack: &Stack) {
-    // The critical alert is active; the warning on the same route is inhibited by it.
-    let (critical, warning) = five_xx_alerts(stack, |_, warning| {
+    for job in JOBS {
+        five_xx_alert_inhibits_the_warning(stack, job);
+    }
+}
+
+// The critical alert on `job`'s `/error` is active; the warning on the same route is
+// inhibited by it (and only by it: the other job's alerts are apart).
+fn five_xx_alert_inhibits_the_warning(stack: &Stack, job: &str) {
+    let (critical, warning) = five_xx_alerts(stack, job, |_, warning| {
         warning["status"]["state"] == "suppressed"
     });
     assert_eq!(critical["status"]["state"], "active", "{critical}");
@@ -286,9 +347,11 @@ fn the_5xx_alert_reaches_alertmanager_and_inhibits_the_warning(stack: &Stack) {
 
 fn alertmanager_routes_the_5xx_alerts_by_severity(stack: &Stack) {
     // The critical alert goes to the pager, the warning to tickets.
-    let (critical, warning) = five_xx_alerts(stack, |_, _| true);
-    assert_eq!(critical["receivers"][0]["name"], "pager");
-    assert_eq!(warning["receivers"][0]["name"], "tickets");
+    for job in JOBS {
+        let (critical, warning) = five_xx_alerts(stack, job, |_, _| true);
+        assert_eq!(critical["receivers"][0]["name"], "pager", "{job}");
+        assert_eq!(warning["receivers"][0]["name"], "tickets", "{job}");
+    }
 }
 
 fn every_readme_query_has_data(stack: &Stack) {

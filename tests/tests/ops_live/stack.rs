@@ -1,12 +1,13 @@
-//! The live stack: the example service, Prometheus and Alertmanager, started once for
-//! every test of this binary (`metrics_tests::stack`), driven with traffic, and stopped by
-//! `main` when they are done.
+//! The live stack: both example services (actix-app and axum-app, one scrape job each),
+//! Prometheus and Alertmanager, started once for every test of this binary
+//! (`metrics_tests::stack`), driven with traffic, and stopped by `main` when they are done.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
 
-use metrics_tests::app::RunningApp;
+use metrics_tests::app::{Example, RunningApp};
 use metrics_tests::docker::Rewrite;
 use metrics_tests::servers::{Alertmanager, Prometheus, QueryApi};
 use metrics_tests::traffic::{Counts, Traffic};
@@ -19,12 +20,15 @@ const WS_ENDED: &str =
 const WS_CLOSES: &str = r#"sum(websocket_messages_total{job="actix-app", handler="ws", direction="received", kind="close"})"#;
 const WS_ACTIVE: &str = r#"sum(websocket_connections_active{job="actix-app", handler="ws"})"#;
 
+/// The scrape jobs of docker/prometheus.yml, one for each example.
+pub const JOBS: [&str; 2] = ["actix-app", "axum-app"];
+
 /// What Prometheus shows of the traffic.
 #[derive(Debug, PartialEq)]
 pub struct Seen {
-    /// `http_requests_total{job="actix-app"}`.
-    pub requests: Counts,
-    /// [`WS_ENDED`], [`WS_CLOSES`] and [`WS_ACTIVE`].
+    /// `http_requests_total`, by job.
+    pub requests: BTreeMap<String, Counts>,
+    /// [`WS_ENDED`], [`WS_CLOSES`] and [`WS_ACTIVE`] (actix-app only: axum-app has no `/ws`).
     pub ws: [Option<String>; 3],
 }
 
@@ -32,24 +36,22 @@ impl Seen {
     // Queries it; an error of Prometheus is the error.
     fn query(prometheus: &Prometheus) -> Result<Seen, String> {
         prometheus.process.assert_running();
-        let result = prometheus.query(r#"http_requests_total{job="actix-app"}"#)?;
-        let requests = result
-            .iter()
-            .map(|s| {
-                let m = &s["metric"];
-                let label = |k: &str| m[k].as_str().unwrap_or_default().to_owned();
-                let value: f64 = s["value"][1].as_str().unwrap().parse().unwrap();
+        let result = prometheus.query(r#"http_requests_total{job=~"actix-app|axum-app"}"#)?;
+        let mut requests: BTreeMap<String, Counts> = BTreeMap::new();
+        for s in &result {
+            let m = &s["metric"];
+            let label = |k: &str| m[k].as_str().unwrap_or_default().to_owned();
+            let value: f64 = s["value"][1].as_str().unwrap().parse().unwrap();
+            requests.entry(label("job")).or_default().insert(
                 (
-                    (
-                        label("handler"),
-                        label("method"),
-                        label("route"),
-                        label("status"),
-                    ),
-                    value,
-                )
-            })
-            .collect();
+                    label("handler"),
+                    label("method"),
+                    label("route"),
+                    label("status"),
+                ),
+                value,
+            );
+        }
         Ok(Seen {
             requests,
             ws: [
@@ -63,8 +65,8 @@ impl Seen {
 
 /// One round of traffic, and the last thing Prometheus showed of it.
 pub struct Round {
-    /// What the requests sent so far must count.
-    pub sent: Counts,
+    /// What the requests sent so far must count, by job.
+    pub sent: BTreeMap<String, Counts>,
     /// Once it matched, or when the wait for it ran out.
     pub seen: Result<Seen, String>,
 }
@@ -73,11 +75,15 @@ impl Round {
     // Waits (bounded) for Prometheus to show the traffic sent so far; the tests assert.
     fn settle(
         prometheus: &Prometheus,
-        traffic: &Traffic,
+        traffic: &[Traffic; 2],
         timeout: Duration,
         done: impl Fn(&Seen) -> bool,
     ) -> Round {
-        let sent = traffic.sent();
+        let sent: BTreeMap<String, Counts> = JOBS
+            .iter()
+            .zip(traffic)
+            .map(|(job, traffic)| ((*job).to_owned(), traffic.sent()))
+            .collect();
         let seen = settle(timeout, || match Seen::query(prometheus) {
             Ok(seen) if seen.requests == sent && done(&seen) => Ok(Ok(seen)),
             last => Err(last),
@@ -89,8 +95,10 @@ impl Round {
 
 /// The running stack after the traffic.
 pub struct Stack {
-    /// The example service.
+    /// The actix example service (job `actix-app`).
     pub app: RunningApp,
+    /// The axum example service (job `axum-app`).
+    pub axum: RunningApp,
     /// Scraping the app every second, alerting `alertmanager`.
     pub prometheus: Prometheus,
     /// docker/alertmanager.yml as it is.
@@ -110,16 +118,20 @@ impl metrics_tests::stack::Stack for Stack {
     // app answers a request wrongly.
     fn start() -> Stack {
         let dir = tempfile::tempdir().unwrap();
-        let app = RunningApp::start(&[]); // builds the app first: not timed
+        // Built first: not timed.
+        let app = RunningApp::start(&[]);
+        let axum = RunningApp::start_example(Example::Axum, &[]);
         let started = Instant::now();
         let alertmanager = Alertmanager::start(dir.path(), "alertmanager", None, None);
         // The 5xx rules fire at once here, so that the driven traffic reaches Alertmanager.
-        // The axum example is not run here: its job gets no target.
         let prometheus = Prometheus::start(
             &dir.path().join("prometheus"),
             &Rewrite {
                 file: "prometheus.yml",
-                targets: &[("actix-app", vec![app.addr.clone()]), ("axum-app", vec![])],
+                targets: &[
+                    ("actix-app", vec![app.addr.clone()]),
+                    ("axum-app", vec![axum.addr.clone()]),
+                ],
                 alertmanagers: std::slice::from_ref(&alertmanager.addr),
                 remote_write: None,
                 interval: Some("1s"),
@@ -131,23 +143,32 @@ impl metrics_tests::stack::Stack for Stack {
 
         // Two rounds: a series' first sample has no increase, so the first round creates
         // the series and the second is what rate() sees.
-        let traffic = Traffic::new(&app);
-        traffic.round(1);
-        traffic.slow(1);
-        traffic.errors(1);
-        traffic.websocket(true);
+        let traffic = [Traffic::new(&app), Traffic::new(&axum)];
+        for each in &traffic {
+            each.round(1);
+            each.slow(1);
+            each.errors(1);
+        }
+        let [actix, _] = &traffic;
+        actix.websocket(true);
         // The WebSocket series too: its end and received close are in the next scrapes.
         let one = Some("1".to_owned());
         let first = Round::settle(&prometheus, &traffic, Duration::from_secs(20), |seen| {
             seen.ws[..2] == [one.clone(), one.clone()]
         });
 
-        traffic.round(5);
-        traffic.slow(40); // p95 of /slow above 500ms, above the 0.1 req/s floor
-        traffic.errors(40); // /error: 100% 5xx, above the floor
-        traffic.websocket(true);
+        std::thread::scope(|s| {
+            for each in &traffic {
+                s.spawn(|| {
+                    each.round(5);
+                    each.slow(40); // p95 of /slow above 500ms, above the 0.1 req/s floor
+                    each.errors(40); // /error: 100% 5xx, above the floor
+                });
+            }
+        });
+        actix.websocket(true);
         for _ in 0..7 {
-            traffic.websocket(false); // ended without a close frame
+            actix.websocket(false); // ended without a close frame
         }
         // Every WebSocket connection has ended, and Prometheus has seen it.
         let ended = [Some("9".into()), Some("2".into()), Some("0".into())];
@@ -159,6 +180,7 @@ impl metrics_tests::stack::Stack for Stack {
 
         Stack {
             app,
+            axum,
             prometheus,
             alertmanager,
             first,
@@ -170,6 +192,7 @@ impl metrics_tests::stack::Stack for Stack {
 
     fn print_tails(&self) {
         self.app.process().print_tail();
+        self.axum.process().print_tail();
         self.prometheus.process.print_tail();
         self.alertmanager.process.print_tail();
     }
