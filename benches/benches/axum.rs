@@ -20,23 +20,17 @@
 #![allow(clippy::print_stdout)] // the results table
 
 use std::cell::Cell;
-use std::hint::black_box;
 use std::rc::Rc;
 
 use axum::Router;
-use axum::body::Body;
-use axum::http::Request;
 use axum_prometheus::PrometheusMetricLayer;
 use axum_prometheus::metrics_exporter_prometheus::PrometheusHandle;
 use criterion::Criterion;
-use metrics_benches::axum_request_app::routes;
-use metrics_benches::{env_or, fmt_spread, text_sum};
+use metrics_benches::axum_request_app::{routes, send};
+use metrics_benches::per_request::{Run, report};
+use metrics_benches::{env_or, text_sum};
 use metrics_runtime::axum::RequestMetricsLayer;
 use tokio::runtime::Runtime;
-use tower::ServiceExt;
-
-/// One variant: runs `n` requests and returns nothing; the caller times it.
-type Run = Rc<dyn Fn(u64)>;
 
 /// Which paths the requests take.
 #[derive(Clone, Copy, Debug)]
@@ -64,18 +58,7 @@ fn runner(rt: Rc<Runtime>, paths: Paths, app: Router) -> Run {
                     Paths::Seen => i % 100,
                     Paths::New => next.replace(next.get() + 1),
                 };
-                let req = Request::get(format!("/users/{id}"))
-                    .body(Body::empty())
-                    .expect("a valid request");
-                let res = match app.clone().oneshot(req).await {
-                    Ok(res) => res,
-                    Err(never) => match never {},
-                };
-                assert!(res.status().is_success());
-                let body = axum::body::to_bytes(res.into_body(), usize::MAX)
-                    .await
-                    .expect("a body");
-                black_box(body);
+                send(&app, id).await;
             }
         });
     })
@@ -164,55 +147,6 @@ fn criterion_group(c: &mut Criterion, variants: &[(&'static str, Run)]) {
     group.finish();
 }
 
-// CPU ns per request of one batch.
-fn time_batch(run: &Run, batch: u64) -> f64 {
-    let start = cpu_time::ThreadTime::now();
-    run(batch);
-    start.elapsed().as_nanos() as f64 / batch as f64
-}
-
-fn report(variants: &[(&'static str, Run)], paths: Paths, rounds: usize, batch: u64) {
-    let n = variants.len();
-    for (_, run) in variants {
-        run(batch); // warm-up: first-use registration, caches
-    }
-    let mut times = vec![Vec::with_capacity(rounds); n];
-    for round in 0..rounds {
-        for k in 0..n {
-            let v = (round + k) % n;
-            times[v].push(time_batch(&variants[v].1, batch));
-        }
-    }
-    let added = |v: usize| -> Vec<f64> { (0..rounds).map(|r| times[v][r] - times[0][r]).collect() };
-    println!(
-        "\n## request through an axum Router, paths {paths:?}: {rounds} rounds x {batch} requests, CPU ns per request, median (min .. max)"
-    );
-    println!("{:<22} {:>30} {:>30}", "variant", "time", "added (- bare)");
-    for (v, (name, _)) in variants.iter().enumerate() {
-        println!(
-            "{name:<22} {:>30} {:>30}",
-            fmt_spread(times[v].clone(), 1),
-            fmt_spread(added(v), 1)
-        );
-    }
-    let prom = n - 1;
-    for ours in ["layer", "layer+attribute"] {
-        let v = variants
-            .iter()
-            .position(|(name, _)| *name == ours)
-            .expect("a variant");
-        let ratio: Vec<f64> = added(v)
-            .iter()
-            .zip(added(prom))
-            .map(|(a, b)| a / b)
-            .collect();
-        println!(
-            "ratio {ours}/{BASELINE} (added) {}   goal <= 0.75",
-            fmt_spread(ratio, 3)
-        );
-    }
-}
-
 fn main() {
     let rt = Rc::new(
         tokio::runtime::Builder::new_current_thread()
@@ -234,6 +168,13 @@ fn main() {
     let rounds = env_or("BENCH_ROUNDS", 31) as usize;
     let batch = env_or("BENCH_BATCH", 2000);
     for paths in [Paths::Seen, Paths::New] {
-        report(&variants(&rt, &prom, paths), paths, rounds, batch);
+        let title = format!("request through an axum Router, paths {paths:?}");
+        report(
+            &title,
+            &variants(&rt, &prom, paths),
+            &["layer", "layer+attribute"],
+            rounds,
+            batch,
+        );
     }
 }

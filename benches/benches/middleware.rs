@@ -22,12 +22,10 @@ use actix_web::dev::{Service, ServiceResponse};
 use actix_web::test::{TestRequest, call_service, init_service};
 use actix_web_prom::PrometheusMetricsBuilder;
 use criterion::Criterion;
+use metrics_benches::env_or;
+use metrics_benches::per_request::{Run, report};
 use metrics_benches::request_app::routes;
-use metrics_benches::{env_or, fmt_spread};
 use metrics_runtime::actix::RequestMetrics;
-
-/// One variant: runs `n` requests and returns nothing; the caller times it.
-type Run = Rc<dyn Fn(u64)>;
 
 /// Which paths the requests take.
 #[derive(Clone, Copy, Debug)]
@@ -127,55 +125,6 @@ fn criterion_group(c: &mut Criterion, variants: &[(&'static str, Run)]) {
     group.finish();
 }
 
-// CPU ns per request of one batch.
-fn time_batch(run: &Run, batch: u64) -> f64 {
-    let start = cpu_time::ThreadTime::now();
-    run(batch);
-    start.elapsed().as_nanos() as f64 / batch as f64
-}
-
-fn report(variants: &[(&'static str, Run)], paths: Paths, rounds: usize, batch: u64) {
-    let n = variants.len();
-    for (_, run) in variants {
-        run(batch); // warm-up: first-use registration, caches
-    }
-    let mut times = vec![Vec::with_capacity(rounds); n];
-    for round in 0..rounds {
-        for k in 0..n {
-            let v = (round + k) % n;
-            times[v].push(time_batch(&variants[v].1, batch));
-        }
-    }
-    let added = |v: usize| -> Vec<f64> { (0..rounds).map(|r| times[v][r] - times[0][r]).collect() };
-    println!(
-        "\n## request through actix's service stack, paths {paths:?}: {rounds} rounds x {batch} requests, CPU ns per request, median (min .. max)"
-    );
-    println!("{:<22} {:>30} {:>30}", "variant", "time", "added (- bare)");
-    for (v, (name, _)) in variants.iter().enumerate() {
-        println!(
-            "{name:<22} {:>30} {:>30}",
-            fmt_spread(times[v].clone(), 1),
-            fmt_spread(added(v), 1)
-        );
-    }
-    let prom = n - 1;
-    for ours in ["middleware", "middleware+attribute"] {
-        let v = variants
-            .iter()
-            .position(|(name, _)| *name == ours)
-            .expect("a variant");
-        let ratio: Vec<f64> = added(v)
-            .iter()
-            .zip(added(prom))
-            .map(|(a, b)| a / b)
-            .collect();
-        println!(
-            "ratio {ours}/actix-web-prom (added) {}   goal <= 0.75",
-            fmt_spread(ratio, 3)
-        );
-    }
-}
-
 fn main() {
     let system = Rc::new(actix_web::rt::System::new());
     let mut criterion = Criterion::default().configure_from_args();
@@ -184,6 +133,13 @@ fn main() {
     let rounds = env_or("BENCH_ROUNDS", 31) as usize;
     let batch = env_or("BENCH_BATCH", 2000);
     for paths in [Paths::Seen, Paths::New] {
-        report(&variants(&system, paths), paths, rounds, batch);
+        let title = format!("request through actix's service stack, paths {paths:?}");
+        report(
+            &title,
+            &variants(&system, paths),
+            &["middleware", "middleware+attribute"],
+            rounds,
+            batch,
+        );
     }
 }

@@ -4,16 +4,11 @@
 //! two values of N, and divides the difference. The app is the one of
 //! `benches/axum.rs`.
 
-use std::hint::black_box;
-
 use axum::Router;
-use axum::body::Body;
-use axum::http::Request;
 use axum_prometheus::PrometheusMetricLayer;
-use metrics_benches::axum_request_app::routes;
+use metrics_benches::axum_request_app::{routes, send};
 use metrics_runtime::axum::RequestMetricsLayer;
 use tokio::runtime::Runtime;
-use tower::ServiceExt;
 
 fn main() {
     let mut args = std::env::args().skip(1);
@@ -59,19 +54,4 @@ fn measured_loop(rt: &Runtime, app: &Router, requests: u64, new_paths: bool) {
         let id = if new_paths { 1000 + i } else { i % 100 };
         rt.block_on(send(app, id));
     }
-}
-
-async fn send(app: &Router, id: u64) {
-    let req = Request::get(format!("/users/{id}"))
-        .body(Body::empty())
-        .expect("a valid request");
-    let res = match app.clone().oneshot(req).await {
-        Ok(res) => res,
-        Err(never) => match never {},
-    };
-    assert!(res.status().is_success());
-    let body = axum::body::to_bytes(res.into_body(), usize::MAX)
-        .await
-        .expect("a body");
-    black_box(body);
 }

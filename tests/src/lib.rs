@@ -1,18 +1,19 @@
 //! Support for the tests of this package, one module per thing a test does: run a child
 //! process ([`process`]), run an example service as one ([`app`]), the requests both
 //! examples answer alike and what they count ([`routes`]), talk HTTP ([`http`]), read a
-//! scrape ([`scrape`]), wait for something ([`wait`]), rerun a test in a
-//! fresh process ([`rerun`]), run a required tool ([`tool`]), read the files of
-//! `docker/` ([`docker`]) and the README's queries ([`readme`]); and for the live ops tests: the servers of the stack
-//! ([`servers`]), starting and stopping a stack once per test binary ([`stack`]), the
-//! traffic they send ([`traffic`]) and a webhook receiving Alertmanager's notifications
-//! ([`webhook`]).
+//! scrape ([`scrape`]), wait for something ([`wait`]), rerun a test in a fresh process
+//! ([`rerun`]), make junk for floods ([`junk`]), run a required tool ([`tool`]), read the
+//! files of `docker/` ([`docker`]) and the README's queries ([`readme`]); and for the
+//! live ops tests: the servers of the stack ([`servers`]), starting and stopping a stack
+//! once per test binary ([`stack`]), the traffic they send ([`traffic`]) and a webhook
+//! receiving Alertmanager's notifications ([`webhook`]).
 
 use std::path::Path;
 
 pub mod app;
 pub mod docker;
 pub mod http;
+pub mod junk;
 pub mod process;
 pub mod readme;
 pub mod rerun;

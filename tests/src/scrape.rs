@@ -1,6 +1,6 @@
 //! One scrape of `/metrics` (or of `render()`), parsed into series.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// One sample: its labels, sorted by name, and its value.
 pub type Sample = (Vec<(String, String)>, f64);
@@ -133,6 +133,106 @@ impl Scrape {
         out.sort_by(|a, b| a.0.cmp(&b.0));
         out
     }
+
+    /// `http_requests_total` summed over every series whose `route` starts with `prefix`:
+    /// how many requests under it were counted, under any labels.
+    pub fn total_under(&self, prefix: &str) -> f64 {
+        self.samples("http_requests_total")
+            .iter()
+            .filter(|(labels, _)| label(labels, "route").starts_with(prefix))
+            .map(|(_, v)| v)
+            .sum()
+    }
+
+    /// `http_requests_total` summed over every series with this `handler`.
+    pub fn total_of(&self, handler: &str) -> f64 {
+        self.samples("http_requests_total")
+            .iter()
+            .filter(|(labels, _)| label(labels, "handler") == handler)
+            .map(|(_, v)| v)
+            .sum()
+    }
+
+    /// For every series whose route starts with `prefix`: the histogram observed exactly
+    /// as many requests as were counted (nothing counted or timed twice), and nothing is
+    /// left in flight.
+    pub fn assert_counted_once(&self, prefix: &str) {
+        let mut counted: BTreeMap<Vec<(String, String)>, f64> = BTreeMap::new();
+        for (labels, value) in self.samples("http_requests_total") {
+            if label(labels, "route").starts_with(prefix) {
+                let key: Vec<_> = labels
+                    .iter()
+                    .filter(|(k, _)| k != "status")
+                    .cloned()
+                    .collect();
+                *counted.entry(key).or_default() += value;
+            }
+        }
+        assert!(!counted.is_empty(), "no series under {prefix}");
+        for (labels, total) in &counted {
+            let observed = self
+                .samples("http_request_duration_seconds_count")
+                .iter()
+                .find(|(l, _)| l == labels)
+                .map_or(0.0, |(_, v)| *v);
+            assert_eq!(observed, *total, "{labels:?}: observed vs counted");
+        }
+        for (labels, value) in self.samples("http_requests_in_flight") {
+            if label(labels, "route").starts_with(prefix) {
+                assert_eq!(*value, 0.0, "{labels:?} still in flight");
+            }
+        }
+    }
+}
+
+impl Scrape {
+    /// The last scrape after a load of `sent` requests to `route`, all answered 200 by
+    /// `handler`, with `scrapes` scrapes of `metrics` (a route the middleware counts)
+    /// alongside: every request counted and timed once, under one series, nothing left in
+    /// flight; every earlier scrape counted, this one in flight.
+    pub fn assert_exact_after_load(
+        &self,
+        handler: &str,
+        route: &str,
+        sent: f64,
+        metrics: &str,
+        scrapes: u32,
+    ) {
+        assert_eq!(self.requests(handler, "GET", route, "200"), sent);
+        assert_eq!(self.observed(handler, "GET", route), sent);
+        assert_eq!(self.in_flight(handler, "GET", route), 0.0);
+        assert_eq!(self.in_flight("", "GET", route), 0.0);
+        assert!(scrapes > 10, "only {scrapes} scrapes ran alongside");
+        assert_eq!(self.requests("", "GET", metrics, "200"), f64::from(scrapes));
+        assert_eq!(self.in_flight("", "GET", metrics), 1.0);
+        let statuses: Vec<_> = self
+            .samples("http_requests_total")
+            .iter()
+            .filter(|(labels, _)| label(labels, "route") == route)
+            .collect();
+        assert_eq!(statuses.len(), 1, "one series, status 200: {statuses:?}");
+    }
+
+    /// The label sets of the HTTP `family` in this scrape, each as
+    /// `handler|method|route|status` (`status` empty for the families without it).
+    pub fn label_sets(&self, family: &str) -> BTreeSet<String> {
+        self.samples(family)
+            .iter()
+            .map(|(labels, _)| {
+                let [handler, method, route, status] =
+                    ["handler", "method", "route", "status"].map(|name| label(labels, name));
+                format!("{handler}|{method}|{route}|{status}")
+            })
+            .collect()
+    }
+}
+
+/// The value of label `name` in a sample's labels, `""` when it has none.
+pub fn label<'a>(labels: &'a [(String, String)], name: &str) -> &'a str {
+    labels
+        .iter()
+        .find(|(k, _)| k == name)
+        .map_or("", |(_, v)| v.as_str())
 }
 
 // `le` as the text format writes it.

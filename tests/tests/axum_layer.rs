@@ -50,65 +50,6 @@ async fn get_status(app: &Router, uri: &str) -> u16 {
     send(app, request("GET", uri)).await
 }
 
-// For every series whose route starts with `prefix`: the histogram observed exactly
-// as many requests as were counted (nothing counted or timed twice), and nothing is
-// left in flight.
-fn assert_counted_once(scrape: &Scrape, prefix: &str) {
-    use std::collections::BTreeMap;
-    let mut counted: BTreeMap<Vec<(String, String)>, f64> = BTreeMap::new();
-    for (labels, value) in scrape.samples("http_requests_total") {
-        if label(labels, "route").starts_with(prefix) {
-            let key: Vec<_> = labels
-                .iter()
-                .filter(|(k, _)| k != "status")
-                .cloned()
-                .collect();
-            *counted.entry(key).or_default() += value;
-        }
-    }
-    assert!(!counted.is_empty(), "no series under {prefix}");
-    for (labels, total) in &counted {
-        let observed = scrape
-            .samples("http_request_duration_seconds_count")
-            .iter()
-            .find(|(l, _)| l == labels)
-            .map_or(0.0, |(_, v)| *v);
-        assert_eq!(observed, *total, "{labels:?}: observed vs counted");
-    }
-    for (labels, value) in scrape.samples("http_requests_in_flight") {
-        if label(labels, "route").starts_with(prefix) {
-            assert_eq!(*value, 0.0, "{labels:?} still in flight");
-        }
-    }
-}
-
-fn label<'a>(labels: &'a [(String, String)], name: &str) -> &'a str {
-    labels
-        .iter()
-        .find(|(k, _)| k == name)
-        .map_or("", |(_, v)| v.as_str())
-}
-
-// The total of `http_requests_total` over every series with this handler label.
-fn total_of(scrape: &Scrape, handler: &str) -> f64 {
-    scrape
-        .samples("http_requests_total")
-        .iter()
-        .filter(|(labels, _)| label(labels, "handler") == handler)
-        .map(|(_, v)| v)
-        .sum()
-}
-
-// The total of `http_requests_total` over every series whose route starts with `prefix`.
-fn total_under(scrape: &Scrape, prefix: &str) -> f64 {
-    scrape
-        .samples("http_requests_total")
-        .iter()
-        .filter(|(labels, _)| label(labels, "route").starts_with(prefix))
-        .map(|(_, v)| v)
-        .sum()
-}
-
 // ----------------------------------------------------------------- routes and nesting
 
 #[track_metrics]
@@ -189,17 +130,17 @@ async fn the_matched_route_nested_prefixes_included_and_the_handler_that_answere
     // The tracked handlers recorded nothing of their own (their attribute's labels),
     // and every request of theirs is in exactly the series above.
     assert_eq!(s.requests("ax_item", "", "", "200"), 0.0);
-    assert_eq!(total_of(&s, "ax_item"), 3.0);
-    assert_eq!(total_of(&s, "ax_user"), 1.0);
-    assert_eq!(total_of(&s, "ax_thing"), 2.0);
-    assert_eq!(total_of(&s, "ax_any"), 4.0);
+    assert_eq!(s.total_of("ax_item"), 3.0);
+    assert_eq!(s.total_of("ax_user"), 1.0);
+    assert_eq!(s.total_of("ax_thing"), 2.0);
+    assert_eq!(s.total_of("ax_any"), 4.0);
     assert_eq!(s.observed("ax_item", "GET", "/ax/items/{id}"), 3.0);
     assert_eq!(s.observed("", "POST", "/ax/items/{id}"), 1.0);
-    assert_eq!(total_under(&s, "/ax/items/"), 5.0);
-    assert_eq!(total_under(&s, "/ax/api/"), 3.0);
-    assert_eq!(total_under(&s, "/ax/any"), 4.0);
+    assert_eq!(s.total_under("/ax/items/"), 5.0);
+    assert_eq!(s.total_under("/ax/api/"), 3.0);
+    assert_eq!(s.total_under("/ax/any"), 4.0);
     for prefix in ["/ax/items/", "/ax/api/", "/ax/plain", "/ax/any"] {
-        assert_counted_once(&s, prefix);
+        s.assert_counted_once(prefix);
     }
 }
 
@@ -248,7 +189,7 @@ async fn the_fallback_counts_under_an_empty_route() {
     assert_eq!(s.observed("", "PUT", ""), 3.0);
     assert_eq!(s.in_flight("", "PUT", ""), 0.0);
     assert_eq!(s.requests("ax_custom_fallback", "OPTIONS", "", "404"), 2.0);
-    assert_eq!(total_of(&s, "ax_custom_fallback"), 2.0);
+    assert_eq!(s.total_of("ax_custom_fallback"), 2.0);
     assert_eq!(s.requests("", "TRACE", "", "410"), 1.0);
     assert_eq!(
         s.requests("ax_fallback_routed", "GET", "/ax/fb/routed", "200"),
@@ -332,9 +273,9 @@ async fn rejections_count_with_the_status_axum_sent() {
     assert_eq!(s.requests("", "GET", "/ax/rj/number/{id}", "400"), 1.0);
     assert_eq!(s.requests("ax_query", "GET", "/ax/rj/query", "200"), 1.0);
     assert_eq!(s.requests("", "GET", "/ax/rj/query", "400"), 2.0);
-    assert_eq!(total_of(&s, "ax_json"), 1.0);
-    assert_eq!(total_under(&s, "/ax/rj/"), 11.0, "each request once");
-    assert_counted_once(&s, "/ax/rj/");
+    assert_eq!(s.total_of("ax_json"), 1.0);
+    assert_eq!(s.total_under("/ax/rj/"), 11.0, "each request once");
+    s.assert_counted_once("/ax/rj/");
 }
 
 // ----------------------------------------------------------------- statuses hidden in values
@@ -399,11 +340,11 @@ async fn impl_into_response_redirects_and_errors_count_what_axum_sent() {
     );
     assert_eq!(s.requests("ax_fails", "GET", "/ax/vals/fails", "409"), 1.0);
     for handler in ["ax_opaque", "ax_unlisted", "ax_fails"] {
-        assert_eq!(total_of(&s, handler), 1.0, "{handler}");
+        assert_eq!(s.total_of(handler), 1.0, "{handler}");
     }
-    assert_eq!(total_of(&s, "ax_redirect"), 3.0);
-    assert_eq!(total_under(&s, "/ax/vals/"), 6.0, "each request once");
-    assert_counted_once(&s, "/ax/vals/");
+    assert_eq!(s.total_of("ax_redirect"), 3.0);
+    assert_eq!(s.total_under("/ax/vals/"), 6.0, "each request once");
+    s.assert_counted_once("/ax/vals/");
 }
 
 // ----------------------------------------------------------------- helpers on their own
@@ -473,16 +414,16 @@ async fn tracked_helpers_count_on_their_own_exactly_once() {
     // The helper: its own series, as without the layer, once per call.
     assert_eq!(s.requests("ax::db::load_user", "", "", "200"), 3.0);
     assert_eq!(s.requests("ax::db::load_user", "", "", "500"), 2.0);
-    assert_eq!(total_of(&s, "ax::db::load_user"), 5.0);
+    assert_eq!(s.total_of("ax::db::load_user"), 5.0);
     assert_eq!(s.observed("ax::db::load_user", "", ""), 5.0);
     assert_eq!(
         s.requests("ax::render", "", "", "200"),
         0.0,
         "ax_render named a request"
     );
-    assert_eq!(total_of(&s, "ax_tracked_with_helper"), 2.0);
-    assert_eq!(total_under(&s, "/ax/helper/"), 5.0, "each request once");
-    assert_counted_once(&s, "/ax/helper/");
+    assert_eq!(s.total_of("ax_tracked_with_helper"), 2.0);
+    assert_eq!(s.total_under("/ax/helper/"), 5.0, "each request once");
+    s.assert_counted_once("/ax/helper/");
 }
 
 // ----------------------------------------------------------------- layer vs route_layer
@@ -513,7 +454,7 @@ async fn route_layer_counts_routes_but_not_the_fallback() {
         "route_layer does not see the fallback"
     );
     assert_eq!(s.observed("", "PATCH", ""), 0.0);
-    assert_counted_once(&s, "/ax/rl/");
+    s.assert_counted_once("/ax/rl/");
 
     let app = Router::new()
         .route("/ax/rl/item", get(ax_rl_item))
@@ -557,7 +498,7 @@ async fn a_layer_on_the_nested_router_and_the_outer_one_counts_once() {
         s.requests("ax_twice_inner", "GET", "/ax/twice/api/item", "200"),
         3.0
     );
-    assert_eq!(total_of(&s, "ax_twice_inner"), 3.0);
+    assert_eq!(s.total_of("ax_twice_inner"), 3.0);
     assert_eq!(
         s.observed("ax_twice_inner", "GET", "/ax/twice/api/item"),
         3.0
@@ -566,14 +507,14 @@ async fn a_layer_on_the_nested_router_and_the_outer_one_counts_once() {
         s.requests("ax_twice_outer", "GET", "/ax/twice/outer", "202"),
         1.0
     );
-    assert_eq!(total_of(&s, "ax_twice_outer"), 1.0);
+    assert_eq!(s.total_of("ax_twice_outer"), 1.0);
     assert_eq!(
-        total_under(&s, "/ax/twice/"),
+        s.total_under("/ax/twice/"),
         4.0,
         "each request once, not once per layer:\n{}",
         s.text
     );
-    assert_counted_once(&s, "/ax/twice/");
+    s.assert_counted_once("/ax/twice/");
 }
 
 // An auth middleware inside the layer that answers early.
@@ -614,8 +555,8 @@ async fn what_an_inner_middleware_answers_is_counted() {
         s.requests("ax_secret", "GET", "/ax/auth/secret", "200"),
         1.0
     );
-    assert_eq!(total_under(&s, "/ax/auth/"), 4.0, "each request once");
-    assert_counted_once(&s, "/ax/auth/");
+    assert_eq!(s.total_under("/ax/auth/"), 4.0, "each request once");
+    s.assert_counted_once("/ax/auth/");
 }
 
 // ----------------------------------------------------------------- left out; outside the request
@@ -656,8 +597,8 @@ async fn left_out_routes_and_spawned_tasks() {
     );
     assert_eq!(s.requests("ax_spawns", "GET", "/ax/spawns", "200"), 1.0);
     assert_eq!(s.requests("ax_spawned_job", "", "", "200"), 1.0);
-    assert_eq!(total_of(&s, "ax_spawned_job"), 1.0);
-    assert_counted_once(&s, "/ax/spawns");
+    assert_eq!(s.total_of("ax_spawned_job"), 1.0);
+    s.assert_counted_once("/ax/spawns");
 }
 
 // ----------------------------------------------------------------- in flight, panics, drops
@@ -699,9 +640,9 @@ async fn in_flight_under_the_handlers_labels_while_served() {
     let s = scrape();
     assert_eq!(s.in_flight("ax_waits", "GET", route), 0.0);
     assert_eq!(s.requests("ax_waits", "GET", route, "200"), 1.0);
-    assert_eq!(total_of(&s, "ax_waits"), 1.0);
-    assert_eq!(total_under(&s, "/ax/waits/"), 1.0, "once");
-    assert_counted_once(&s, route);
+    assert_eq!(s.total_of("ax_waits"), 1.0);
+    assert_eq!(s.total_under("/ax/waits/"), 1.0, "once");
+    s.assert_counted_once(route);
 }
 
 #[track_metrics]
@@ -750,22 +691,22 @@ async fn a_panic_counts_500_and_keeps_unwinding_a_dropped_request_499() {
 
     let s = scrape();
     assert_eq!(s.requests("ax_panics", "GET", "/ax/panics", "500"), 1.0);
-    assert_eq!(total_of(&s, "ax_panics"), 1.0, "no series of its own");
+    assert_eq!(s.total_of("ax_panics"), 1.0, "no series of its own");
     assert_eq!(s.requests("", "GET", "/ax/untracked-panics", "500"), 1.0);
     assert_eq!(s.requests("ax_sleeps", "GET", "/ax/sleeps", "499"), 1.0);
-    assert_eq!(total_of(&s, "ax_sleeps"), 1.0);
+    assert_eq!(s.total_of("ax_sleeps"), 1.0);
     assert_eq!(s.requests("", "GET", "/ax/untracked-sleeps", "499"), 1.0);
-    assert_eq!(total_under(&s, "/ax/panics"), 1.0);
-    assert_eq!(total_under(&s, "/ax/untracked-panics"), 1.0);
-    assert_eq!(total_under(&s, "/ax/sleeps"), 1.0);
-    assert_eq!(total_under(&s, "/ax/untracked-sleeps"), 1.0);
+    assert_eq!(s.total_under("/ax/panics"), 1.0);
+    assert_eq!(s.total_under("/ax/untracked-panics"), 1.0);
+    assert_eq!(s.total_under("/ax/sleeps"), 1.0);
+    assert_eq!(s.total_under("/ax/untracked-sleeps"), 1.0);
     for prefix in [
         "/ax/panics",
         "/ax/untracked-panics",
         "/ax/sleeps",
         "/ax/untracked-sleeps",
     ] {
-        assert_counted_once(&s, prefix);
+        s.assert_counted_once(prefix);
     }
 }
 
@@ -814,11 +755,11 @@ async fn requests_interleaved_each_see_their_own() {
     let s = scrape();
     assert_eq!(s.requests("ax_mix_a", "GET", "/ax/mix/a/{n}", "200"), 100.0);
     assert_eq!(s.requests("ax_mix_b", "GET", "/ax/mix/b/{n}", "201"), 100.0);
-    assert_eq!(total_of(&s, "ax_mix_a"), 100.0);
-    assert_eq!(total_of(&s, "ax_mix_b"), 100.0);
+    assert_eq!(s.total_of("ax_mix_a"), 100.0);
+    assert_eq!(s.total_of("ax_mix_b"), 100.0);
     assert_eq!(s.requests("", "GET", "/ax/mix/a/{n}", "200"), 0.0);
     assert_eq!(s.requests("ax::mix::lookup", "", "", "200"), 200.0);
-    assert_eq!(total_of(&s, "ax::mix::lookup"), 200.0);
-    assert_eq!(total_under(&s, "/ax/mix/"), 200.0, "each request once");
-    assert_counted_once(&s, "/ax/mix/");
+    assert_eq!(s.total_of("ax::mix::lookup"), 200.0);
+    assert_eq!(s.total_under("/ax/mix/"), 200.0, "each request once");
+    s.assert_counted_once("/ax/mix/");
 }

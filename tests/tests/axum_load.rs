@@ -19,6 +19,7 @@ use axum::extract::Path;
 use axum::routing::get;
 use metrics_runtime::axum::RequestMetricsLayer;
 use metrics_runtime::track_metrics;
+use metrics_tests::junk::Junk;
 use metrics_tests::scrape::Scrape;
 
 const CLIENTS: usize = 4;
@@ -169,65 +170,14 @@ fn every_request_counted_exactly_once_under_load_with_scrapes() {
     assert_eq!(status, 200);
     let last = Scrape::parse(&body);
     let sent = (CLIENTS * REQUESTS) as f64;
-    let route = "/axload/items/{id}";
-    assert_eq!(last.requests("axload_item", "GET", route, "200"), sent);
-    assert_eq!(last.observed("axload_item", "GET", route), sent);
-    assert_eq!(last.in_flight("axload_item", "GET", route), 0.0);
-    assert_eq!(last.in_flight("", "GET", route), 0.0);
     // The scrapes are requests too: every earlier one counted, this one in flight.
-    assert!(scrapes > 10, "only {scrapes} scrapes ran alongside");
-    assert_eq!(
-        last.requests("", "GET", "/axload/metrics", "200"),
-        f64::from(scrapes)
+    last.assert_exact_after_load(
+        "axload_item",
+        "/axload/items/{id}",
+        sent,
+        "/axload/metrics",
+        scrapes,
     );
-    assert_eq!(last.in_flight("", "GET", "/axload/metrics"), 1.0);
-    let statuses: Vec<_> = last
-        .samples("http_requests_total")
-        .iter()
-        .filter(|(labels, _)| labels.iter().any(|(k, v)| k == "route" && v == route))
-        .collect();
-    assert_eq!(statuses.len(), 1, "one series, status 200: {statuses:?}");
-}
-
-// The label sets of `family` in a scrape, each as `handler|method|route|status`.
-fn label_sets(scrape: &Scrape, family: &str) -> BTreeSet<String> {
-    scrape
-        .samples(family)
-        .iter()
-        .map(|(labels, _)| {
-            let get = |name: &str| {
-                labels
-                    .iter()
-                    .find(|(k, _)| k == name)
-                    .map_or(String::new(), |(_, v)| v.clone())
-            };
-            format!(
-                "{}|{}|{}|{}",
-                get("handler"),
-                get("method"),
-                get("route"),
-                get("status")
-            )
-        })
-        .collect()
-}
-
-// A small deterministic generator, so that a failure can be replayed.
-struct Junk(u64);
-
-impl Junk {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn word(&mut self, alphabet: &[u8], len: usize) -> String {
-        (0..len)
-            .map(|_| alphabet[(self.next() % alphabet.len() as u64) as usize] as char)
-            .collect()
-    }
 }
 
 // The only test of this binary that reaches the fallback (`route=""`).
@@ -242,21 +192,21 @@ fn a_flood_of_random_paths_and_methods_adds_no_series_beyond_the_bound() {
     assert_eq!(connection.send("GET", "/axbound/items/1").0, 200);
     let before = Scrape::parse(&metrics_runtime::render());
 
-    let mut junk = Junk(0x9e37_79b9_7f4a_7c15);
+    let mut junk = Junk::new(0x9e37_79b9_7f4a_7c15);
     let path_chars = b"abcdefghijklmnopqrstuvwxyz0123456789-_.~%";
     for _ in 0..1000 {
-        let len = 1 + (junk.next() % 40) as usize;
-        let path = format!("/{}/{}", junk.word(path_chars, len), junk.next());
+        let len = 1 + (junk.number() % 40) as usize;
+        let path = format!("/{}/{}", junk.word(path_chars, len), junk.number());
         assert_eq!(connection.send("GET", &path).0, 404, "{path}");
     }
     let method_chars = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ-";
     for i in 0..100 {
-        let len = 3 + (junk.next() % 12) as usize;
+        let len = 3 + (junk.number() % 12) as usize;
         let method = junk.word(method_chars, len);
         let (uri, expected) = if i % 2 == 0 {
             (format!("/axbound/items/{i}"), 405)
         } else {
-            (format!("/nowhere/{}", junk.next()), 404)
+            (format!("/nowhere/{}", junk.number()), 404)
         };
         assert_eq!(connection.send(&method, &uri).0, expected, "{method} {uri}");
     }
@@ -265,7 +215,8 @@ fn a_flood_of_random_paths_and_methods_adds_no_series_beyond_the_bound() {
     // Exactly these series are new: no raw path or method became a label value. (The
     // load test of this binary may add its own `/axload/` series meanwhile.)
     let mine = |scrape: &Scrape, family: &str| -> BTreeSet<String> {
-        label_sets(scrape, family)
+        scrape
+            .label_sets(family)
             .into_iter()
             .filter(|set| !set.contains("|/axload/"))
             .collect()

@@ -242,16 +242,6 @@ fn get_req(uri: &str) -> Request<Body> {
     Request::get(uri).body(Body::empty()).unwrap()
 }
 
-// Every label set of `handler` in `http_requests_total`, summed.
-fn total_of(scrape: &Scrape, handler: &str) -> f64 {
-    scrape
-        .samples("http_requests_total")
-        .iter()
-        .filter(|(labels, _)| labels.iter().any(|(k, v)| k == "handler" && v == handler))
-        .map(|(_, v)| v)
-        .sum()
-}
-
 #[tokio::test]
 async fn every_axum_status_rule_counts_what_axum_sent() {
     let app = app();
@@ -467,7 +457,7 @@ async fn every_axum_status_rule_counts_what_axum_sent() {
             after.text
         );
         assert_eq!(
-            total_of(&after, handler) - total_of(&before, handler),
+            after.total_of(handler) - before.total_of(handler),
             1.0,
             "{uri} counted exactly once"
         );

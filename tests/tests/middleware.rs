@@ -36,45 +36,6 @@ where
     }
 }
 
-// For every series whose route starts with `prefix`: the histogram observed exactly
-// as many calls as were counted (nothing counted twice, nothing timed twice), and
-// nothing is left in flight.
-fn assert_counted_once(scrape: &Scrape, prefix: &str) {
-    use std::collections::BTreeMap;
-    let mut counted: BTreeMap<Vec<(String, String)>, f64> = BTreeMap::new();
-    for (labels, value) in scrape.samples("http_requests_total") {
-        if label(labels, "route").starts_with(prefix) {
-            let key: Vec<_> = labels
-                .iter()
-                .filter(|(k, _)| k != "status")
-                .cloned()
-                .collect();
-            *counted.entry(key).or_default() += value;
-        }
-    }
-    assert!(!counted.is_empty(), "no series under {prefix}");
-    for (labels, total) in &counted {
-        let observed = scrape
-            .samples("http_request_duration_seconds_count")
-            .iter()
-            .find(|(l, _)| l == labels)
-            .map_or(0.0, |(_, v)| *v);
-        assert_eq!(observed, *total, "{labels:?}: observed vs counted");
-    }
-    for (labels, value) in scrape.samples("http_requests_in_flight") {
-        if label(labels, "route").starts_with(prefix) {
-            assert_eq!(*value, 0.0, "{labels:?} still in flight");
-        }
-    }
-}
-
-fn label<'a>(labels: &'a [(String, String)], name: &str) -> &'a str {
-    labels
-        .iter()
-        .find(|(k, _)| k == name)
-        .map_or("", |(_, v)| v.as_str())
-}
-
 // ----------------------------------------------------------------- scopes and registration
 
 #[track_metrics]
@@ -194,13 +155,13 @@ async fn the_full_route_pattern_and_the_handler_that_answered() {
             .contains(r#"handler="routed_item",method="",route="""#)
     );
     assert_eq!(s.observed("scoped_user", "GET", "/mw/v1/users/{id}"), 3.0);
-    assert_counted_once(&s, "/mw/v1/");
-    assert_counted_once(&s, "/mw/v2/");
-    assert_counted_once(&s, "/mw/items/");
-    assert_counted_once(&s, "/mw/things");
-    assert_counted_once(&s, "/mw/plain");
-    assert_counted_once(&s, "/mw/any");
-    assert_counted_once(&s, "/mw/outer/");
+    s.assert_counted_once("/mw/v1/");
+    s.assert_counted_once("/mw/v2/");
+    s.assert_counted_once("/mw/items/");
+    s.assert_counted_once("/mw/things");
+    s.assert_counted_once("/mw/plain");
+    s.assert_counted_once("/mw/any");
+    s.assert_counted_once("/mw/outer/");
 }
 
 // ----------------------------------------------------------------- statuses actix sends
@@ -323,7 +284,7 @@ async fn the_status_actix_sent_rejections_and_hidden_statuses_included() {
         "/mw/customized",
         "/mw/fails",
     ] {
-        assert_counted_once(&s, prefix);
+        s.assert_counted_once(prefix);
     }
 }
 
@@ -373,7 +334,7 @@ async fn what_an_inner_middleware_answers_is_counted() {
     assert_eq!(s.requests("", "GET", "/mw/auth/secret", "401"), 2.0);
     assert_eq!(s.requests("", "GET", "/mw/auth/secret", "403"), 1.0);
     assert_eq!(s.requests("secret", "GET", "/mw/auth/secret", "200"), 1.0);
-    assert_counted_once(&s, "/mw/auth/");
+    s.assert_counted_once("/mw/auth/");
 }
 
 // ----------------------------------------------------------------- helpers on their own
@@ -476,7 +437,7 @@ async fn tracked_helpers_count_on_their_own_exactly_once() {
         0.0,
         "render named a request"
     );
-    assert_counted_once(&s, "/mw/helper/");
+    s.assert_counted_once("/mw/helper/");
 }
 
 // ----------------------------------------------------------------- in flight, panics, drops
@@ -561,7 +522,7 @@ async fn in_flight_while_waiting(
     let s = scrape();
     assert_eq!(s.in_flight(handler, "GET", route), 0.0);
     assert_eq!(s.requests(handler, "GET", route, "200"), 1.0);
-    assert_counted_once(&s, route);
+    s.assert_counted_once(route);
 }
 
 #[actix_web::test]
@@ -638,7 +599,7 @@ async fn a_panic_counts_500_and_a_dropped_request_499() {
         "no series of its own"
     );
     for prefix in ["/mw/panics", "/mw/untracked-panics", "/mw/sleeps"] {
-        assert_counted_once(&s, prefix);
+        s.assert_counted_once(prefix);
     }
 }
 
@@ -704,7 +665,7 @@ async fn requests_interleaved_on_one_thread_each_see_their_own() {
     assert_eq!(s.requests("", "GET", "/mw/mix/a/{n}", "200"), 0.0);
     assert_eq!(s.requests("mix::lookup", "", "", "200"), 200.0);
     assert_eq!(s.observed("mix::lookup", "", ""), 200.0);
-    assert_counted_once(&s, "/mw/mix/");
+    s.assert_counted_once("/mw/mix/");
 }
 
 // ----------------------------------------------------------------- left out; outside the request
@@ -749,7 +710,7 @@ async fn left_out_routes_and_spawned_tasks() {
     );
     assert_eq!(s.requests("spawns", "GET", "/mw/spawns", "200"), 1.0);
     assert_eq!(s.requests("spawned_job", "", "", "200"), 1.0);
-    assert_counted_once(&s, "/mw/spawns");
+    s.assert_counted_once("/mw/spawns");
 }
 
 // ----------------------------------------------------------------- wrapped twice
@@ -781,12 +742,7 @@ async fn wrapped_twice_each_request_is_counted_once() {
         5.0
     );
     assert_eq!(s.observed("twice_wrapped", "GET", "/mw/twice/{id}"), 5.0);
-    let total: f64 = s
-        .samples("http_requests_total")
-        .iter()
-        .filter(|(labels, _)| label(labels, "route").starts_with("/mw/twice"))
-        .map(|(_, value)| value)
-        .sum();
+    let total = s.total_under("/mw/twice");
     assert_eq!(total, 5.0, "once each, under any labels:\n{}", s.text);
-    assert_counted_once(&s, "/mw/twice");
+    s.assert_counted_once("/mw/twice");
 }

@@ -9,53 +9,13 @@ use actix_web::test::{TestRequest, call_service, init_service, read_body};
 use actix_web::{App, HttpResponse, web};
 use metrics_runtime::actix::RequestMetrics;
 use metrics_runtime::{ENV_ENABLED, track_metrics};
+use metrics_tests::junk::Junk;
 use metrics_tests::rerun::{is_child, rerun_self};
 use metrics_tests::scrape::Scrape;
 
 #[track_metrics]
 async fn item(id: web::Path<u32>) -> HttpResponse {
     HttpResponse::Ok().body(format!("item {id}"))
-}
-
-// The label sets of `family` in a scrape, each as `handler|method|route|status`.
-fn label_sets(scrape: &Scrape, family: &str) -> BTreeSet<String> {
-    scrape
-        .samples(family)
-        .iter()
-        .map(|(labels, _)| {
-            let get = |name: &str| {
-                labels
-                    .iter()
-                    .find(|(k, _)| k == name)
-                    .map_or(String::new(), |(_, v)| v.clone())
-            };
-            format!(
-                "{}|{}|{}|{}",
-                get("handler"),
-                get("method"),
-                get("route"),
-                get("status")
-            )
-        })
-        .collect()
-}
-
-// A small deterministic generator, so that a failure can be replayed.
-struct Junk(u64);
-
-impl Junk {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-
-    fn word(&mut self, alphabet: &[u8], len: usize) -> String {
-        (0..len)
-            .map(|_| alphabet[(self.next() % alphabet.len() as u64) as usize] as char)
-            .collect()
-    }
 }
 
 #[actix_web::test]
@@ -73,22 +33,22 @@ async fn a_flood_of_random_paths_and_methods_adds_no_series_beyond_the_bound() {
     );
     let before = Scrape::parse(&metrics_runtime::render());
 
-    let mut junk = Junk(0x9e37_79b9_7f4a_7c15);
+    let mut junk = Junk::new(0x9e37_79b9_7f4a_7c15);
     let path_chars = b"abcdefghijklmnopqrstuvwxyz0123456789-_.~%";
     for _ in 0..1000 {
-        let len = 1 + (junk.next() % 40) as usize;
-        let path = format!("/{}/{}", junk.word(path_chars, len), junk.next());
+        let len = 1 + (junk.number() % 40) as usize;
+        let path = format!("/{}/{}", junk.word(path_chars, len), junk.number());
         let res = call_service(&app, TestRequest::get().uri(&path).to_request()).await;
         assert_eq!(status(res), 404, "{path}");
     }
     let method_chars = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ-";
     for i in 0..100 {
-        let len = 3 + (junk.next() % 12) as usize;
+        let len = 3 + (junk.number() % 12) as usize;
         let method = Method::from_bytes(junk.word(method_chars, len).as_bytes()).unwrap();
         let (uri, expected) = if i % 2 == 0 {
             (format!("/b/items/{i}"), 405)
         } else {
-            (format!("/nowhere/{}", junk.next()), 404)
+            (format!("/nowhere/{}", junk.number()), 404)
         };
         let res = call_service(
             &app,
@@ -103,8 +63,9 @@ async fn a_flood_of_random_paths_and_methods_adds_no_series_beyond_the_bound() {
 
     let after = Scrape::parse(&metrics_runtime::render());
     // Exactly these series are new: no raw path or method became a label value.
-    let new: BTreeSet<String> = label_sets(&after, "http_requests_total")
-        .difference(&label_sets(&before, "http_requests_total"))
+    let new: BTreeSet<String> = after
+        .label_sets("http_requests_total")
+        .difference(&before.label_sets("http_requests_total"))
         .cloned()
         .collect();
     let expected: BTreeSet<String> = ["|GET||404", "|_OTHER||404", "|_OTHER|/b/items/{id}|405"]
@@ -120,7 +81,7 @@ async fn a_flood_of_random_paths_and_methods_adds_no_series_beyond_the_bound() {
         "http_request_duration_seconds_count",
         "http_requests_in_flight",
     ] {
-        let new = label_sets(&after, family).len() - label_sets(&before, family).len();
+        let new = after.label_sets(family).len() - before.label_sets(family).len();
         assert!(new <= 3, "{family}: {new} new series");
     }
     assert!(
