@@ -45,6 +45,7 @@
 //! | `ws` | no | `ws`: WebSocket metrics on actix-ws (implies `actix`) |
 //! | `axum` | no | axum 0.8: `axum::RequestMetricsLayer`, `axum::metrics`, the status of its types |
 
+mod collector;
 mod config;
 mod exposition;
 mod families;

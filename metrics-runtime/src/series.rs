@@ -1,63 +1,142 @@
-//! One label set of the HTTP families (`handler`, `method`, `route`) and its cached
-//! metric handles, shared by everything that records HTTP calls: a tracked function's
-//! call site and a request middleware.
+//! One label set of the HTTP families (`handler`, `method`, `route`) and its own compact
+//! storage, shared by everything that records HTTP calls: a tracked function's call site
+//! and a request middleware.
 //!
-//! Recording into a series does no hashing, allocation or locking: its in-flight gauge
-//! and histogram are resolved once, and each status code's counter once. What a record
-//! costs is the prometheus crate's atomics (gauge up, the histogram's four, a counter,
-//! gauge down) plus two clock reads. The clock is the cheapest monotonic one: the raw
-//! time-stamp counter through quanta (its monotonic clock where there is no invariant
-//! TSC), scaled to nanoseconds once per call, not twice.
+//! A series keeps plain atomic counts, not prometheus metric handles; the
+//! `collector` module turns every series into the three families when the registry is
+//! gathered. Recording does no hashing, allocation or locking, and costs four atomic
+//! read-modify-writes per call, all relaxed or release, plus two clock reads:
 //!
-//! A series whose route is only known at run time (the pattern a framework matched) is
-//! found through [`Series::of`]: interned once per label set, process-wide, and cached
-//! per thread, so that finding it again is one hash lookup. Label values come from the
-//! program (handler names, route patterns, ten method values), so the number of
-//! series, and the memory they hold, is bounded by the program, never by traffic.
+//! - start: `entered` + 1 (in flight = entered − counted − left, so finishing needs no
+//!   decrement of its own);
+//! - finish: the status' count + 1, the duration sum + the call's nanoseconds, its
+//!   bucket + 1 (buckets are not cumulative, so the histogram's count is their sum and
+//!   its `+Inf` bucket equals its count by construction).
+//!
+//! A call counted in another series than the one it was in flight in (a request whose
+//! route or handler became known late) adds two: `entered` of the counting series and
+//! `left` of the other. Everything a call touches is in the series' first cache line
+//! (the clock, the bucket limits, `entered`, the sum, the status codes and the first
+//! status' count) and the line of its bucket; other statuses are in the second line.
+//! The bucket search compares integer nanoseconds with limits converted once from the
+//! configured seconds. The sum is integer nanoseconds: exact, and a `u64` holds 584
+//! years of summed call time, which no process reaches.
+//!
+//! The clock is the cheapest monotonic one: the raw time-stamp counter through quanta
+//! (its monotonic clock where there is no invariant TSC), scaled to nanoseconds once per
+//! call, not twice.
+//!
+//! Every series is made once per label set and never freed: [`Series::new`] leaks it
+//! and lists it in the HTTP families, whose collector reads them all. A series whose
+//! route is only known at run time (the pattern a framework matched) is found through
+//! [`Series::of`]: interned once per label set, process-wide, and cached per thread, so
+//! that finding it again is one hash lookup. Label values come from the program
+//! (handler names, route patterns, ten method values), so the number of series, and the
+//! memory they hold (384 bytes each), is bounded by the program, never by traffic.
 
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::iter;
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 
+use once_cell::race::OnceBox;
 use once_cell::sync::OnceCell;
-use prometheus::{Histogram, IntCounter, IntGauge};
 
-use crate::families::HttpLabels;
+use crate::families::{HttpFamilies, HttpLabels};
 use crate::registry::http_families;
 
-/// How many distinct status codes a series caches; more still count, through a label
-/// lookup.
+/// How many distinct status codes a series keeps in its first two cache lines; more
+/// still count, in a table of every status allocated on the first one beyond.
 const STATUS_SLOTS: usize = 8;
 
-/// The handles of one label set.
+/// How many buckets (the `+Inf` one included) a series keeps inline: two cache lines,
+/// enough for Prometheus' default 11 bounds and most configured lists. Longer lists
+/// keep the rest in a boxed slice.
+const INLINE_BUCKETS: usize = 16;
+
+/// Every status code a series counts (`100..=599`; anything else counts as 500).
+const STATUSES: std::ops::RangeInclusive<u16> = 100..=599;
+
+/// The counts of one label set.
+///
+/// `repr(C)` keeps the fields in this order, so that what a call touches shares lines.
+#[repr(C, align(64))]
 pub(crate) struct Series {
-    labels: HttpLabels<'static>,
-    in_flight: IntGauge,
-    // Made on the first observation: a request's series that only ever held it while
-    // routing (see `request`) then exposes no empty histogram.
-    duration: OnceCell<Histogram>,
+    // Line 0: read or written by every call.
     clock: &'static quanta::Clock,
-    statuses: [StatusSlot; STATUS_SLOTS],
+    // Per bound, the first nanosecond count above it (see `families::limit`).
+    limits: &'static [u64],
+    // Calls started here, plus calls counted here that were in flight elsewhere.
+    entered: AtomicU64,
+    // Nanoseconds, summed.
+    sum: AtomicU64,
+    // The status of each slot: 0 while free; claimed in order, once, never changed after.
+    codes: [AtomicU16; STATUS_SLOTS],
+    // The count of the first slot's status (usually the only one).
+    first: AtomicU64,
+    // Line 1: the other slots' counts, and the calls that left without being counted
+    // here (`leave`, or counted in another series).
+    counts: [AtomicU64; STATUS_SLOTS - 1],
+    left: AtomicU64,
+    // Lines 2 and 3: the first buckets, not cumulative.
+    buckets: [AtomicU64; INLINE_BUCKETS],
+    // Cold: read by the collector and by `Series::of`.
+    more: Box<[AtomicU64]>,
+    overflow: OnceBox<[AtomicU64; 500]>,
+    labels: HttpLabels<'static>,
 }
 
-struct StatusSlot {
-    // 0 while free; claimed once, never changed after.
-    code: AtomicU16,
-    counter: OnceCell<IntCounter>,
+// The layout the module docs promise, where pointers are 8 bytes.
+#[cfg(target_pointer_width = "64")]
+const _: () = {
+    assert!(std::mem::offset_of!(Series, counts) == 64);
+    assert!(std::mem::offset_of!(Series, buckets) == 128);
+    assert!(std::mem::size_of::<Series>() == 384);
+};
+
+/// What one read of a series' histogram and gauge saw (its buckets go to a buffer).
+pub(crate) struct Reading {
+    /// The histogram's count: the sum of its buckets as read.
+    pub(crate) count: u64,
+    /// The sum of the durations, in nanoseconds.
+    pub(crate) sum_nanos: u64,
+    /// Calls in flight.
+    pub(crate) in_flight: i64,
 }
 
 impl Series {
-    pub(crate) fn new(labels: HttpLabels<'static>) -> Series {
-        Series {
-            labels,
-            in_flight: http_families().in_flight(labels),
-            duration: OnceCell::new(),
+    /// The series of `labels`, made and listed in the HTTP families. Callers keep it:
+    /// one per label set (a call site's cell, the interned table).
+    pub(crate) fn new(labels: HttpLabels<'static>) -> &'static Series {
+        Series::new_in(http_families(), labels)
+    }
+
+    /// The same in `families`.
+    pub(crate) fn new_in(
+        families: &'static HttpFamilies,
+        labels: HttpLabels<'static>,
+    ) -> &'static Series {
+        let limits = families.limits();
+        // The buckets beyond the inline ones: `limits.len() + 1` in all.
+        let more = (INLINE_BUCKETS..=limits.len())
+            .map(|_| AtomicU64::new(0))
+            .collect();
+        // Leaked on purpose: bounded by the program's label sets, and read by the
+        // families' collector as long as the process lives.
+        let series: &'static Series = Box::leak(Box::new(Series {
             clock: clock(),
-            statuses: [const {
-                StatusSlot {
-                    code: AtomicU16::new(0),
-                    counter: OnceCell::new(),
-                }
-            }; STATUS_SLOTS],
-        }
+            limits,
+            entered: AtomicU64::new(0),
+            sum: AtomicU64::new(0),
+            codes: [const { AtomicU16::new(0) }; STATUS_SLOTS],
+            first: AtomicU64::new(0),
+            counts: [const { AtomicU64::new(0) }; STATUS_SLOTS - 1],
+            left: AtomicU64::new(0),
+            buckets: [const { AtomicU64::new(0) }; INLINE_BUCKETS],
+            more,
+            overflow: OnceBox::new(),
+            labels,
+        }));
+        families.list(series);
+        series
     }
 
     /// A reading of the clock, to pass back to [`Series::record`].
@@ -69,69 +148,150 @@ impl Series {
     /// One more call in flight.
     #[inline]
     pub(crate) fn enter(&self) {
-        self.in_flight.inc();
+        self.entered.fetch_add(1, Ordering::Relaxed);
     }
 
     /// One call fewer in flight.
     #[inline]
     pub(crate) fn leave(&self) {
-        self.in_flight.dec();
+        // Release: a scrape that sees it sees the `enter` it balances (see `read`).
+        self.left.fetch_add(1, Ordering::Release);
     }
 
     /// Counts a finished call with `status`, takes it out of `in_flight` (the series
     /// it was in flight in: this one, or a request's earlier series) and observes its
     /// duration from `start`.
     ///
-    /// The histogram comes last: converting the reading to seconds then overlaps with
-    /// the counter's and the gauge's atomics instead of delaying the histogram's. (A
-    /// scrape gathers one family after another, so the order between families was never
-    /// visible as a unit; everything is recorded when this returns.)
+    /// The status first: scaling the reading to nanoseconds and finding the bucket then
+    /// overlap with its atomic. Everything is recorded when this returns.
     #[inline]
     pub(crate) fn record(&self, status: u16, start: u64, in_flight: &Series) {
         let end = self.clock.raw();
         self.count(status);
-        in_flight.leave();
-        let nanos = self.clock.delta_as_nanos(start, end);
-        self.duration
-            .get_or_init(|| http_families().duration(self.labels))
-            .observe(nanos as f64 / 1e9);
+        if !std::ptr::eq(self, in_flight) {
+            self.moved_from(in_flight);
+        }
+        self.observe(self.clock.delta_as_nanos(start, end));
+    }
+
+    // A call counted here was in flight in `other`: here the count grows without an
+    // `enter`, there the call leaves without a count. Before `observe`, whose release
+    // publishes `entered` with the count.
+    #[cold]
+    fn moved_from(&self, other: &Series) {
+        self.entered.fetch_add(1, Ordering::Relaxed);
+        other.leave();
+    }
+
+    /// Observes one call of `nanos`: its bucket is the first whose bound it does not
+    /// exceed (`le`).
+    #[inline]
+    pub(crate) fn observe(&self, nanos: u64) {
+        let bucket = self
+            .limits
+            .iter()
+            .position(|&limit| nanos < limit)
+            .unwrap_or(self.limits.len());
+        self.sum.fetch_add(nanos, Ordering::Relaxed);
+        // Release, last: a scrape that sees the bucket sees the sum and `entered`.
+        if let Some(bucket) = self.bucket(bucket) {
+            bucket.fetch_add(1, Ordering::Release);
+        }
+    }
+
+    #[inline]
+    fn bucket(&self, index: usize) -> Option<&AtomicU64> {
+        match index.checked_sub(INLINE_BUCKETS) {
+            None => self.buckets.get(index),
+            Some(beyond) => self.more.get(beyond),
+        }
     }
 
     #[inline]
     fn count(&self, status: u16) {
-        let status = if (100..=599).contains(&status) {
+        let status = if STATUSES.contains(&status) {
             status
         } else {
             500
         };
-        for slot in &self.statuses {
-            let mut code = slot.code.load(Ordering::Acquire);
+        let counts = iter::once(&self.first).chain(&self.counts);
+        for (slot, count) in self.codes.iter().zip(counts) {
+            let mut code = slot.load(Ordering::Acquire);
             if code == 0 {
                 // Claim the free slot, or learn which status another thread put there.
-                code =
-                    match slot
-                        .code
-                        .compare_exchange(0, status, Ordering::AcqRel, Ordering::Acquire)
-                    {
-                        Ok(_) => status,
-                        Err(taken) => taken,
-                    };
+                code = match slot.compare_exchange(0, status, Ordering::AcqRel, Ordering::Acquire)
+                {
+                    Ok(_) => status,
+                    Err(taken) => taken,
+                };
             }
             if code == status {
-                return self.slot_counter(slot, status).inc();
+                count.fetch_add(1, Ordering::Relaxed);
+                return;
             }
         }
-        self.counter(status).inc();
+        self.count_beyond(status);
     }
 
-    #[inline]
-    fn slot_counter<'a>(&self, slot: &'a StatusSlot, status: u16) -> &'a IntCounter {
-        slot.counter.get_or_init(|| self.counter(status))
-    }
-
+    // Every slot holds another status (slots are claimed in order and never change, so
+    // this status will never have one).
     #[cold]
-    fn counter(&self, status: u16) -> IntCounter {
-        http_families().requests(self.labels, status)
+    fn count_beyond(&self, status: u16) {
+        let all = self
+            .overflow
+            .get_or_init(|| Box::new([const { AtomicU64::new(0) }; 500]));
+        if let Some(count) = all.get(usize::from(status - STATUSES.start())) {
+            count.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Reads the histogram and the gauge: the buckets (not cumulative) into `buckets`.
+    ///
+    /// The buckets are read first and with acquire: whatever call they include, the
+    /// sum and `entered` read after include too, so the sum holds at least the counted
+    /// calls and in flight is never below zero (calls that start or finish while this
+    /// reads may or may not be in it, as with any gauge).
+    pub(crate) fn read(&self, buckets: &mut Vec<u64>) -> Reading {
+        buckets.clear();
+        buckets.extend(
+            (0..=self.limits.len()).map(|i| self.bucket(i).map_or(0, |b| b.load(Ordering::Acquire))),
+        );
+        let count = buckets.iter().fold(0u64, |sum, &n| sum.wrapping_add(n));
+        let sum_nanos = self.sum.load(Ordering::Acquire);
+        let left = self.left.load(Ordering::Acquire);
+        let entered = self.entered.load(Ordering::Acquire);
+        Reading {
+            count,
+            sum_nanos,
+            in_flight: entered.wrapping_sub(count).wrapping_sub(left) as i64,
+        }
+    }
+
+    /// Calls `f` with each status counted so far and its count.
+    pub(crate) fn statuses(&self, mut f: impl FnMut(u16, u64)) {
+        let counts = iter::once(&self.first).chain(&self.counts);
+        for (slot, count) in self.codes.iter().zip(counts) {
+            let code = slot.load(Ordering::Acquire);
+            let count = count.load(Ordering::Relaxed);
+            // A slot just claimed, not yet counted, is not shown: as before, a status
+            // appears once counted.
+            if code != 0 && count > 0 {
+                f(code, count);
+            }
+        }
+        if let Some(all) = self.overflow.get() {
+            for (code, count) in STATUSES.zip(all.iter()) {
+                let count = count.load(Ordering::Relaxed);
+                if count > 0 {
+                    f(code, count);
+                }
+            }
+        }
+    }
+
+    /// The labels.
+    pub(crate) fn labels(&self) -> HttpLabels<'static> {
+        self.labels
     }
 }
 
@@ -274,14 +434,13 @@ mod table {
         if let Some(series) = all.find(hash, |s| s.is(handler, method, route)) {
             return series;
         }
-        // Leaked on purpose: bounded by the program's label sets, and alive as long as the
-        // registry that exports them.
+        // Leaked on purpose, as the series is: bounded by the program's label sets.
         let route: &'static str = Box::leak(route.into());
-        let series: &'static Series = Box::leak(Box::new(Series::new(HttpLabels {
+        let series = Series::new(HttpLabels {
             handler,
             method,
             route,
-        })));
+        });
         all.insert_unique(hash, series, |s| s.hash());
         series
     }
@@ -350,22 +509,3 @@ fn clock() -> &'static quanta::Clock {
     CLOCK.get_or_init(quanta::Clock::new)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn records_count_status_and_duration() {
-        let series = Series::of("unit_record", "GET", "/r");
-        series.enter();
-        assert_eq!(series.in_flight.get(), 1);
-        let start = series.now();
-        series.record(204, start, series);
-        series.enter();
-        series.record(700, start, series);
-        assert_eq!(series.in_flight.get(), 0);
-        assert_eq!(series.counter(204).get(), 1);
-        assert_eq!(series.counter(500).get(), 1, "out of range counts as 500");
-        assert_eq!(series.duration.get().unwrap().get_sample_count(), 2);
-    }
-}
