@@ -183,6 +183,16 @@ impl Series {
         other.leave();
     }
 
+    /// [`Series::record`] with the duration given, for tests.
+    #[cfg(test)]
+    pub(crate) fn record_nanos(&self, status: u16, nanos: u64, in_flight: &Series) {
+        self.count(status);
+        if !std::ptr::eq(self, in_flight) {
+            self.moved_from(in_flight);
+        }
+        self.observe(nanos);
+    }
+
     /// Observes one call of `nanos`: its bucket is the first whose bound it does not
     /// exceed (`le`).
     #[inline]
@@ -247,23 +257,34 @@ impl Series {
 
     /// Reads the histogram and the gauge: the buckets (not cumulative) into `buckets`.
     ///
-    /// The buckets are read first and with acquire: whatever call they include, the
-    /// sum and `entered` read after include too, so the sum holds at least the counted
-    /// calls and in flight is never below zero (calls that start or finish while this
-    /// reads may or may not be in it, as with any gauge).
+    /// Acquire loads, `entered` first and last, the buckets next: whatever call the
+    /// buckets include, the sum and `entered` read after include too (the sum holds at
+    /// least the counted calls). In flight is `entered` − counted − left with the first
+    /// `entered`: never below what was in flight when it was read (a call counted in
+    /// between is subtracted, so it may be below by the calls that finished while this
+    /// read), never above it, never negative. When `entered` did not move while the
+    /// counts were read (retried a few times for that), it is a value the gauge had.
     pub(crate) fn read(&self, buckets: &mut Vec<u64>) -> Reading {
-        buckets.clear();
-        buckets.extend(
-            (0..=self.limits.len()).map(|i| self.bucket(i).map_or(0, |b| b.load(Ordering::Acquire))),
-        );
-        let count = buckets.iter().fold(0u64, |sum, &n| sum.wrapping_add(n));
-        let sum_nanos = self.sum.load(Ordering::Acquire);
-        let left = self.left.load(Ordering::Acquire);
-        let entered = self.entered.load(Ordering::Acquire);
-        Reading {
-            count,
-            sum_nanos,
-            in_flight: entered.wrapping_sub(count).wrapping_sub(left) as i64,
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let entered = self.entered.load(Ordering::Acquire);
+            buckets.clear();
+            buckets.extend(
+                (0..=self.limits.len())
+                    .map(|i| self.bucket(i).map_or(0, |b| b.load(Ordering::Acquire))),
+            );
+            let count = buckets.iter().fold(0u64, |sum, &n| sum.wrapping_add(n));
+            let sum_nanos = self.sum.load(Ordering::Acquire);
+            let left = self.left.load(Ordering::Acquire);
+            if tries < 4 && self.entered.load(Ordering::Acquire) != entered {
+                continue;
+            }
+            return Reading {
+                count,
+                sum_nanos,
+                in_flight: (entered.wrapping_sub(count).wrapping_sub(left) as i64).max(0),
+            };
         }
     }
 
@@ -509,3 +530,254 @@ fn clock() -> &'static quanta::Clock {
     CLOCK.get_or_init(quanta::Clock::new)
 }
 
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use prometheus::Registry;
+    use prometheus::proto::MetricFamily;
+
+    use super::*;
+    use crate::collector::HttpCollector;
+    use crate::families::{Builder, limit};
+
+    /// HTTP families of their own (not the runtime's), with their collector registered
+    /// in a registry of their own.
+    pub(crate) fn families(
+        builder: &Builder,
+        buckets: Option<&[f64]>,
+    ) -> (&'static HttpFamilies, Registry) {
+        let families = Arc::new(HttpFamilies::new(builder, buckets).unwrap());
+        let registry = Registry::new();
+        registry
+            .register(Box::new(HttpCollector::new(Arc::clone(&families))))
+            .unwrap();
+        (&**Box::leak(Box::new(families)), registry)
+    }
+
+    fn plain(buckets: Option<&[f64]>) -> (&'static HttpFamilies, Registry) {
+        families(&Builder::new(None, HashMap::new()), buckets)
+    }
+
+    fn labels(handler: &'static str) -> HttpLabels<'static> {
+        HttpLabels {
+            handler,
+            method: "GET",
+            route: "/r",
+        }
+    }
+
+    fn buckets(series: &Series) -> (Vec<u64>, Reading) {
+        let mut buckets = Vec::new();
+        let reading = series.read(&mut buckets);
+        (buckets, reading)
+    }
+
+    fn statuses(series: &Series) -> Vec<(u16, u64)> {
+        let mut all = Vec::new();
+        series.statuses(|code, count| all.push((code, count)));
+        all.sort();
+        all
+    }
+
+    #[test]
+    fn records_count_status_and_duration() {
+        let series = Series::of("unit_record", "GET", "/r");
+        series.enter();
+        assert_eq!(buckets(series).1.in_flight, 1);
+        let start = series.now();
+        series.record(204, start, series);
+        series.enter();
+        series.record(700, start, series);
+        let (_, reading) = buckets(series);
+        assert_eq!(reading.in_flight, 0);
+        assert_eq!(statuses(series), [(204, 1), (500, 1)], "out of range counts as 500");
+        assert_eq!(reading.count, 2);
+    }
+
+    #[test]
+    fn a_duration_equal_to_a_bound_is_in_that_bucket() {
+        let (families, _) = plain(None);
+        let series = Series::new_in(families, labels("unit_edges"));
+        // Default bounds: 0.005 0.01 0.025 0.05 0.1 0.25 0.5 1 2.5 5 10.
+        for nanos in [0, 5_000_000] {
+            series.observe(nanos);
+        }
+        series.observe(5_000_001);
+        series.observe(10_000_000_000);
+        series.observe(10_000_000_001);
+        let (counts, reading) = buckets(series);
+        assert_eq!(counts, [2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]);
+        assert_eq!(reading.count, 5);
+        // Every limit is where the prometheus crate's compare (`le`, on seconds as
+        // `nanos as f64 / 1e9`) changes its answer.
+        for &bound in prometheus::DEFAULT_BUCKETS.iter().chain(&[0.0, 1e-9, 0.3, 7.77, 1e9]) {
+            let limit = limit(bound);
+            assert!((limit - 1) as f64 / 1e9 <= bound, "{bound}");
+            assert!(limit as f64 / 1e9 > bound, "{bound}");
+        }
+        assert_eq!(limit(-1.0), 0, "no duration is below zero");
+        assert_eq!(limit(1e12), u64::MAX, "above the longest duration a u64 holds");
+        assert_eq!(limit(0.005), 5_000_001);
+    }
+
+    #[test]
+    fn more_buckets_than_inline_and_more_statuses_than_slots() {
+        let bounds: Vec<f64> = (1..=40).map(|i| f64::from(i) / 100.0).collect();
+        let (families, _) = plain(Some(&bounds));
+        let series = Series::new_in(families, labels("unit_many"));
+        for i in 1..=41u64 {
+            series.observe(i * 10_000_000);
+        }
+        let (counts, reading) = buckets(series);
+        assert_eq!(counts, vec![1; 41]);
+        assert_eq!(reading.count, 41);
+        for status in 200..212 {
+            for _ in 0..status - 199 {
+                series.count(status);
+            }
+        }
+        let expected: Vec<(u16, u64)> = (200..212).map(|s| (s, u64::from(s - 199))).collect();
+        assert_eq!(statuses(series), expected);
+    }
+
+    #[test]
+    fn the_count_is_the_sum_of_the_buckets() {
+        let (families, registry) = plain(Some(&[0.001, 0.1]));
+        let series = Series::new_in(families, labels("unit_count"));
+        for nanos in [1, 1_000_000, 1_000_001, 100_000_000, 100_000_001, u64::MAX / 4] {
+            series.record_nanos(200, nanos, series);
+        }
+        let gathered = registry.gather();
+        let histogram = family(&gathered, "http_request_duration_seconds").get_metric()[0]
+            .get_histogram();
+        assert_eq!(histogram.get_sample_count(), 6);
+        let cumulative: Vec<u64> = histogram
+            .get_bucket()
+            .iter()
+            .map(|b| b.cumulative_count())
+            .collect();
+        assert_eq!(cumulative, [2, 4]);
+        let counted = family(&gathered, "http_requests_total").get_metric()[0]
+            .get_counter()
+            .get_value();
+        assert_eq!(counted, 6.0);
+    }
+
+    #[test]
+    fn the_sum_stays_exact_over_long_uptimes() {
+        let (families, _) = plain(None);
+        let series = Series::new_in(families, labels("unit_sum"));
+        // 31.7 years of summed time, then a million calls of one nanosecond: an f64
+        // sum of seconds (1e9 s, 1.2e-7 s apart) would drop every one of them.
+        series.observe(1_000_000_000_000_000_000);
+        for _ in 0..1_000_000 {
+            series.observe(1);
+        }
+        let (_, reading) = buckets(series);
+        assert_eq!(reading.sum_nanos, 1_000_000_000_001_000_000);
+        let seconds = reading.sum_nanos as f64 / 1e9;
+        assert!((seconds - 1_000_000_000.001).abs() < 1e-6, "{seconds}");
+        let mut float = 1e9f64;
+        for _ in 0..1_000_000 {
+            float += 1e-9;
+        }
+        assert_eq!(float, 1e9, "what the f64 sum would have shown");
+    }
+
+    #[test]
+    fn a_call_counted_elsewhere_leaves_where_it_was_in_flight() {
+        let (families, _) = plain(None);
+        let first = Series::new_in(families, labels("unit_first"));
+        let then = Series::new_in(families, labels("unit_then"));
+        first.enter();
+        first.enter();
+        then.record_nanos(200, 1, first);
+        assert_eq!(buckets(first).1.in_flight, 1);
+        assert_eq!(buckets(first).1.count, 0);
+        assert_eq!(buckets(then).1.in_flight, 0);
+        assert_eq!(buckets(then).1.count, 1);
+        first.leave();
+        assert_eq!(buckets(first).1.in_flight, 0);
+    }
+
+    #[test]
+    fn a_scrape_never_sees_a_torn_series() {
+        const THREADS: u64 = 4;
+        const CALLS: u64 = 100_000;
+        let (families, registry) = plain(None);
+        let series = Series::new_in(families, labels("unit_torn"));
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let scraper = {
+            let done = Arc::clone(&done);
+            std::thread::spawn(move || {
+                let mut last = (0u64, 0u64, 0f64, Vec::new());
+                let mut scrapes = 0;
+                while !done.load(Ordering::Acquire) || scrapes == 0 {
+                    let gathered = registry.gather();
+                    scrapes += 1;
+                    let Some(h) = find(&gathered, "http_request_duration_seconds") else {
+                        continue;
+                    };
+                    let h = h.get_metric()[0].get_histogram();
+                    let cumulative: Vec<u64> =
+                        h.get_bucket().iter().map(|b| b.cumulative_count()).collect();
+                    // Cumulative, so no bucket above the `+Inf` one (the count).
+                    assert!(cumulative.windows(2).all(|w| w[0] <= w[1]));
+                    assert!(cumulative.last().is_none_or(|&c| c <= h.get_sample_count()));
+                    let requests = family(&gathered, "http_requests_total").get_metric()[0]
+                        .get_counter()
+                        .get_value() as u64;
+                    let gauge = family(&gathered, "http_requests_in_flight").get_metric()[0]
+                        .get_gauge()
+                        .get_value();
+                    assert!((0.0..=THREADS as f64).contains(&gauge), "{gauge}");
+                    // The sum holds at least every counted call (1 µs or more each).
+                    assert!(h.get_sample_sum() >= h.get_sample_count() as f64 * 0.999e-6);
+                    assert!(h.get_sample_count() >= last.0, "the count went down");
+                    assert!(requests >= last.1, "a counter went down");
+                    assert!(h.get_sample_sum() >= last.2, "the sum went down");
+                    assert!(
+                        cumulative.iter().zip(&last.3).all(|(now, then)| now >= then),
+                        "a bucket went down"
+                    );
+                    last = (h.get_sample_count(), requests, h.get_sample_sum(), cumulative);
+                }
+                (scrapes, last)
+            })
+        };
+        let workers: Vec<_> = (0..THREADS)
+            .map(|t| {
+                std::thread::spawn(move || {
+                    for i in 0..CALLS {
+                        series.enter();
+                        series.record_nanos(200, 1_000 + (t * CALLS + i) % 20_000_000, series);
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker.join().unwrap();
+        }
+        done.store(true, Ordering::Release);
+        let (scrapes, _) = scraper.join().unwrap();
+        assert!(scrapes > 1, "{scrapes}");
+        let (counts, reading) = buckets(series);
+        assert_eq!(reading.count, THREADS * CALLS);
+        assert_eq!(counts.iter().sum::<u64>(), THREADS * CALLS);
+        assert_eq!(reading.in_flight, 0);
+        assert_eq!(statuses(series), [(200, THREADS * CALLS)]);
+        let sum: u64 = (0..THREADS * CALLS).map(|n| 1_000 + n % 20_000_000).sum();
+        assert_eq!(reading.sum_nanos, sum);
+    }
+
+    fn find<'a>(gathered: &'a [MetricFamily], name: &str) -> Option<&'a MetricFamily> {
+        gathered.iter().find(|f| f.name() == name)
+    }
+
+    fn family<'a>(gathered: &'a [MetricFamily], name: &str) -> &'a MetricFamily {
+        find(gathered, name).unwrap_or_else(|| panic!("no {name}"))
+    }
+}
