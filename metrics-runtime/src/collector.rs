@@ -155,3 +155,234 @@ impl Template {
         pairs
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use prometheus::core::Collector;
+    use prometheus::{Encoder, HistogramVec, IntCounterVec, IntGaugeVec, Registry, TextEncoder};
+
+    use crate::families::{Builder, HttpLabels};
+    use crate::series::Series;
+    use crate::series::tests::families;
+
+    // The prometheus crate's own families, as the runtime used them before: built by
+    // the same builder with the same options, in a registry of their own.
+    struct Before {
+        requests: IntCounterVec,
+        duration: HistogramVec,
+        in_flight: IntGaugeVec,
+        registry: Registry,
+    }
+
+    impl Before {
+        fn new(builder: &Builder, buckets: Option<&[f64]>) -> Before {
+            let labels = ["handler", "method", "route"];
+            let before = Before {
+                requests: builder
+                    .counter(
+                        "http_requests_total",
+                        "HTTP requests answered and tracked calls made, by status code.",
+                        &["handler", "method", "route", "status"],
+                    )
+                    .unwrap(),
+                duration: builder
+                    .histogram(
+                        "http_request_duration_seconds",
+                        "Time to answer an HTTP request or to run a tracked call, in seconds.",
+                        buckets,
+                        &labels,
+                    )
+                    .unwrap(),
+                in_flight: builder
+                    .gauge(
+                        "http_requests_in_flight",
+                        "HTTP requests and tracked calls in progress.",
+                        &labels,
+                    )
+                    .unwrap(),
+                registry: Registry::new(),
+            };
+            for collector in [
+                Box::new(before.requests.clone()) as Box<dyn Collector>,
+                Box::new(before.duration.clone()),
+                Box::new(before.in_flight.clone()),
+            ] {
+                before.registry.register(collector).unwrap();
+            }
+            before
+        }
+    }
+
+    enum Call {
+        // A series starts in flight.
+        Enter(usize),
+        // A call counted in one series with a status, a duration, and in flight in the
+        // other.
+        Record(usize, u16, u64, usize),
+    }
+
+    // The same calls through the series (and their collector) and through the prometheus
+    // crate's families, as `Series` recorded them before: the gauge made with the series,
+    // `inc` to enter, then a counter, a `dec` and an observation in seconds.
+    fn both(builder: &Builder, buckets: Option<&[f64]>) -> (String, String) {
+        let labels = [
+            ("get_user", "GET", "/users/{id}"),
+            ("create_user", "POST", "/users"),
+            ("", "GET", ""),
+            ("zeta", "DELETE", "/a"),
+            ("alpha", "PUT", "/b"),
+            ("in_flight_only", "GET", "/slow"),
+        ];
+        let before = Before::new(builder, buckets);
+        let (after, registry) = families(builder, buckets);
+        let series: Vec<&'static Series> = labels
+            .iter()
+            .map(|&(handler, method, route)| {
+                before
+                    .in_flight
+                    .with_label_values(&[handler, method, route]);
+                Series::new_in(
+                    after,
+                    HttpLabels {
+                        handler,
+                        method,
+                        route,
+                    },
+                )
+            })
+            .collect();
+        let edges = [
+            0,
+            1,
+            5_000_000,
+            5_000_001,
+            10_000_000,
+            25_000_000,
+            99_999_999,
+            100_000_000,
+            250_000_000,
+            1_000_000_000,
+            2_500_000_000,
+            9_999_999_999,
+            10_000_000_000,
+            10_000_000_001,
+            123_456_789_012,
+        ];
+        let statuses = [
+            200, 404, 200, 500, 700, 201, 301, 302, 400, 401, 403, 418, 503, 99,
+        ];
+        let mut calls = Vec::new();
+        for (i, &nanos) in edges.iter().enumerate() {
+            for (s, &status) in statuses.iter().enumerate() {
+                let at = (i + s) % 5;
+                calls.push(Call::Enter(at));
+                calls.push(Call::Record(at, status, nanos + s as u64, at));
+            }
+            calls.push(Call::Enter(0));
+            calls.push(Call::Record(0, 200, nanos, 0));
+        }
+        // Counted in another series than the one it was in flight in, and two left in
+        // flight: one in a series that never finished a call.
+        calls.push(Call::Enter(2));
+        calls.push(Call::Record(1, 201, 7_000_000, 2));
+        calls.push(Call::Enter(3));
+        calls.push(Call::Enter(5));
+        for call in calls {
+            match call {
+                Call::Enter(at) => {
+                    let (h, m, r) = labels[at];
+                    before.in_flight.with_label_values(&[h, m, r]).inc();
+                    series[at].enter();
+                }
+                Call::Record(at, status, nanos, in_flight) => {
+                    let (h, m, r) = labels[at];
+                    let counted = if (100..=599).contains(&status) {
+                        status
+                    } else {
+                        500
+                    };
+                    before
+                        .requests
+                        .with_label_values(&[h, m, r, &counted.to_string()])
+                        .inc();
+                    let (fh, fm, fr) = labels[in_flight];
+                    before.in_flight.with_label_values(&[fh, fm, fr]).dec();
+                    before
+                        .duration
+                        .with_label_values(&[h, m, r])
+                        .observe(nanos as f64 / 1e9);
+                    series[at].record_nanos(status, nanos, series[in_flight]);
+                }
+            }
+        }
+        (encode(&before.registry), encode(&registry))
+    }
+
+    fn encode(registry: &Registry) -> String {
+        let mut buffer = Vec::new();
+        TextEncoder::new()
+            .encode(&registry.gather(), &mut buffer)
+            .unwrap();
+        String::from_utf8(buffer).unwrap()
+    }
+
+    // Line by line the same, but for `_sum` values, equal within 1e-9 relative: the
+    // integer nanoseconds are exact, the f64 sum of seconds is rounded at every add.
+    fn assert_same(before: &str, after: &str) {
+        let (b, a): (Vec<&str>, Vec<&str>) = (before.lines().collect(), after.lines().collect());
+        assert_eq!(b.len(), a.len(), "before:\n{before}\nafter:\n{after}");
+        let mut sums = 0;
+        for (b, a) in b.iter().zip(&a) {
+            let (Some((bk, bv)), Some((ak, av))) = (b.rsplit_once(' '), a.rsplit_once(' ')) else {
+                panic!("{b} / {a}");
+            };
+            if bk.contains("_sum") && !bk.starts_with('#') {
+                sums += 1;
+                assert_eq!(bk, ak);
+                let (bv, av): (f64, f64) = (bv.parse().unwrap(), av.parse().unwrap());
+                assert!(
+                    (bv - av).abs() <= 1e-9 * bv.abs().max(av.abs()),
+                    "{b} / {a}"
+                );
+            } else {
+                assert_eq!(b, a, "before:\n{before}\nafter:\n{after}");
+            }
+        }
+        assert!(sums >= 5, "{sums} histograms compared");
+    }
+
+    #[test]
+    fn the_exposition_is_the_prometheus_crates_for_the_same_calls() {
+        let (before, after) = both(&Builder::new(None, HashMap::new()), None);
+        assert_same(&before, &after);
+        // A series only in flight shows its gauge and nothing else; a status counted
+        // shows, one never counted does not.
+        assert!(after.contains(
+            r#"http_requests_in_flight{handler="in_flight_only",method="GET",route="/slow"} 1"#
+        ));
+        assert!(!after.contains(r#"http_request_duration_seconds_count{handler="in_flight_only""#));
+        assert!(
+            after.contains(r#"http_requests_total{handler="",method="GET",route="",status="418"}"#)
+        );
+        assert!(!after.contains(r#"status="99""#));
+    }
+
+    #[test]
+    fn the_exposition_is_the_same_with_a_namespace_const_labels_and_buckets() {
+        let const_labels = HashMap::from([
+            ("service".to_owned(), "checkout".to_owned()),
+            ("zone".to_owned(), "eu-1".to_owned()),
+            ("a_first".to_owned(), "x".to_owned()),
+        ]);
+        let builder = Builder::new(Some("shop".to_owned()), const_labels);
+        let buckets = [0.005, 0.01, 0.1, 1.0, 2.5, 10.0, f64::INFINITY];
+        let (before, after) = both(&builder, Some(&buckets));
+        assert_same(&before, &after);
+        assert!(after.contains(r#"shop_http_requests_total{a_first="x",handler="alpha",method="PUT",route="/b",service="checkout",status="200",zone="eu-1"}"#), "{after}");
+        let many: Vec<f64> = (1..=30).map(|i| f64::from(i) * 0.37).collect();
+        let (before, after) = both(&builder, Some(&many));
+        assert_same(&before, &after);
+    }
+}

@@ -12,9 +12,9 @@ use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 
 use prometheus::core::{Collector, Desc};
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts};
 #[cfg(feature = "ws")]
 use prometheus::{Histogram, IntCounter, IntGauge};
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts};
 
 use crate::series::Series;
 #[cfg(feature = "ws")]

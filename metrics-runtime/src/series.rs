@@ -229,8 +229,7 @@ impl Series {
             let mut code = slot.load(Ordering::Acquire);
             if code == 0 {
                 // Claim the free slot, or learn which status another thread put there.
-                code = match slot.compare_exchange(0, status, Ordering::AcqRel, Ordering::Acquire)
-                {
+                code = match slot.compare_exchange(0, status, Ordering::AcqRel, Ordering::Acquire) {
                     Ok(_) => status,
                     Err(taken) => taken,
                 };
@@ -530,7 +529,6 @@ fn clock() -> &'static quanta::Clock {
     CLOCK.get_or_init(quanta::Clock::new)
 }
 
-
 #[cfg(test)]
 pub(crate) mod tests {
     use std::collections::HashMap;
@@ -593,7 +591,11 @@ pub(crate) mod tests {
         series.record(700, start, series);
         let (_, reading) = buckets(series);
         assert_eq!(reading.in_flight, 0);
-        assert_eq!(statuses(series), [(204, 1), (500, 1)], "out of range counts as 500");
+        assert_eq!(
+            statuses(series),
+            [(204, 1), (500, 1)],
+            "out of range counts as 500"
+        );
         assert_eq!(reading.count, 2);
     }
 
@@ -613,13 +615,20 @@ pub(crate) mod tests {
         assert_eq!(reading.count, 5);
         // Every limit is where the prometheus crate's compare (`le`, on seconds as
         // `nanos as f64 / 1e9`) changes its answer.
-        for &bound in prometheus::DEFAULT_BUCKETS.iter().chain(&[0.0, 1e-9, 0.3, 7.77, 1e9]) {
+        for &bound in prometheus::DEFAULT_BUCKETS
+            .iter()
+            .chain(&[0.0, 1e-9, 0.3, 7.77, 1e9])
+        {
             let limit = limit(bound);
             assert!((limit - 1) as f64 / 1e9 <= bound, "{bound}");
             assert!(limit as f64 / 1e9 > bound, "{bound}");
         }
         assert_eq!(limit(-1.0), 0, "no duration is below zero");
-        assert_eq!(limit(1e12), u64::MAX, "above the longest duration a u64 holds");
+        assert_eq!(
+            limit(1e12),
+            u64::MAX,
+            "above the longest duration a u64 holds"
+        );
         assert_eq!(limit(0.005), 5_000_001);
     }
 
@@ -647,12 +656,19 @@ pub(crate) mod tests {
     fn the_count_is_the_sum_of_the_buckets() {
         let (families, registry) = plain(Some(&[0.001, 0.1]));
         let series = Series::new_in(families, labels("unit_count"));
-        for nanos in [1, 1_000_000, 1_000_001, 100_000_000, 100_000_001, u64::MAX / 4] {
+        for nanos in [
+            1,
+            1_000_000,
+            1_000_001,
+            100_000_000,
+            100_000_001,
+            u64::MAX / 4,
+        ] {
             series.record_nanos(200, nanos, series);
         }
         let gathered = registry.gather();
-        let histogram = family(&gathered, "http_request_duration_seconds").get_metric()[0]
-            .get_histogram();
+        let histogram =
+            family(&gathered, "http_request_duration_seconds").get_metric()[0].get_histogram();
         assert_eq!(histogram.get_sample_count(), 6);
         let cumulative: Vec<u64> = histogram
             .get_bucket()
@@ -722,8 +738,11 @@ pub(crate) mod tests {
                         continue;
                     };
                     let h = h.get_metric()[0].get_histogram();
-                    let cumulative: Vec<u64> =
-                        h.get_bucket().iter().map(|b| b.cumulative_count()).collect();
+                    let cumulative: Vec<u64> = h
+                        .get_bucket()
+                        .iter()
+                        .map(|b| b.cumulative_count())
+                        .collect();
                     // Cumulative, so no bucket above the `+Inf` one (the count).
                     assert!(cumulative.windows(2).all(|w| w[0] <= w[1]));
                     assert!(cumulative.last().is_none_or(|&c| c <= h.get_sample_count()));
@@ -740,10 +759,18 @@ pub(crate) mod tests {
                     assert!(requests >= last.1, "a counter went down");
                     assert!(h.get_sample_sum() >= last.2, "the sum went down");
                     assert!(
-                        cumulative.iter().zip(&last.3).all(|(now, then)| now >= then),
+                        cumulative
+                            .iter()
+                            .zip(&last.3)
+                            .all(|(now, then)| now >= then),
                         "a bucket went down"
                     );
-                    last = (h.get_sample_count(), requests, h.get_sample_sum(), cumulative);
+                    last = (
+                        h.get_sample_count(),
+                        requests,
+                        h.get_sample_sum(),
+                        cumulative,
+                    );
                 }
                 (scrapes, last)
             })
