@@ -10,6 +10,7 @@
 //! appears with its first observation, each status with its first count; its gauge is
 //! there from the start.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use prometheus::core::{Collector, Desc};
@@ -48,8 +49,14 @@ impl Collector for HttpCollector {
     fn collect(&self) -> Vec<MetricFamily> {
         let families = &*self.families;
         let all = families.series();
-        let mut requests = Vec::new();
-        let mut durations = Vec::new();
+        // Sized as the prometheus crate sizes its own (a status counted between this and
+        // the read below only costs a reallocation).
+        let mut statuses = 0;
+        for series in &all {
+            series.statuses(|_, _| statuses += 1);
+        }
+        let mut requests = Vec::with_capacity(statuses);
+        let mut durations = Vec::with_capacity(all.len());
         let mut in_flight = Vec::with_capacity(all.len());
         let mut buckets = Vec::with_capacity(families.bounds.len() + 1);
         for series in all {
@@ -57,21 +64,23 @@ impl Collector for HttpCollector {
             let reading = series.read(&mut buckets);
             let mut gauge = Gauge::default();
             gauge.set_value(reading.in_flight as f64);
-            let mut metric = Metric::from_label(self.series.pairs(&values));
+            let mut metric = Metric::from_label(self.series.pairs(values.map(Cow::Borrowed)));
             metric.set_gauge(gauge);
             in_flight.push(metric);
             if reading.count > 0 {
-                let mut metric = Metric::from_label(self.series.pairs(&values));
+                let mut metric = Metric::from_label(self.series.pairs(values.map(Cow::Borrowed)));
                 metric.set_histogram(histogram(&families.bounds, &buckets, &reading));
                 durations.push(metric);
             }
             series.statuses(|status, count| {
-                let [handler, method, route] = values;
-                let status = status.to_string();
+                let [handler, method, route] = values.map(Cow::Borrowed);
+                // Moved into its pair, not copied: one allocation, as the prometheus
+                // crate's clone of the value it keeps.
+                let status = Cow::Owned(status.to_string());
                 let mut counter = Counter::default();
                 counter.set_value(count as f64);
                 let mut metric =
-                    Metric::from_label(self.requests.pairs(&[handler, method, route, &status]));
+                    Metric::from_label(self.requests.pairs([handler, method, route, status]));
                 metric.set_counter(counter);
                 requests.push(metric);
             });
@@ -145,11 +154,11 @@ impl Template {
     }
 
     // The pairs with these values of the variable labels.
-    fn pairs(&self, values: &[&str]) -> Vec<LabelPair> {
+    fn pairs<'v>(&self, values: impl IntoIterator<Item = Cow<'v, str>>) -> Vec<LabelPair> {
         let mut pairs = self.pairs.clone();
         for (&at, value) in self.at.iter().zip(values) {
             if let Some(pair) = pairs.get_mut(at) {
-                pair.set_value((*value).to_owned());
+                pair.set_value(value.into_owned());
             }
         }
         pairs
