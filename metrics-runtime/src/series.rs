@@ -26,16 +26,18 @@
 //! (its monotonic clock where there is no invariant TSC), scaled to nanoseconds once per
 //! call, not twice.
 //!
-//! Every series is made once per label set and never freed: [`Series::new`] leaks it
-//! and lists it in the HTTP families, whose collector reads them all. A series whose
+//! Every series is made once per label set ([`Series::interned`]), never freed, and
+//! listed in the HTTP families, whose collector reads them all. A series whose
 //! route is only known at run time (the pattern a framework matched) is found through
 //! [`Series::of`]: interned once per label set, process-wide, and cached per thread, so
 //! that finding it again is one hash lookup. Label values come from the program
 //! (handler names, route patterns, ten method values), so the number of series, and the
 //! memory they hold (384 bytes each), is bounded by the program, never by traffic.
 
+use std::collections::HashMap;
 use std::iter;
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use once_cell::race::OnceBox;
 use once_cell::sync::OnceCell;
@@ -103,9 +105,9 @@ pub(crate) struct Reading {
 }
 
 impl Series {
-    /// The series of `labels`, made and listed in the HTTP families. Callers keep it:
-    /// one per label set (a call site's cell, the interned table).
-    pub(crate) fn new(labels: HttpLabels<'static>) -> &'static Series {
+    // The series of `labels`, made and listed in the HTTP families: only through
+    // `Series::interned`, so that there is one per label set.
+    fn new(labels: HttpLabels<'static>) -> &'static Series {
         Series::new_in(http_families(), labels)
     }
 
@@ -313,19 +315,51 @@ impl Series {
     pub(crate) fn labels(&self) -> HttpLabels<'static> {
         self.labels
     }
+
+    /// The one series of these labels, process-wide. Whatever records under the same
+    /// labels counts together, as in the prometheus crate's families, which merged by
+    /// label values: two functions of the same name, every instantiation of a generic
+    /// one (they share its call site's `static` anyway), a handler's call site and a
+    /// request middleware's series of the same labels.
+    #[cold]
+    pub(crate) fn interned(
+        handler: &'static str,
+        method: &'static str,
+        route: &str,
+    ) -> &'static Series {
+        let mut all = INTERNED.lock().unwrap_or_else(PoisonError::into_inner);
+        let all = all.get_or_insert_with(HashMap::new);
+        // The keys are `'static` to be kept; a lookup takes any (the map is covariant).
+        let lookup: &HashMap<(&str, &str, &str), &'static Series> = all;
+        if let Some(series) = lookup.get(&(handler, method, route)) {
+            return series;
+        }
+        // Leaked on purpose, as the series is: bounded by the program's label sets.
+        let route: &'static str = Box::leak(route.into());
+        let series = Series::new(HttpLabels {
+            handler,
+            method,
+            route,
+        });
+        all.insert((handler, method, route), series);
+        series
+    }
 }
+
+// Every series, by labels, process-wide. Entries are never removed: there are at most as
+// many as label sets in the program.
+type Interned = HashMap<(&'static str, &'static str, &'static str), &'static Series>;
+static INTERNED: Mutex<Option<Interned>> = Mutex::new(None);
 
 // Series whose route is only known at run time, for request middleware.
 #[cfg(any(feature = "actix", feature = "axum"))]
 mod table {
     use std::cell::RefCell;
     use std::hash::BuildHasher;
-    use std::sync::{Mutex, PoisonError};
 
     use hashbrown::HashTable;
 
     use super::Series;
-    use crate::families::HttpLabels;
 
     impl Series {
         /// The series of these labels: `handler` a name from the source code, `route` a
@@ -342,13 +376,13 @@ mod table {
                 if let Some(series) = local.find(hash, |s| s.is(handler, method, route)) {
                     return Some(*series);
                 }
-                let series = intern(hash, handler, method, route);
+                let series = intern(handler, method, route);
                 local.insert_unique(hash, series, |s| s.hash());
                 Some(series)
             });
             match local {
                 Ok(Some(series)) => series,
-                _ => intern(hash, handler, method, route),
+                _ => intern(handler, method, route),
             }
         }
 
@@ -429,10 +463,6 @@ mod table {
         }
     }
 
-    // Every series found through `Series::of`, process-wide. Entries are never removed:
-    // there are at most as many as label sets in the program.
-    static INTERNED: Mutex<HashTable<&'static Series>> = Mutex::new(HashTable::new());
-
     thread_local! {
         // This thread's copy of what it has looked up in `INTERNED`, so that a lookup
         // takes no lock and touches no cache line shared with other threads.
@@ -444,29 +474,12 @@ mod table {
     }
 
     #[cold]
-    fn intern(
-        hash: u64,
-        handler: &'static str,
-        method: &'static str,
-        route: &str,
-    ) -> &'static Series {
-        let mut all = INTERNED.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(series) = all.find(hash, |s| s.is(handler, method, route)) {
-            return series;
-        }
-        // Leaked on purpose, as the series is: bounded by the program's label sets.
-        let route: &'static str = Box::leak(route.into());
-        let series = Series::new(HttpLabels {
-            handler,
-            method,
-            route,
-        });
-        all.insert_unique(hash, series, |s| s.hash());
-        series
+    fn intern(handler: &'static str, method: &'static str, route: &str) -> &'static Series {
+        Series::interned(handler, method, route)
     }
 
     fn hash(handler: &str, method: &str, route: &str) -> u64 {
-        // A fixed seed: the same hash in every thread's table and in `INTERNED`.
+        // A fixed seed: the same hash in every thread's table.
         foldhash::fast::FixedState::with_seed(0x243f_6a88_85a3_08d3)
             .hash_one((handler, method, route))
     }

@@ -1,7 +1,7 @@
 //! A tracked function's call site and the guard each of its calls holds.
 //!
-//! The call site keeps its series (see [`crate::series`]) in a box held by a `static`,
-//! so the hot path does no hashing, allocation or locking. Under a request middleware a
+//! The call site keeps a reference to its series (see [`crate::series`]) in a
+//! `static`, so the hot path does no hashing, allocation or locking. Under a request middleware a
 //! call may name the request instead of counting on its own (see [`crate::request`]).
 
 use std::mem::ManuallyDrop;
@@ -66,10 +66,17 @@ impl CallSite {
 
     #[inline]
     fn series(&self) -> &'static Series {
-        // Exactly one series per call site: two threads making the first call at once
-        // wait for one to make it (a series made twice would be exposed twice). Once
-        // made, this is one acquire load.
-        self.series.get_or_init(|| Series::new(self.labels))
+        // Once made, one acquire load. Two threads making the first call at once wait
+        // for one to look it up: the series of these labels, shared with any other
+        // call site or middleware of the same labels (one series per label set, or it
+        // would be exposed twice).
+        let HttpLabels {
+            handler,
+            method,
+            route,
+        } = self.labels;
+        self.series
+            .get_or_init(|| Series::interned(handler, method, route))
     }
 }
 
@@ -122,4 +129,23 @@ pub(crate) fn unfinished() -> u16 {
 #[inline(always)]
 pub fn call<R, F: FnOnce() -> R>(f: F) -> R {
     f()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn call_sites_of_the_same_labels_share_one_series() {
+        static A: CallSite = CallSite::new("unit_shared", "GET", "/shared");
+        static B: CallSite = CallSite::new("unit_shared", "GET", "/shared");
+        static C: CallSite = CallSite::new("unit_shared", "POST", "/shared");
+        assert!(std::ptr::eq(A.series(), B.series()));
+        assert!(!std::ptr::eq(A.series(), C.series()));
+        #[cfg(any(feature = "actix", feature = "axum"))]
+        assert!(std::ptr::eq(
+            A.series(),
+            Series::of("unit_shared", "GET", "/shared")
+        ));
+    }
 }
