@@ -66,10 +66,19 @@ impl CallSite {
 
     #[inline]
     fn series(&self) -> &'static Series {
-        // Once made, one acquire load. Two threads making the first call at once wait
-        // for one to look it up: the series of these labels, shared with any other
-        // call site or middleware of the same labels (one series per label set, or it
-        // would be exposed twice).
+        // Once made, one acquire load; making it is kept out of line.
+        match self.series.get() {
+            Some(series) => series,
+            None => self.first_series(),
+        }
+    }
+
+    // Two threads making the first call at once wait for one to look it up: the series
+    // of these labels, shared with any other call site or middleware of the same labels
+    // (one series per label set, or it would be exposed twice).
+    #[cold]
+    #[inline(never)]
+    fn first_series(&self) -> &'static Series {
         let HttpLabels {
             handler,
             method,
