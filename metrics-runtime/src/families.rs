@@ -2,16 +2,21 @@
 //! labels and buckets, and their label names written once.
 //!
 //! A family here is only built; the registry module decides where and when it is
-//! registered. Its series are looked up through typed labels, so the order of the
+//! registered. The WebSocket families are the prometheus crate's own, their series
+//! looked up through typed labels. The HTTP families keep only their descriptors,
+//! their buckets and the list of every series: each series counts in its own storage
+//! (see `series`) and the `collector` module exposes them. Either way the order of the
 //! label values is known here and nowhere else.
 
 use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
 
-use prometheus::core::Collector;
-use prometheus::{
-    Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-};
+use prometheus::core::{Collector, Desc};
+#[cfg(feature = "ws")]
+use prometheus::{Histogram, IntCounter, IntGauge};
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts};
 
+use crate::series::Series;
 #[cfg(feature = "ws")]
 use crate::ws::kind::{Direction, Kind};
 
@@ -38,7 +43,7 @@ impl Builder {
         opts
     }
 
-    fn counter(
+    pub(crate) fn counter(
         &self,
         name: &str,
         help: &str,
@@ -47,7 +52,7 @@ impl Builder {
         IntCounterVec::new(self.opts(name, help), labels)
     }
 
-    fn gauge(
+    pub(crate) fn gauge(
         &self,
         name: &str,
         help: &str,
@@ -57,7 +62,7 @@ impl Builder {
     }
 
     // `buckets: None` keeps the prometheus crate's default buckets.
-    fn histogram(
+    pub(crate) fn histogram(
         &self,
         name: &str,
         help: &str,
@@ -92,16 +97,25 @@ pub(crate) struct HttpLabels<'a> {
 }
 
 impl<'a> HttpLabels<'a> {
-    fn values(self) -> [&'a str; 3] {
+    /// The values in the order of the families' label names.
+    pub(crate) fn values(self) -> [&'a str; 3] {
         [self.handler, self.method, self.route]
     }
 }
 
-/// The HTTP families: built and registered when the runtime starts.
+/// The HTTP families: their descriptors, the histogram's buckets, and every series,
+/// which the collector (see `collector`) exposes as the three families.
 pub(crate) struct HttpFamilies {
-    requests: IntCounterVec,
-    duration: HistogramVec,
-    in_flight: IntGaugeVec,
+    pub(crate) requests: Desc,
+    pub(crate) duration: Desc,
+    pub(crate) in_flight: Desc,
+    // The histogram's upper bounds in seconds, without `+Inf`, as the prometheus crate
+    // keeps them.
+    pub(crate) bounds: Vec<f64>,
+    // Per bound, the first whole number of nanoseconds above it.
+    limits: Vec<u64>,
+    // Every series, in the order they were made; never shrinks.
+    series: Mutex<Vec<&'static Series>>,
 }
 
 impl HttpFamilies {
@@ -110,48 +124,104 @@ impl HttpFamilies {
         builder: &Builder,
         buckets: Option<&[f64]>,
     ) -> Result<HttpFamilies, prometheus::Error> {
+        // The prometheus crate's own families, built as before for their descriptors:
+        // the same names, help texts, label checks and errors.
+        let requests = builder.counter(
+            "http_requests_total",
+            "HTTP requests answered and tracked calls made, by status code.",
+            &REQUEST_LABELS,
+        )?;
+        let duration = builder.histogram(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request or to run a tracked call, in seconds.",
+            buckets,
+            &HTTP_LABELS,
+        )?;
+        let in_flight = builder.gauge(
+            "http_requests_in_flight",
+            "HTTP requests and tracked calls in progress.",
+            &HTTP_LABELS,
+        )?;
+        let bounds = bounds(buckets);
         Ok(HttpFamilies {
-            requests: builder.counter(
-                "http_requests_total",
-                "HTTP requests answered and tracked calls made, by status code.",
-                &REQUEST_LABELS,
-            )?,
-            duration: builder.histogram(
-                "http_request_duration_seconds",
-                "Time to answer an HTTP request or to run a tracked call, in seconds.",
-                buckets,
-                &HTTP_LABELS,
-            )?,
-            in_flight: builder.gauge(
-                "http_requests_in_flight",
-                "HTTP requests and tracked calls in progress.",
-                &HTTP_LABELS,
-            )?,
+            requests: desc(&requests)?,
+            duration: desc(&duration)?,
+            in_flight: desc(&in_flight)?,
+            limits: bounds.iter().map(|&bound| limit(bound)).collect(),
+            bounds,
+            series: Mutex::new(Vec::new()),
         })
     }
 
-    pub(crate) fn collectors(&self) -> Vec<Box<dyn Collector>> {
-        vec![
-            Box::new(self.requests.clone()),
-            Box::new(self.duration.clone()),
-            Box::new(self.in_flight.clone()),
-        ]
+    /// Per bucket bound, the first whole number of nanoseconds above it.
+    pub(crate) fn limits(&self) -> &[u64] {
+        &self.limits
     }
 
-    pub(crate) fn requests(&self, labels: HttpLabels<'_>, status: u16) -> IntCounter {
-        let [handler, method, route] = labels.values();
-        let status = status.to_string();
-        self.requests
-            .with_label_values(&[handler, method, route, &status])
+    /// Lists a new series, for the collector.
+    pub(crate) fn list(&self, series: &'static Series) {
+        self.series
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(series);
     }
 
-    pub(crate) fn duration(&self, labels: HttpLabels<'_>) -> Histogram {
-        self.duration.with_label_values(&labels.values())
+    /// Every series listed so far. A copy: a scrape does not hold the lock while it
+    /// reads them, so a new series never waits for one.
+    pub(crate) fn series(&self) -> Vec<&'static Series> {
+        self.series
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
+}
 
-    pub(crate) fn in_flight(&self, labels: HttpLabels<'_>) -> IntGauge {
-        self.in_flight.with_label_values(&labels.values())
+// The one descriptor of a prometheus family.
+fn desc(family: &dyn Collector) -> Result<Desc, prometheus::Error> {
+    family
+        .desc()
+        .first()
+        .map(|desc| (*desc).clone())
+        .ok_or_else(|| prometheus::Error::Msg("a family without a descriptor".to_owned()))
+}
+
+// The bounds a prometheus histogram keeps of `buckets`: the defaults for none, a last
+// `+Inf` left out (it is implicit).
+fn bounds(buckets: Option<&[f64]>) -> Vec<f64> {
+    let mut bounds = buckets
+        .filter(|buckets| !buckets.is_empty())
+        .unwrap_or(prometheus::DEFAULT_BUCKETS)
+        .to_vec();
+    if bounds.last().is_some_and(|&b| b == f64::INFINITY) {
+        bounds.pop();
     }
+    bounds
+}
+
+/// The smallest whole number of nanoseconds above `bound` seconds, as the prometheus
+/// crate decides it: it observed `nanos as f64 / 1e9` in the first bucket whose bound
+/// is not below it (`le`, less or equal). So a call of `n` nanoseconds goes in the first
+/// bucket whose limit is above `n`, with integer compares only, exactly as before.
+pub(crate) fn limit(bound: f64) -> u64 {
+    let fits = |nanos: u64| nanos as f64 / 1e9 <= bound;
+    if !fits(0) {
+        return 0;
+    }
+    if fits(u64::MAX) {
+        return u64::MAX;
+    }
+    // `fits` is monotonic: find the first count that does not fit, between one that
+    // fits (`low`) and one that does not (`high`).
+    let (mut low, mut high) = (0u64, u64::MAX);
+    while high - low > 1 {
+        let mid = low + (high - low) / 2;
+        if fits(mid) {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    high
 }
 
 /// The label of every WebSocket family.

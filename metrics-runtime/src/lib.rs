@@ -45,6 +45,7 @@
 //! | `ws` | no | `ws`: WebSocket metrics on actix-ws (implies `actix`) |
 //! | `axum` | no | axum 0.8: `axum::RequestMetricsLayer`, `axum::metrics`, the status of its types |
 
+mod collector;
 mod config;
 mod exposition;
 mod families;
@@ -170,7 +171,7 @@ pub use status::ResponseStatus;
 /// The inner `async` block (a closure in a plain `fn`) is where `return` and `?` land,
 /// so that the outcome can be seen. The real expansion picks a cheaper equivalent where
 /// it can, with the same effect: the body as a plain block when it cannot leave early,
-/// a closure when it awaits nothing. The labels and metric handles are resolved on the
+/// a closure when it awaits nothing. The call site's own counts are allocated on the
 /// first call and kept by the `static`, so a call does no hashing, allocation or
 /// locking. A guard dropped without being finished records `500` while panicking and
 /// `499` otherwise (a cancelled future). The signature, attributes and doc comments of

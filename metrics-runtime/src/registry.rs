@@ -1,11 +1,14 @@
 //! The runtime: one per process, started by [`configure`] or on first use. It holds the
 //! registry and the families, and registers them all or nothing.
 
+use std::sync::Arc;
+
 use once_cell::sync::OnceCell;
 use prometheus::Registry;
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
 
+use crate::collector::HttpCollector;
 use crate::config::{Config, Error};
 #[cfg(feature = "ws")]
 use crate::families::WsFamilies;
@@ -13,7 +16,8 @@ use crate::families::{Builder, HttpFamilies};
 
 struct Runtime {
     registry: Registry,
-    http: HttpFamilies,
+    // Shared with the collector registered for them.
+    http: Arc<HttpFamilies>,
     #[cfg(feature = "ws")]
     builder: Builder,
     #[cfg(feature = "ws")]
@@ -123,8 +127,9 @@ impl Runtime {
             registry,
         } = config;
         let builder = Builder::new(namespace, const_labels);
-        let http = HttpFamilies::new(&builder, buckets.as_deref())?;
-        let mut collectors = http.collectors();
+        let http = Arc::new(HttpFamilies::new(&builder, buckets.as_deref())?);
+        let mut collectors: Vec<Box<dyn Collector>> =
+            vec![Box::new(HttpCollector::new(Arc::clone(&http)))];
         if registry.is_some() {
             collectors.extend(process_collector());
         }
@@ -175,15 +180,11 @@ fn register_all(registry: &Registry, collectors: Vec<Box<dyn Collector>>) -> Res
     let mut done: Vec<Box<dyn Collector>> = Vec::new();
     for collector in collectors {
         let copy = stand_in(&*collector);
-        let family = copy
-            .desc()
-            .first()
-            .map(|d| d.fq_name.clone())
-            .unwrap_or_default();
         if let Err(source) = registry.register(collector) {
             for registered in done {
                 let _ = registry.unregister(registered);
             }
+            let family = refused(registry, &*copy);
             return Err(Error::Registration { family, source });
         }
         done.push(copy);
@@ -191,17 +192,41 @@ fn register_all(registry: &Registry, collectors: Vec<Box<dyn Collector>>) -> Res
     Ok(())
 }
 
+// Which family of a collector the registry refused: the first one it refuses alone
+// (each one it accepts is unregistered again), else the collector's first.
+fn refused(registry: &Registry, collector: &dyn Collector) -> String {
+    let descs = collector.desc();
+    if descs.len() > 1 {
+        for desc in &descs {
+            let alone = SameDescs(vec![(*desc).clone()]);
+            match registry.register(Box::new(alone)) {
+                Err(_) => return desc.fq_name.clone(),
+                Ok(()) => {
+                    let _ = registry.unregister(Box::new(SameDescs(vec![(*desc).clone()])));
+                }
+            }
+        }
+    }
+    descs
+        .first()
+        .map(|desc| desc.fq_name.clone())
+        .unwrap_or_default()
+}
+
 // `Registry::unregister` matches by descriptor; a collector with the same descriptors
 // stands in for the one that was moved into the registry.
 fn stand_in(collector: &dyn Collector) -> Box<dyn Collector> {
-    struct SameDescs(Vec<Desc>);
-    impl Collector for SameDescs {
-        fn desc(&self) -> Vec<&Desc> {
-            self.0.iter().collect()
-        }
-        fn collect(&self) -> Vec<MetricFamily> {
-            Vec::new()
-        }
-    }
     Box::new(SameDescs(collector.desc().into_iter().cloned().collect()))
+}
+
+// A collector of these descriptors that collects nothing.
+struct SameDescs(Vec<Desc>);
+
+impl Collector for SameDescs {
+    fn desc(&self) -> Vec<&Desc> {
+        self.0.iter().collect()
+    }
+    fn collect(&self) -> Vec<MetricFamily> {
+        Vec::new()
+    }
 }

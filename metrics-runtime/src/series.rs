@@ -1,63 +1,149 @@
-//! One label set of the HTTP families (`handler`, `method`, `route`) and its cached
-//! metric handles, shared by everything that records HTTP calls: a tracked function's
-//! call site and a request middleware.
+//! One label set of the HTTP families (`handler`, `method`, `route`) and its own compact
+//! storage, shared by everything that records HTTP calls: a tracked function's call site
+//! and a request middleware.
 //!
-//! Recording into a series does no hashing, allocation or locking: its in-flight gauge
-//! and histogram are resolved once, and each status code's counter once. What a record
-//! costs is the prometheus crate's atomics (gauge up, the histogram's four, a counter,
-//! gauge down) plus two clock reads. The clock is the cheapest monotonic one: the raw
-//! time-stamp counter through quanta (its monotonic clock where there is no invariant
-//! TSC), scaled to nanoseconds once per call, not twice.
+//! A series keeps plain atomic counts, not prometheus metric handles; the
+//! `collector` module turns every series into the three families when the registry is
+//! gathered. Recording does no hashing, allocation or locking, and costs four atomic
+//! read-modify-writes per call, all relaxed or release, plus two clock reads:
 //!
-//! A series whose route is only known at run time (the pattern a framework matched) is
-//! found through [`Series::of`]: interned once per label set, process-wide, and cached
-//! per thread, so that finding it again is one hash lookup. Label values come from the
-//! program (handler names, route patterns, ten method values), so the number of
-//! series, and the memory they hold, is bounded by the program, never by traffic.
+//! - start: `entered` + 1 (in flight = entered − counted − left, so finishing needs no
+//!   decrement of its own);
+//! - finish: the status' count + 1, the duration sum + the call's nanoseconds, its
+//!   bucket + 1 (buckets are not cumulative, so the histogram's count is their sum and
+//!   its `+Inf` bucket equals its count by construction).
+//!
+//! A call counted in another series than the one it was in flight in (a request whose
+//! route or handler became known late) adds two: `entered` of the counting series and
+//! `left` of the other. What a call writes is in the series' first cache line (beside
+//! what it reads there: the clock and bucket limits' addresses, the status codes) and
+//! the line of its bucket: `entered`, the sum and the first status' count in line 0,
+//! other statuses in line 1, the first 16 buckets in lines 2 and 3. Besides, it reads
+//! the call site's `static`, and lines every series shares and no call writes: the
+//! bucket limits and the clock's calibration. Before, a call touched about seven
+//! separately allocated lines (the handles' box, each metric's core, the histogram's
+//! shards) and made seven read-modify-writes.
+//! The bucket search compares integer nanoseconds with limits converted once from the
+//! configured seconds. The sum is integer nanoseconds: exact, and a `u64` holds 584
+//! years of summed call time, which no process reaches.
+//!
+//! The clock is the cheapest monotonic one: the raw time-stamp counter through quanta
+//! (its monotonic clock where there is no invariant TSC), scaled to nanoseconds once per
+//! call, not twice.
+//!
+//! Every series is made once per label set ([`Series::interned`]), never freed, and
+//! listed in the HTTP families, whose collector reads them all. A series whose
+//! route is only known at run time (the pattern a framework matched) is found through
+//! [`Series::of`]: interned once per label set, process-wide, and cached per thread, so
+//! that finding it again is one hash lookup. Label values come from the program
+//! (handler names, route patterns, ten method values), so the number of series, and the
+//! memory they hold (384 bytes each), is bounded by the program, never by traffic.
 
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::collections::HashMap;
+use std::iter;
+use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
+use std::sync::{Mutex, PoisonError};
 
+use once_cell::race::OnceBox;
 use once_cell::sync::OnceCell;
-use prometheus::{Histogram, IntCounter, IntGauge};
 
-use crate::families::HttpLabels;
+use crate::families::{HttpFamilies, HttpLabels};
 use crate::registry::http_families;
 
-/// How many distinct status codes a series caches; more still count, through a label
-/// lookup.
+/// How many distinct status codes a series keeps in its first two cache lines; more
+/// still count, in a table of every status allocated on the first one beyond.
 const STATUS_SLOTS: usize = 8;
 
-/// The handles of one label set.
+/// How many buckets (the `+Inf` one included) a series keeps inline: two cache lines,
+/// enough for Prometheus' default 11 bounds and most configured lists. Longer lists
+/// keep the rest in a boxed slice.
+const INLINE_BUCKETS: usize = 16;
+
+/// Every status code a series counts (`100..=599`; anything else counts as 500).
+const STATUSES: std::ops::RangeInclusive<u16> = 100..=599;
+
+/// The counts of one label set.
+///
+/// `repr(C)` keeps the fields in this order, so that what a call touches shares lines.
+#[repr(C, align(64))]
 pub(crate) struct Series {
-    labels: HttpLabels<'static>,
-    in_flight: IntGauge,
-    // Made on the first observation: a request's series that only ever held it while
-    // routing (see `request`) then exposes no empty histogram.
-    duration: OnceCell<Histogram>,
+    // Line 0: read or written by every call.
     clock: &'static quanta::Clock,
-    statuses: [StatusSlot; STATUS_SLOTS],
+    // Per bound, the first nanosecond count above it (see `families::limit`).
+    limits: &'static [u64],
+    // Calls started here, plus calls counted here that were in flight elsewhere.
+    entered: AtomicU64,
+    // Nanoseconds, summed.
+    sum: AtomicU64,
+    // The status of each slot: 0 while free; claimed in order, once, never changed after.
+    codes: [AtomicU16; STATUS_SLOTS],
+    // The count of the first slot's status (usually the only one).
+    first: AtomicU64,
+    // Line 1: the other slots' counts, and the calls that left without being counted
+    // here (`leave`, or counted in another series).
+    counts: [AtomicU64; STATUS_SLOTS - 1],
+    left: AtomicU64,
+    // Lines 2 and 3: the first buckets, not cumulative.
+    buckets: [AtomicU64; INLINE_BUCKETS],
+    // Cold: read by the collector and by `Series::of`.
+    more: Box<[AtomicU64]>,
+    overflow: OnceBox<[AtomicU64; 500]>,
+    labels: HttpLabels<'static>,
 }
 
-struct StatusSlot {
-    // 0 while free; claimed once, never changed after.
-    code: AtomicU16,
-    counter: OnceCell<IntCounter>,
+// The layout the module docs promise, where pointers are 8 bytes.
+#[cfg(target_pointer_width = "64")]
+const _: () = {
+    assert!(std::mem::offset_of!(Series, counts) == 64);
+    assert!(std::mem::offset_of!(Series, buckets) == 128);
+    assert!(std::mem::size_of::<Series>() == 384);
+};
+
+/// What one read of a series' histogram and gauge saw (its buckets go to a buffer).
+pub(crate) struct Reading {
+    /// The histogram's count: the sum of its buckets as read.
+    pub(crate) count: u64,
+    /// The sum of the durations, in nanoseconds.
+    pub(crate) sum_nanos: u64,
+    /// Calls in flight.
+    pub(crate) in_flight: i64,
 }
 
 impl Series {
-    pub(crate) fn new(labels: HttpLabels<'static>) -> Series {
-        Series {
-            labels,
-            in_flight: http_families().in_flight(labels),
-            duration: OnceCell::new(),
+    // The series of `labels`, made and listed in the HTTP families: only through
+    // `Series::interned`, so that there is one per label set.
+    fn new(labels: HttpLabels<'static>) -> &'static Series {
+        Series::new_in(http_families(), labels)
+    }
+
+    /// The same in `families`.
+    pub(crate) fn new_in(
+        families: &'static HttpFamilies,
+        labels: HttpLabels<'static>,
+    ) -> &'static Series {
+        let limits = families.limits();
+        // The buckets beyond the inline ones: `limits.len() + 1` in all.
+        let more = (INLINE_BUCKETS..=limits.len())
+            .map(|_| AtomicU64::new(0))
+            .collect();
+        // Leaked on purpose: bounded by the program's label sets, and read by the
+        // families' collector as long as the process lives.
+        let series: &'static Series = Box::leak(Box::new(Series {
             clock: clock(),
-            statuses: [const {
-                StatusSlot {
-                    code: AtomicU16::new(0),
-                    counter: OnceCell::new(),
-                }
-            }; STATUS_SLOTS],
-        }
+            limits,
+            entered: AtomicU64::new(0),
+            sum: AtomicU64::new(0),
+            codes: [const { AtomicU16::new(0) }; STATUS_SLOTS],
+            first: AtomicU64::new(0),
+            counts: [const { AtomicU64::new(0) }; STATUS_SLOTS - 1],
+            left: AtomicU64::new(0),
+            buckets: [const { AtomicU64::new(0) }; INLINE_BUCKETS],
+            more,
+            overflow: OnceBox::new(),
+            labels,
+        }));
+        families.list(series);
+        series
     }
 
     /// A reading of the clock, to pass back to [`Series::record`].
@@ -69,83 +155,216 @@ impl Series {
     /// One more call in flight.
     #[inline]
     pub(crate) fn enter(&self) {
-        self.in_flight.inc();
+        self.entered.fetch_add(1, Ordering::Relaxed);
     }
 
     /// One call fewer in flight.
     #[inline]
     pub(crate) fn leave(&self) {
-        self.in_flight.dec();
+        // Release: a scrape that sees it sees the `enter` it balances (see `read`).
+        self.left.fetch_add(1, Ordering::Release);
     }
 
     /// Counts a finished call with `status`, takes it out of `in_flight` (the series
     /// it was in flight in: this one, or a request's earlier series) and observes its
     /// duration from `start`.
     ///
-    /// The histogram comes last: converting the reading to seconds then overlaps with
-    /// the counter's and the gauge's atomics instead of delaying the histogram's. (A
-    /// scrape gathers one family after another, so the order between families was never
-    /// visible as a unit; everything is recorded when this returns.)
+    /// The status first: scaling the reading to nanoseconds and finding the bucket then
+    /// overlap with its atomic. Everything is recorded when this returns.
     #[inline]
     pub(crate) fn record(&self, status: u16, start: u64, in_flight: &Series) {
         let end = self.clock.raw();
         self.count(status);
-        in_flight.leave();
-        let nanos = self.clock.delta_as_nanos(start, end);
-        self.duration
-            .get_or_init(|| http_families().duration(self.labels))
-            .observe(nanos as f64 / 1e9);
+        if !std::ptr::eq(self, in_flight) {
+            self.moved_from(in_flight);
+        }
+        self.observe(self.clock.delta_as_nanos(start, end));
+    }
+
+    // A call counted here was in flight in `other`: here the count grows without an
+    // `enter`, there the call leaves without a count. Before `observe`, whose release
+    // publishes `entered` with the count.
+    #[cold]
+    fn moved_from(&self, other: &Series) {
+        self.entered.fetch_add(1, Ordering::Relaxed);
+        other.leave();
+    }
+
+    /// [`Series::record`] with the duration given, for tests.
+    #[cfg(test)]
+    pub(crate) fn record_nanos(&self, status: u16, nanos: u64, in_flight: &Series) {
+        self.count(status);
+        if !std::ptr::eq(self, in_flight) {
+            self.moved_from(in_flight);
+        }
+        self.observe(nanos);
+    }
+
+    /// Observes one call of `nanos`: its bucket is the first whose bound it does not
+    /// exceed (`le`).
+    #[inline]
+    pub(crate) fn observe(&self, nanos: u64) {
+        let bucket = self
+            .limits
+            .iter()
+            .position(|&limit| nanos < limit)
+            .unwrap_or(self.limits.len());
+        self.sum.fetch_add(nanos, Ordering::Relaxed);
+        // Release, last: a scrape that sees the bucket sees the sum and `entered`.
+        if let Some(bucket) = self.bucket(bucket) {
+            bucket.fetch_add(1, Ordering::Release);
+        }
+    }
+
+    #[inline]
+    fn bucket(&self, index: usize) -> Option<&AtomicU64> {
+        match index.checked_sub(INLINE_BUCKETS) {
+            None => self.buckets.get(index),
+            Some(beyond) => self.more.get(beyond),
+        }
     }
 
     #[inline]
     fn count(&self, status: u16) {
-        let status = if (100..=599).contains(&status) {
+        let status = if STATUSES.contains(&status) {
             status
         } else {
             500
         };
-        for slot in &self.statuses {
-            let mut code = slot.code.load(Ordering::Acquire);
+        let counts = iter::once(&self.first).chain(&self.counts);
+        for (slot, count) in self.codes.iter().zip(counts) {
+            let mut code = slot.load(Ordering::Acquire);
             if code == 0 {
                 // Claim the free slot, or learn which status another thread put there.
-                code =
-                    match slot
-                        .code
-                        .compare_exchange(0, status, Ordering::AcqRel, Ordering::Acquire)
-                    {
-                        Ok(_) => status,
-                        Err(taken) => taken,
-                    };
+                code = match slot.compare_exchange(0, status, Ordering::AcqRel, Ordering::Acquire) {
+                    Ok(_) => status,
+                    Err(taken) => taken,
+                };
             }
             if code == status {
-                return self.slot_counter(slot, status).inc();
+                count.fetch_add(1, Ordering::Relaxed);
+                return;
             }
         }
-        self.counter(status).inc();
+        self.count_beyond(status);
     }
 
-    #[inline]
-    fn slot_counter<'a>(&self, slot: &'a StatusSlot, status: u16) -> &'a IntCounter {
-        slot.counter.get_or_init(|| self.counter(status))
-    }
-
+    // Every slot holds another status (slots are claimed in order and never change, so
+    // this status will never have one).
     #[cold]
-    fn counter(&self, status: u16) -> IntCounter {
-        http_families().requests(self.labels, status)
+    fn count_beyond(&self, status: u16) {
+        let all = self
+            .overflow
+            .get_or_init(|| Box::new([const { AtomicU64::new(0) }; 500]));
+        if let Some(count) = all.get(usize::from(status - STATUSES.start())) {
+            count.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Reads the histogram and the gauge: the buckets (not cumulative) into `buckets`.
+    ///
+    /// Acquire loads, `entered` first and last, the buckets next: whatever call the
+    /// buckets include, the sum and `entered` read after include too (the sum holds at
+    /// least the counted calls). In flight is `entered` − counted − left with the first
+    /// `entered`: never below what was in flight when it was read (a call counted in
+    /// between is subtracted, so it may be below by the calls that finished while this
+    /// read), never above it, never negative. When `entered` did not move while the
+    /// counts were read (retried a few times for that), it is a value the gauge had.
+    pub(crate) fn read(&self, buckets: &mut Vec<u64>) -> Reading {
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let entered = self.entered.load(Ordering::Acquire);
+            buckets.clear();
+            buckets.extend(
+                (0..=self.limits.len())
+                    .map(|i| self.bucket(i).map_or(0, |b| b.load(Ordering::Acquire))),
+            );
+            let count = buckets.iter().fold(0u64, |sum, &n| sum.wrapping_add(n));
+            let sum_nanos = self.sum.load(Ordering::Acquire);
+            let left = self.left.load(Ordering::Acquire);
+            if tries < 4 && self.entered.load(Ordering::Acquire) != entered {
+                continue;
+            }
+            return Reading {
+                count,
+                sum_nanos,
+                in_flight: (entered.wrapping_sub(count).wrapping_sub(left) as i64).max(0),
+            };
+        }
+    }
+
+    /// Calls `f` with each status counted so far and its count.
+    pub(crate) fn statuses(&self, mut f: impl FnMut(u16, u64)) {
+        let counts = iter::once(&self.first).chain(&self.counts);
+        for (slot, count) in self.codes.iter().zip(counts) {
+            let code = slot.load(Ordering::Acquire);
+            let count = count.load(Ordering::Relaxed);
+            // A slot just claimed, not yet counted, is not shown: as before, a status
+            // appears once counted.
+            if code != 0 && count > 0 {
+                f(code, count);
+            }
+        }
+        if let Some(all) = self.overflow.get() {
+            for (code, count) in STATUSES.zip(all.iter()) {
+                let count = count.load(Ordering::Relaxed);
+                if count > 0 {
+                    f(code, count);
+                }
+            }
+        }
+    }
+
+    /// The labels.
+    pub(crate) fn labels(&self) -> HttpLabels<'static> {
+        self.labels
+    }
+
+    /// The one series of these labels, process-wide. Whatever records under the same
+    /// labels counts together, as in the prometheus crate's families, which merged by
+    /// label values: two functions of the same name, every instantiation of a generic
+    /// one (they share its call site's `static` anyway), a handler's call site and a
+    /// request middleware's series of the same labels.
+    #[cold]
+    pub(crate) fn interned(
+        handler: &'static str,
+        method: &'static str,
+        route: &str,
+    ) -> &'static Series {
+        let mut all = INTERNED.lock().unwrap_or_else(PoisonError::into_inner);
+        let all = all.get_or_insert_with(HashMap::new);
+        // The keys are `'static` to be kept; a lookup takes any (the map is covariant).
+        let lookup: &HashMap<(&str, &str, &str), &'static Series> = all;
+        if let Some(series) = lookup.get(&(handler, method, route)) {
+            return series;
+        }
+        // Leaked on purpose, as the series is: bounded by the program's label sets.
+        let route: &'static str = Box::leak(route.into());
+        let series = Series::new(HttpLabels {
+            handler,
+            method,
+            route,
+        });
+        all.insert((handler, method, route), series);
+        series
     }
 }
+
+// Every series, by labels, process-wide. Entries are never removed: there are at most as
+// many as label sets in the program.
+type Interned = HashMap<(&'static str, &'static str, &'static str), &'static Series>;
+static INTERNED: Mutex<Option<Interned>> = Mutex::new(None);
 
 // Series whose route is only known at run time, for request middleware.
 #[cfg(any(feature = "actix", feature = "axum"))]
 mod table {
     use std::cell::RefCell;
     use std::hash::BuildHasher;
-    use std::sync::{Mutex, PoisonError};
 
     use hashbrown::HashTable;
 
     use super::Series;
-    use crate::families::HttpLabels;
 
     impl Series {
         /// The series of these labels: `handler` a name from the source code, `route` a
@@ -162,13 +381,13 @@ mod table {
                 if let Some(series) = local.find(hash, |s| s.is(handler, method, route)) {
                     return Some(*series);
                 }
-                let series = intern(hash, handler, method, route);
+                let series = intern(handler, method, route);
                 local.insert_unique(hash, series, |s| s.hash());
                 Some(series)
             });
             match local {
                 Ok(Some(series)) => series,
-                _ => intern(hash, handler, method, route),
+                _ => intern(handler, method, route),
             }
         }
 
@@ -249,10 +468,6 @@ mod table {
         }
     }
 
-    // Every series found through `Series::of`, process-wide. Entries are never removed:
-    // there are at most as many as label sets in the program.
-    static INTERNED: Mutex<HashTable<&'static Series>> = Mutex::new(HashTable::new());
-
     thread_local! {
         // This thread's copy of what it has looked up in `INTERNED`, so that a lookup
         // takes no lock and touches no cache line shared with other threads.
@@ -264,30 +479,12 @@ mod table {
     }
 
     #[cold]
-    fn intern(
-        hash: u64,
-        handler: &'static str,
-        method: &'static str,
-        route: &str,
-    ) -> &'static Series {
-        let mut all = INTERNED.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(series) = all.find(hash, |s| s.is(handler, method, route)) {
-            return series;
-        }
-        // Leaked on purpose: bounded by the program's label sets, and alive as long as the
-        // registry that exports them.
-        let route: &'static str = Box::leak(route.into());
-        let series: &'static Series = Box::leak(Box::new(Series::new(HttpLabels {
-            handler,
-            method,
-            route,
-        })));
-        all.insert_unique(hash, series, |s| s.hash());
-        series
+    fn intern(handler: &'static str, method: &'static str, route: &str) -> &'static Series {
+        Series::interned(handler, method, route)
     }
 
     fn hash(handler: &str, method: &str, route: &str) -> u64 {
-        // A fixed seed: the same hash in every thread's table and in `INTERNED`.
+        // A fixed seed: the same hash in every thread's table.
         foldhash::fast::FixedState::with_seed(0x243f_6a88_85a3_08d3)
             .hash_one((handler, method, route))
     }
@@ -351,21 +548,281 @@ fn clock() -> &'static quanta::Clock {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use prometheus::Registry;
+    use prometheus::proto::MetricFamily;
+
     use super::*;
+    use crate::collector::HttpCollector;
+    use crate::families::{Builder, limit};
+
+    /// HTTP families of their own (not the runtime's), with their collector registered
+    /// in a registry of their own.
+    pub(crate) fn families(
+        builder: &Builder,
+        buckets: Option<&[f64]>,
+    ) -> (&'static HttpFamilies, Registry) {
+        let families = Arc::new(HttpFamilies::new(builder, buckets).unwrap());
+        let registry = Registry::new();
+        registry
+            .register(Box::new(HttpCollector::new(Arc::clone(&families))))
+            .unwrap();
+        (&**Box::leak(Box::new(families)), registry)
+    }
+
+    fn plain(buckets: Option<&[f64]>) -> (&'static HttpFamilies, Registry) {
+        families(&Builder::new(None, HashMap::new()), buckets)
+    }
+
+    fn labels(handler: &'static str) -> HttpLabels<'static> {
+        HttpLabels {
+            handler,
+            method: "GET",
+            route: "/r",
+        }
+    }
+
+    fn buckets(series: &Series) -> (Vec<u64>, Reading) {
+        let mut buckets = Vec::new();
+        let reading = series.read(&mut buckets);
+        (buckets, reading)
+    }
+
+    fn statuses(series: &Series) -> Vec<(u16, u64)> {
+        let mut all = Vec::new();
+        series.statuses(|code, count| all.push((code, count)));
+        all.sort();
+        all
+    }
 
     #[test]
     fn records_count_status_and_duration() {
         let series = Series::of("unit_record", "GET", "/r");
         series.enter();
-        assert_eq!(series.in_flight.get(), 1);
+        assert_eq!(buckets(series).1.in_flight, 1);
         let start = series.now();
         series.record(204, start, series);
         series.enter();
         series.record(700, start, series);
-        assert_eq!(series.in_flight.get(), 0);
-        assert_eq!(series.counter(204).get(), 1);
-        assert_eq!(series.counter(500).get(), 1, "out of range counts as 500");
-        assert_eq!(series.duration.get().unwrap().get_sample_count(), 2);
+        let (_, reading) = buckets(series);
+        assert_eq!(reading.in_flight, 0);
+        assert_eq!(
+            statuses(series),
+            [(204, 1), (500, 1)],
+            "out of range counts as 500"
+        );
+        assert_eq!(reading.count, 2);
+    }
+
+    #[test]
+    fn a_duration_equal_to_a_bound_is_in_that_bucket() {
+        let (families, _) = plain(None);
+        let series = Series::new_in(families, labels("unit_edges"));
+        // Default bounds: 0.005 0.01 0.025 0.05 0.1 0.25 0.5 1 2.5 5 10.
+        for nanos in [0, 5_000_000] {
+            series.observe(nanos);
+        }
+        series.observe(5_000_001);
+        series.observe(10_000_000_000);
+        series.observe(10_000_000_001);
+        let (counts, reading) = buckets(series);
+        assert_eq!(counts, [2, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1]);
+        assert_eq!(reading.count, 5);
+        // Every limit is where the prometheus crate's compare (`le`, on seconds as
+        // `nanos as f64 / 1e9`) changes its answer.
+        for &bound in prometheus::DEFAULT_BUCKETS
+            .iter()
+            .chain(&[0.0, 1e-9, 0.3, 7.77, 1e9])
+        {
+            let limit = limit(bound);
+            assert!((limit - 1) as f64 / 1e9 <= bound, "{bound}");
+            assert!(limit as f64 / 1e9 > bound, "{bound}");
+        }
+        assert_eq!(limit(-1.0), 0, "no duration is below zero");
+        assert_eq!(
+            limit(1e12),
+            u64::MAX,
+            "above the longest duration a u64 holds"
+        );
+        assert_eq!(limit(0.005), 5_000_001);
+    }
+
+    #[test]
+    fn more_buckets_than_inline_and_more_statuses_than_slots() {
+        let bounds: Vec<f64> = (1..=40).map(|i| f64::from(i) / 100.0).collect();
+        let (families, _) = plain(Some(&bounds));
+        let series = Series::new_in(families, labels("unit_many"));
+        for i in 1..=41u64 {
+            series.observe(i * 10_000_000);
+        }
+        let (counts, reading) = buckets(series);
+        assert_eq!(counts, vec![1; 41]);
+        assert_eq!(reading.count, 41);
+        for status in 200..212 {
+            for _ in 0..status - 199 {
+                series.count(status);
+            }
+        }
+        let expected: Vec<(u16, u64)> = (200..212).map(|s| (s, u64::from(s - 199))).collect();
+        assert_eq!(statuses(series), expected);
+    }
+
+    #[test]
+    fn the_count_is_the_sum_of_the_buckets() {
+        let (families, registry) = plain(Some(&[0.001, 0.1]));
+        let series = Series::new_in(families, labels("unit_count"));
+        for nanos in [
+            1,
+            1_000_000,
+            1_000_001,
+            100_000_000,
+            100_000_001,
+            u64::MAX / 4,
+        ] {
+            series.record_nanos(200, nanos, series);
+        }
+        let gathered = registry.gather();
+        let histogram =
+            family(&gathered, "http_request_duration_seconds").get_metric()[0].get_histogram();
+        assert_eq!(histogram.get_sample_count(), 6);
+        let cumulative: Vec<u64> = histogram
+            .get_bucket()
+            .iter()
+            .map(|b| b.cumulative_count())
+            .collect();
+        assert_eq!(cumulative, [2, 4]);
+        let counted = family(&gathered, "http_requests_total").get_metric()[0]
+            .get_counter()
+            .get_value();
+        assert_eq!(counted, 6.0);
+    }
+
+    #[test]
+    fn the_sum_stays_exact_over_long_uptimes() {
+        let (families, _) = plain(None);
+        let series = Series::new_in(families, labels("unit_sum"));
+        // 31.7 years of summed time, then a million calls of one nanosecond: an f64
+        // sum of seconds (1e9 s, 1.2e-7 s apart) would drop every one of them.
+        series.observe(1_000_000_000_000_000_000);
+        for _ in 0..1_000_000 {
+            series.observe(1);
+        }
+        let (_, reading) = buckets(series);
+        assert_eq!(reading.sum_nanos, 1_000_000_000_001_000_000);
+        let seconds = reading.sum_nanos as f64 / 1e9;
+        assert!((seconds - 1_000_000_000.001).abs() < 1e-6, "{seconds}");
+        let mut float = 1e9f64;
+        for _ in 0..1_000_000 {
+            float += 1e-9;
+        }
+        assert_eq!(float, 1e9, "what the f64 sum would have shown");
+    }
+
+    #[test]
+    fn a_call_counted_elsewhere_leaves_where_it_was_in_flight() {
+        let (families, _) = plain(None);
+        let first = Series::new_in(families, labels("unit_first"));
+        let then = Series::new_in(families, labels("unit_then"));
+        first.enter();
+        first.enter();
+        then.record_nanos(200, 1, first);
+        assert_eq!(buckets(first).1.in_flight, 1);
+        assert_eq!(buckets(first).1.count, 0);
+        assert_eq!(buckets(then).1.in_flight, 0);
+        assert_eq!(buckets(then).1.count, 1);
+        first.leave();
+        assert_eq!(buckets(first).1.in_flight, 0);
+    }
+
+    #[test]
+    fn a_scrape_never_sees_a_torn_series() {
+        const THREADS: u64 = 4;
+        const CALLS: u64 = 100_000;
+        let (families, registry) = plain(None);
+        let series = Series::new_in(families, labels("unit_torn"));
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let scraper = {
+            let done = Arc::clone(&done);
+            std::thread::spawn(move || {
+                let mut last = (0u64, 0u64, 0f64, Vec::new());
+                let mut scrapes = 0;
+                while !done.load(Ordering::Acquire) || scrapes == 0 {
+                    let gathered = registry.gather();
+                    scrapes += 1;
+                    let Some(h) = find(&gathered, "http_request_duration_seconds") else {
+                        continue;
+                    };
+                    let h = h.get_metric()[0].get_histogram();
+                    let cumulative: Vec<u64> = h
+                        .get_bucket()
+                        .iter()
+                        .map(|b| b.cumulative_count())
+                        .collect();
+                    // Cumulative, so no bucket above the `+Inf` one (the count).
+                    assert!(cumulative.windows(2).all(|w| w[0] <= w[1]));
+                    assert!(cumulative.last().is_none_or(|&c| c <= h.get_sample_count()));
+                    let requests = family(&gathered, "http_requests_total").get_metric()[0]
+                        .get_counter()
+                        .get_value() as u64;
+                    let gauge = family(&gathered, "http_requests_in_flight").get_metric()[0]
+                        .get_gauge()
+                        .get_value();
+                    assert!((0.0..=THREADS as f64).contains(&gauge), "{gauge}");
+                    // The sum holds at least every counted call (1 µs or more each).
+                    assert!(h.get_sample_sum() >= h.get_sample_count() as f64 * 0.999e-6);
+                    assert!(h.get_sample_count() >= last.0, "the count went down");
+                    assert!(requests >= last.1, "a counter went down");
+                    assert!(h.get_sample_sum() >= last.2, "the sum went down");
+                    assert!(
+                        cumulative
+                            .iter()
+                            .zip(&last.3)
+                            .all(|(now, then)| now >= then),
+                        "a bucket went down"
+                    );
+                    last = (
+                        h.get_sample_count(),
+                        requests,
+                        h.get_sample_sum(),
+                        cumulative,
+                    );
+                }
+                (scrapes, last)
+            })
+        };
+        let workers: Vec<_> = (0..THREADS)
+            .map(|t| {
+                std::thread::spawn(move || {
+                    for i in 0..CALLS {
+                        series.enter();
+                        series.record_nanos(200, 1_000 + (t * CALLS + i) % 20_000_000, series);
+                    }
+                })
+            })
+            .collect();
+        for worker in workers {
+            worker.join().unwrap();
+        }
+        done.store(true, Ordering::Release);
+        let (scrapes, _) = scraper.join().unwrap();
+        assert!(scrapes > 1, "{scrapes}");
+        let (counts, reading) = buckets(series);
+        assert_eq!(reading.count, THREADS * CALLS);
+        assert_eq!(counts.iter().sum::<u64>(), THREADS * CALLS);
+        assert_eq!(reading.in_flight, 0);
+        assert_eq!(statuses(series), [(200, THREADS * CALLS)]);
+        let sum: u64 = (0..THREADS * CALLS).map(|n| 1_000 + n % 20_000_000).sum();
+        assert_eq!(reading.sum_nanos, sum);
+    }
+
+    fn find<'a>(gathered: &'a [MetricFamily], name: &str) -> Option<&'a MetricFamily> {
+        gathered.iter().find(|f| f.name() == name)
+    }
+
+    fn family<'a>(gathered: &'a [MetricFamily], name: &str) -> &'a MetricFamily {
+        find(gathered, name).unwrap_or_else(|| panic!("no {name}"))
     }
 }
