@@ -1,6 +1,7 @@
 //! Support for the tests of this package, one module per thing a test does: run a child
 //! process ([`process`]), run an example service as one ([`app`]), the requests both
-//! examples answer alike and what they count ([`routes`]), talk HTTP ([`http`]), read a
+//! examples answer alike and what they count ([`routes`]), talk HTTP ([`http`]), serve in-process on a socket and talk raw keep-alive HTTP/1.1 to it
+//! ([`server`]), read a
 //! scrape ([`scrape`]), wait for something ([`wait`]), rerun a test in a fresh process
 //! ([`rerun`]), make junk for floods ([`junk`]), run a required tool ([`tool`]), read the
 //! files of `docker/` ([`docker`]) and the README's queries ([`readme`]); and for the
@@ -19,6 +20,7 @@ pub mod readme;
 pub mod rerun;
 pub mod routes;
 pub mod scrape;
+pub mod server;
 pub mod servers;
 pub mod stack;
 pub mod tool;

@@ -5,9 +5,7 @@
 //! response names the request.
 
 use std::convert::Infallible;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
-use std::time::Duration;
+use std::net::SocketAddr;
 
 use axum::http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
@@ -16,6 +14,7 @@ use hyper_util::service::TowerToHyperService;
 use metrics_runtime::axum::RequestMetricsLayer;
 use metrics_runtime::track_metrics;
 use metrics_tests::scrape::Scrape;
+use metrics_tests::server::{Connection, serve_on_own_runtime};
 
 #[track_metrics(name = "hyper::created")]
 fn created(path: &str) -> Response<String> {
@@ -38,85 +37,29 @@ async fn answer(req: Request<Incoming>) -> Result<Response<String>, Infallible> 
     Ok(res)
 }
 
-// Serves the layered service with hyper's HTTP/1 server on a free loopback port, from
-// a runtime in a thread of its own; returns its address.
+// Serves the layered service with hyper's HTTP/1 server on a free loopback port; its
+// address.
 fn serve() -> SocketAddr {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind 127.0.0.1:0");
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            let service = tower::ServiceBuilder::new()
-                .layer(RequestMetricsLayer::new())
-                .service_fn(answer);
-            loop {
-                let (stream, _) = listener.accept().await.expect("accept");
-                let service = TowerToHyperService::new(service.clone());
-                tokio::spawn(async move {
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
-                });
-            }
-        });
-    });
-    rx.recv_timeout(Duration::from_secs(20))
-        .expect("the server started")
-}
-
-// Sends `method path` on a keep-alive connection; the status and body of the answer.
-fn send(
-    reader: &mut BufReader<TcpStream>,
-    writer: &mut TcpStream,
-    method: &str,
-    path: &str,
-) -> (u16, String) {
-    write!(
-        writer,
-        "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 0\r\n\r\n"
-    )
-    .expect("write the request");
-    let mut line = String::new();
-    reader.read_line(&mut line).expect("the status line");
-    let status: u16 = line
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("a status line: {line:?}"));
-    let mut length = 0;
-    loop {
-        line.clear();
-        reader.read_line(&mut line).expect("a header line");
-        let header = line.trim_end();
-        if header.is_empty() {
-            break;
+    serve_on_own_runtime(|listener| async move {
+        let service = tower::ServiceBuilder::new()
+            .layer(RequestMetricsLayer::new())
+            .service_fn(answer);
+        loop {
+            let (stream, _) = listener.accept().await.expect("accept");
+            let service = TowerToHyperService::new(service.clone());
+            tokio::spawn(async move {
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(stream), service)
+                    .await;
+            });
         }
-        if let Some((name, value)) = header.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().unwrap();
-        }
-    }
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body).expect("the body");
-    (status, String::from_utf8(body).unwrap())
+    })
 }
 
 #[test]
 fn a_plain_hyper_service_counts_every_request_with_an_empty_route() {
     let addr = serve();
-    let mut writer = TcpStream::connect(addr).expect("connect");
-    writer
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let mut reader = BufReader::new(writer.try_clone().unwrap());
+    let mut connection = Connection::open(addr);
     let cases = [
         ("GET", "/hy/ok", 200, 3),
         ("POST", "/hy/ok", 200, 2),
@@ -129,7 +72,7 @@ fn a_plain_hyper_service_counts_every_request_with_an_empty_route() {
     ];
     for (method, path, expected, times) in cases {
         for _ in 0..times {
-            let (status, body) = send(&mut reader, &mut writer, method, path);
+            let (status, body) = connection.send(method, path);
             assert_eq!(status, expected, "{method} {path}");
             let want = if path == "/hy/created" {
                 format!("made {path}")

@@ -6,11 +6,9 @@
 //! and status.
 
 use std::collections::{BTreeSet, HashMap};
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
@@ -21,6 +19,7 @@ use metrics_runtime::axum::RequestMetricsLayer;
 use metrics_runtime::track_metrics;
 use metrics_tests::junk::Junk;
 use metrics_tests::scrape::Scrape;
+use metrics_tests::server::{Connection, serve_on_own_runtime};
 
 const CLIENTS: usize = 4;
 const REQUESTS: usize = 10_000;
@@ -35,81 +34,11 @@ async fn axbound_item(Path(id): Path<u32>) -> String {
     format!("item {id}")
 }
 
-// Serves `app` on a free loopback port from a 2-worker runtime in a thread of its own
-// (for the rest of the process); returns its address.
+// Serves `app` on a free loopback port (for the rest of the process); its address.
 fn serve(app: Router) -> SocketAddr {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("bind 127.0.0.1:0");
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            axum::serve(listener, app).await.expect("the server runs");
-        });
-    });
-    rx.recv_timeout(Duration::from_secs(20))
-        .expect("the server started")
-}
-
-/// One keep-alive HTTP/1.1 connection: any method, any path.
-struct Connection {
-    reader: BufReader<TcpStream>,
-    writer: TcpStream,
-}
-
-impl Connection {
-    fn open(addr: SocketAddr) -> Connection {
-        let stream = TcpStream::connect(addr).expect("connect");
-        stream.set_nodelay(true).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        Connection {
-            reader: BufReader::new(stream.try_clone().unwrap()),
-            writer: stream,
-        }
-    }
-
-    // Sends `method path`, returns the status and the body (the answer must have a
-    // `content-length`, which axum's answers here all have).
-    fn send(&mut self, method: &str, path: &str) -> (u16, String) {
-        write!(
-            self.writer,
-            "{method} {path} HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: 0\r\n\r\n"
-        )
-        .expect("write the request");
-        let mut line = String::new();
-        self.reader.read_line(&mut line).expect("the status line");
-        let status: u16 = line
-            .split(' ')
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| panic!("a status line: {line:?}"));
-        let mut length = None;
-        loop {
-            line.clear();
-            self.reader.read_line(&mut line).expect("a header line");
-            let header = line.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = header.split_once(':')
-                && name.eq_ignore_ascii_case("content-length")
-            {
-                length = Some(value.trim().parse::<usize>().unwrap());
-            }
-        }
-        let length = length.unwrap_or_else(|| panic!("{method} {path}: no content-length"));
-        let mut body = vec![0; length];
-        self.reader.read_exact(&mut body).expect("the body");
-        (status, String::from_utf8(body).expect("a text body"))
-    }
+    serve_on_own_runtime(|listener| async move {
+        axum::serve(listener, app).await.expect("the server runs");
+    })
 }
 
 #[test]
