@@ -1,10 +1,9 @@
 //! What a request middleware does with the request it serves, whatever the framework:
 //! it labels its method, makes the request current while it polls the request's future
-//! ([`Served`]), and records it once, when the response is ready or the future
-//! is dropped ([`Recording`]).
+//! and records it once, when the response is ready or the future is dropped
+//! ([`Served`]).
 
 use std::collections::HashSet;
-use std::sync::Arc;
 
 use crate::request::{self, Request};
 use crate::series::Series;
@@ -49,73 +48,30 @@ impl Excluded {
     }
 }
 
-/// A middleware's hold on a request it records: in flight from its start, and counted
-/// and timed once, when finished with the response's status, or when dropped (`500`
-/// while panicking, `499` otherwise, as for a tracked call).
-pub(crate) struct Recording {
-    request: Arc<Request>,
-    start: u64,
-    finished: bool,
-}
-
-impl Recording {
-    /// Starts the clock and puts the request in flight in `series` (where
-    /// `Request::new` said it starts); `None` for a route left out.
-    pub(crate) fn start(
-        request: &Arc<Request>,
-        series: Option<&'static Series>,
-    ) -> Option<Recording> {
-        let series = series?;
-        let start = series.now();
-        series.enter();
-        Some(Recording {
-            request: Arc::clone(request),
-            start,
-            finished: false,
-        })
-    }
-
-    /// The request recorded.
-    #[cfg(feature = "actix")]
-    pub(crate) fn request(&self) -> &Request {
-        &self.request
-    }
-
-    /// Records the request with the status it was answered with, under what the request
-    /// knows of its labels by now, its route `route` if given (see `Request::finish`);
-    /// returns the series it was counted in, `None` when left out.
-    pub(crate) fn finish(
-        mut self,
-        status: u16,
-        route: Option<(&str, bool)>,
-    ) -> Option<&'static Series> {
-        self.finished = true;
-        self.record(status, route)
-    }
-
-    fn record(&self, status: u16, route: Option<(&str, bool)>) -> Option<&'static Series> {
-        let (counted, in_flight) = self.request.finish(route)?;
-        counted.record(status, self.start, in_flight);
-        Some(counted)
-    }
-}
-
-/// A request a middleware serves, as its response future holds it: the request while
-/// the future is not being polled, and its recording until it is recorded.
+/// A request a middleware serves, as its response future holds it: the request (while
+/// the future is not being polled) and, until it is recorded, the clock's reading at its
+/// start. In flight from its start; counted and timed once, when finished with the
+/// response's status, or when dropped (`500` while panicking, `499` otherwise, as for a
+/// tracked call).
 pub(crate) struct Served {
-    current: Option<Arc<Request>>,
+    // `None` only while a poll has made it this thread's current request.
+    current: Option<Request>,
     // `None` once recorded, or for a route left out.
-    recording: Option<Recording>,
+    start: Option<u64>,
 }
 
 impl Served {
-    /// Starts serving `request`: in flight in `in_flight` (where `Request::new` said it
-    /// starts; `None` for a route left out).
-    pub(crate) fn start(request: Arc<Request>, in_flight: Option<&'static Series>) -> Served {
-        let recording = Recording::start(&request, in_flight);
+    /// Starts serving `request`: starts the clock and puts it in flight in `in_flight`
+    /// (where `Request::new` said it starts; `None` for a route left out).
+    pub(crate) fn start(request: Request, in_flight: Option<&'static Series>) -> Served {
+        let start = in_flight.map(|series| {
+            let start = series.now();
+            series.enter();
+            start
+        });
         Served {
             current: Some(request),
-            recording,
+            start,
         }
     }
 
@@ -125,57 +81,71 @@ impl Served {
     }
 
     /// Runs `poll` (a poll of the request's future) with the request current. A panic
-    /// unwinding through it drops the recording while the thread panics, so that it
+    /// unwinding through it records the request while the thread panics, so that it
     /// counts `500`, after `on_unwind` has seen it (to tell the request its route). (The
     /// future itself is only dropped later, once the panic has been caught, when the
     /// thread no longer panics.)
     pub(crate) fn poll<R>(
         &mut self,
-        on_unwind: impl FnOnce(&Recording),
+        on_unwind: impl FnOnce(&mut Served),
         poll: impl FnOnce() -> R,
     ) -> R {
-        struct OnUnwind<'a, F: FnOnce(&Recording)> {
-            recording: &'a mut Option<Recording>,
+        struct OnUnwind<'a, F: FnOnce(&mut Served)> {
+            served: &'a mut Served,
             on_unwind: Option<F>,
         }
-        impl<F: FnOnce(&Recording)> Drop for OnUnwind<'_, F> {
+        impl<F: FnOnce(&mut Served)> Drop for OnUnwind<'_, F> {
             fn drop(&mut self) {
                 if let Some(on_unwind) = self.on_unwind.take()
                     && std::thread::panicking()
-                    && let Some(recording) = self.recording.take()
+                    && self.served.is_recording()
                 {
-                    on_unwind(&recording);
-                    drop(recording);
+                    on_unwind(self.served);
+                    let _ = self.served.finish(crate::site::unfinished(), None);
                 }
             }
         }
         let mut guard = OnUnwind {
-            recording: &mut self.recording,
+            served: self,
             on_unwind: Some(on_unwind),
         };
-        let out = request::within(&mut self.current, poll);
+        let out = request::within(&mut guard.served.current, poll);
         // Returned: not unwinding.
         guard.on_unwind = None;
         out
     }
 
-    /// The recording, until it is taken.
-    #[cfg(feature = "actix")]
-    pub(crate) fn recording(&self) -> Option<&Recording> {
-        self.recording.as_ref()
+    /// Whether the request is still to be recorded (not yet, and not left out).
+    pub(crate) fn is_recording(&self) -> bool {
+        self.start.is_some()
     }
 
-    /// Takes the recording, to finish it with the response.
-    pub(crate) fn take(&mut self) -> Option<Recording> {
-        self.recording.take()
+    /// The request's route is `route` (see `Request::route`).
+    #[cfg(feature = "actix")]
+    pub(crate) fn route(&mut self, route: &str, excluded: bool) {
+        if let Some(request) = self.current.as_mut() {
+            request.route(route, excluded);
+        }
+    }
+
+    /// Records the request with the status it was answered with, under what the request
+    /// knows of its labels by now, its route `route` if given (see `Request::finish`);
+    /// returns the series it was counted in: `None` when left out, or recorded already.
+    pub(crate) fn finish(
+        &mut self,
+        status: u16,
+        route: Option<(&str, bool)>,
+    ) -> Option<&'static Series> {
+        let start = self.start.take()?;
+        let (counted, in_flight) = self.current.as_mut()?.finish(route)?;
+        counted.record(status, start, in_flight);
+        Some(counted)
     }
 }
 
-impl Drop for Recording {
+impl Drop for Served {
     fn drop(&mut self) {
-        if !self.finished {
-            let _ = self.record(crate::site::unfinished(), None);
-        }
+        let _ = self.finish(crate::site::unfinished(), None);
     }
 }
 

@@ -58,8 +58,7 @@ pub(crate) fn leave(call: Call) {
 #[cfg(any(feature = "actix", feature = "axum"))]
 mod imp {
     use std::cell::{Cell, RefCell};
-    use std::sync::atomic::{AtomicU32, Ordering};
-    use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::Call;
     use crate::series::Series;
@@ -78,18 +77,15 @@ mod imp {
         Excluded,
     }
 
-    /// One request a middleware serves.
+    /// One request a middleware serves: a few words, kept in its response future and
+    /// moved into this thread's slot while the future is polled ([`within`]), then back;
+    /// no allocation, lock or atomic operation. (It has no destructor, so neither has
+    /// the thread-local slot: reading it is a plain load.)
     pub(crate) struct Request {
         method: &'static str,
-        // Only locked from polls of the request's future, which never run at the same
-        // time: never waits.
-        state: Mutex<State>,
-        // Tracked calls of this request that started and have not finished; touched
-        // under the same rule.
-        depth: AtomicU32,
-    }
-
-    struct State {
+        // Even, not 0, and no other request's while this one is served: how a tracked
+        // call that finishes tells whether it started in this request.
+        id: usize,
         // The series the request is in flight in (its labels are the request's as known
         // or expected so far); `None` when left out.
         in_flight: Option<&'static Series>,
@@ -97,166 +93,165 @@ mod imp {
         routed: bool,
         // The handler of the call that named it.
         handler: Option<&'static str>,
+        // Tracked calls of this request that started and have not finished.
+        depth: u32,
     }
 
     impl Request {
         /// A request of `method` (a label of `recording::method_label`), not in flight
-        /// yet (see `Recording::start`), and the series it will be in flight in (`None`
+        /// yet (see `Served::start`), and the series it will be in flight in (`None`
         /// when left out).
         pub(crate) fn new(
             method: &'static str,
             start: Start,
-        ) -> (Arc<Request>, Option<&'static Series>) {
+        ) -> (Request, Option<&'static Series>) {
             let (in_flight, routed) = match start {
                 Start::Routed(series) => (Some(series), true),
                 #[cfg(feature = "actix")]
                 Start::Unrouted => (Some(Series::of("", method, "")), false),
                 Start::Excluded => (None, true),
             };
-            let request = Arc::new(Request {
+            let request = Request {
                 method,
-                state: Mutex::new(State {
-                    in_flight,
-                    routed,
-                    handler: None,
-                }),
-                depth: AtomicU32::new(0),
-            });
+                id: next_id(),
+                in_flight,
+                routed,
+                handler: None,
+                depth: 0,
+            };
             (request, in_flight)
-        }
-
-        fn state(&self) -> MutexGuard<'_, State> {
-            self.state.lock().unwrap_or_else(PoisonError::into_inner)
         }
 
         /// The series the request is in flight in now; `None` when left out.
         #[cfg(all(test, feature = "actix"))]
         pub(crate) fn in_flight(&self) -> Option<&'static Series> {
-            self.state().in_flight
+            self.in_flight
         }
 
         /// Its route is `route` (known now, or known better: the one the framework
         /// matched); `excluded`: that route is left out. Its in-flight count moves to
         /// the route's series.
-        #[cfg(feature = "actix")]
-        pub(crate) fn route(&self, route: &str, excluded: bool) {
-            self.state().route(self.method, route, excluded);
+        pub(crate) fn route(&mut self, route: &str, excluded: bool) {
+            if self.routed && self.in_flight.is_none_or(|series| series.route() == route) {
+                return;
+            }
+            let target = (!excluded).then(|| {
+                let series = Series::of(self.handler.unwrap_or(""), self.method, route);
+                series.enter();
+                series
+            });
+            if let Some(series) = self.in_flight {
+                series.leave();
+            }
+            self.in_flight = target;
+            self.routed = true;
         }
 
         /// The series to count the finished request in, and the one it is in flight in
         /// (`None` when left out), after its route is `route` if given (as in
-        /// [`Request::route`]): one lock for both.
+        /// [`Request::route`]).
         pub(crate) fn finish(
-            &self,
+            &mut self,
             route: Option<(&str, bool)>,
         ) -> Option<(&'static Series, &'static Series)> {
-            let mut state = self.state();
             if let Some((route, excluded)) = route {
-                state.route(self.method, route, excluded);
+                self.route(route, excluded);
             }
-            state.finished(self.method)
+            self.finished()
         }
 
         /// The series to count the finished request in, and the one it is in flight in;
         /// `None` when left out.
-        #[cfg(test)]
         pub(crate) fn finished(&self) -> Option<(&'static Series, &'static Series)> {
-            self.state().finished(self.method)
+            let in_flight = self.in_flight?;
+            let handler = self.handler.unwrap_or("");
+            let route = if self.routed { in_flight.route() } else { "" };
+            // Almost always the series it is in flight in; not when no handler (or
+            // another one) answered than the one expected, or its route never got known.
+            let counted = if in_flight.handler() == handler && in_flight.route() == route {
+                in_flight
+            } else {
+                Series::of(handler, self.method, route)
+            };
+            Some((counted, in_flight))
         }
 
         // `handler` names the request, unless a call did already; once its route is
         // known its in-flight count is in the handler's series.
-        fn name(&self, handler: &'static str) -> bool {
-            let mut state = self.state();
-            if state.handler.is_some() {
+        fn name(&mut self, handler: &'static str) -> bool {
+            if self.handler.is_some() {
                 return false;
             }
-            state.handler = Some(handler);
-            if state.routed
-                && let Some(series) = state.in_flight
+            self.handler = Some(handler);
+            if self.routed
+                && let Some(series) = self.in_flight
                 // Expected: the handler that answered this path last time.
                 && series.handler() != handler
             {
                 let joined = Series::of(handler, self.method, series.route());
                 joined.enter();
                 series.leave();
-                state.in_flight = Some(joined);
+                self.in_flight = Some(joined);
             }
             true
         }
     }
 
-    impl State {
-        fn route(&mut self, method: &'static str, route: &str, excluded: bool) {
-            let state = self;
-            if state.routed && state.in_flight.is_none_or(|series| series.route() == route) {
-                return;
-            }
-            let target = (!excluded).then(|| {
-                let series = Series::of(state.handler.unwrap_or(""), method, route);
-                series.enter();
-                series
-            });
-            if let Some(series) = state.in_flight {
-                series.leave();
-            }
-            state.in_flight = target;
-            state.routed = true;
+    // A request's id: from blocks of ids each thread takes from a shared count, so that
+    // making one touches nothing shared but once every `BLOCK` requests.
+    fn next_id() -> usize {
+        const BLOCK: usize = 1 << 16;
+        static BLOCKS: AtomicUsize = AtomicUsize::new(1);
+        thread_local! {
+            // The next id of this thread's block, and the block's end.
+            static IDS: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
         }
-
-        fn finished(&self, method: &'static str) -> Option<(&'static Series, &'static Series)> {
-            let state = self;
-            let in_flight = state.in_flight?;
-            let handler = state.handler.unwrap_or("");
-            let route = if state.routed { in_flight.route() } else { "" };
-            // Almost always the series it is in flight in; not when no handler (or
-            // another one) answered than the one expected, or its route never got known.
-            let counted = if in_flight.handler() == handler && in_flight.route() == route {
-                in_flight
-            } else {
-                Series::of(handler, method, route)
-            };
-            Some((counted, in_flight))
-        }
+        IDS.with(|ids| {
+            let (mut next, mut end) = ids.get();
+            if next == end {
+                next = BLOCKS.fetch_add(1, Ordering::Relaxed).wrapping_mul(BLOCK);
+                end = next.wrapping_add(BLOCK);
+            }
+            ids.set((next.wrapping_add(1), end));
+            next << 1
+        })
     }
 
     thread_local! {
-        static CURRENT: RefCell<Option<Arc<Request>>> = const { RefCell::new(None) };
-        // Whether `CURRENT` holds a request: what every tracked call looks at first, a
-        // plain load (no destructor to register, unlike `CURRENT`).
-        static ACTIVE: Cell<bool> = const { Cell::new(false) };
+        // The request this thread is polling the future of, if any.
+        static CURRENT: RefCell<Option<Request>> = const { RefCell::new(None) };
     }
 
     /// Runs `f` (a poll of the request's future) with `request` as this thread's current
     /// request, then puts it back in `request`, also when `f` panics.
-    pub(crate) fn within<R>(request: &mut Option<Arc<Request>>, f: impl FnOnce() -> R) -> R {
+    pub(crate) fn within<R>(request: &mut Option<Request>, f: impl FnOnce() -> R) -> R {
         struct Restore<'a> {
-            slot: &'a mut Option<Arc<Request>>,
-            previous: Option<Arc<Request>>,
+            slot: &'a mut Option<Request>,
+            previous: Option<Request>,
         }
         impl Drop for Restore<'_> {
             fn drop(&mut self) {
                 let previous = self.previous.take();
-                ACTIVE.set(previous.is_some());
-                let current = CURRENT.try_with(|current| current.replace(previous));
-                if let Ok(current) = current {
-                    *self.slot = current;
-                }
+                CURRENT.with(|current| {
+                    if let Ok(mut current) = current.try_borrow_mut() {
+                        *self.slot = std::mem::replace(&mut *current, previous);
+                    }
+                });
             }
         }
-        let Ok(previous) = CURRENT.try_with(|current| current.replace(request.take())) else {
-            // The thread is being torn down: no request context, the call still runs.
+        let previous = CURRENT.with(|current| {
+            let mut current = current.try_borrow_mut().ok()?;
+            Some(std::mem::replace(&mut *current, request.take()))
+        });
+        // Never borrowed here (a borrow never outlasts `enter_current`, `leave_current`
+        // or `is_current`); if it were, the call would still run, outside the request.
+        let Some(previous) = previous else {
             return f();
         };
         let _restore = Restore {
             slot: request,
             previous,
         };
-        ACTIVE.set(
-            CURRENT
-                .try_with(|current| current.borrow().is_some())
-                .unwrap_or(false),
-        );
         f()
     }
 
@@ -265,50 +260,38 @@ mod imp {
     /// nested router as well as on the outer one) only forwards, so it is counted once.
     #[inline]
     pub(crate) fn is_current() -> bool {
-        ACTIVE.get()
+        CURRENT.with(|current| matches!(current.try_borrow().as_deref(), Ok(Some(_))))
     }
 
     #[inline]
     pub(super) fn enter_current(handler: &'static str, responds: bool) -> Call {
-        if !ACTIVE.get() {
-            return Call::ALONE;
-        }
-        CURRENT
-            .try_with(|current| {
-                let Ok(current) = current.try_borrow() else {
-                    return Call::ALONE;
-                };
-                let Some(request) = current.as_ref() else {
-                    return Call::ALONE;
-                };
-                let id = Arc::as_ptr(request) as usize;
-                let depth = request.depth.load(Ordering::Relaxed);
-                request.depth.store(depth + 1, Ordering::Relaxed);
-                if depth == 0 && responds && request.name(handler) {
-                    Call(id | 1)
-                } else {
-                    Call(id)
-                }
-            })
-            .unwrap_or(Call::ALONE)
+        CURRENT.with(|current| {
+            let Ok(mut current) = current.try_borrow_mut() else {
+                return Call::ALONE;
+            };
+            let Some(request) = current.as_mut() else {
+                return Call::ALONE;
+            };
+            let depth = request.depth;
+            request.depth = depth.saturating_add(1);
+            if depth == 0 && responds && request.name(handler) {
+                Call(request.id | 1)
+            } else {
+                Call(request.id)
+            }
+        })
     }
 
     #[inline]
     pub(super) fn leave_current(call: Call) {
-        if !ACTIVE.get() {
-            return;
-        }
-        let _ = CURRENT.try_with(|current| {
-            if let Ok(current) = current.try_borrow()
-            && let Some(request) = current.as_ref()
-            // Finished under another request (a future moved between requests): that
-            // one's depth is not this call's to change.
-            && Arc::as_ptr(request) as usize == call.0 & !1
+        CURRENT.with(|current| {
+            if let Ok(mut current) = current.try_borrow_mut()
+                && let Some(request) = current.as_mut()
+                // Finished under another request (a future moved between requests):
+                // that one's depth is not this call's to change.
+                && request.id == call.0 & !1
             {
-                let depth = request.depth.load(Ordering::Relaxed);
-                request
-                    .depth
-                    .store(depth.saturating_sub(1), Ordering::Relaxed);
+                request.depth = request.depth.saturating_sub(1);
             }
         });
     }
@@ -347,14 +330,14 @@ mod imp {
                 (in_flight.handler(), in_flight.method(), in_flight.route()),
                 ("handler", "GET", "/unit/request")
             );
-            assert_eq!(request.depth.load(Ordering::Relaxed), 0);
+            assert_eq!(request.depth, 0);
             in_flight.leave();
         }
 
         #[cfg(feature = "actix")]
         #[test]
         fn a_request_named_before_its_route_is_known_moves_once_it_is() {
-            let request = Request::new("PUT", Start::Unrouted).0;
+            let mut request = Request::new("PUT", Start::Unrouted).0;
             let provisional = request.in_flight().unwrap();
             assert_eq!((provisional.handler(), provisional.route()), ("", ""));
             assert!(request.name("unit_unrouted"));

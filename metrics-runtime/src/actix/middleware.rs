@@ -3,7 +3,7 @@
 //!
 //! The shape of actix-web's own `Logger`: a `Transform` users `wrap` (the builder), the
 //! `Service` it makes, and the response future, which records in exactly one place (its
-//! completion, or its drop through the [`Recording`] it holds).
+//! completion, or its drop through the [`Served`] it holds).
 
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
@@ -15,8 +15,8 @@ use actix_web::Error;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
 use pin_project_lite::pin_project;
 
-use super::route_cache::{PathCopy, Routes};
-use crate::recording::{self, Excluded, Recording, Served};
+use super::route_cache::Routes;
+use crate::recording::{self, Excluded, Served};
 use crate::request::Start;
 use crate::request::{self, Request};
 use crate::series::Series;
@@ -159,7 +159,7 @@ struct State {
     served: Served,
     method: &'static str,
     // The path of a request whose route was not known when it started.
-    unrouted: Option<PathCopy>,
+    unrouted: Option<Box<str>>,
     // Where it started, when its route was known.
     expected: Option<&'static Series>,
     routes: Rc<Routes>,
@@ -181,31 +181,35 @@ where
         let unrouted = &mut state.unrouted;
         let routes = &state.routes;
         let poll = state.served.poll(
-            |recording| route_unrouted(recording, unrouted, routes),
+            |served| route_unrouted(served, unrouted, routes),
             || inner.poll(cx),
         );
         let Poll::Ready(out) = poll else {
             // It waits: in flight for a while, so under its route from now on.
-            if let Some(recording) = state.served.recording() {
-                route_unrouted(recording, &mut state.unrouted, &state.routes);
+            if state.served.is_recording() {
+                route_unrouted(&mut state.served, &mut state.unrouted, &state.routes);
             }
             return Poll::Pending;
         };
-        if let Some(recording) = state.served.take() {
+        if state.served.is_recording() {
             match &out {
                 Ok(res) => {
                     // Where actix routed it, kept in the request: no matching again.
                     let route = res.request().match_pattern();
                     let route = route.as_deref().unwrap_or("");
                     let excluded = state.routes.excluded(route);
-                    let counted = recording.finish(res.status().as_u16(), Some((route, excluded)));
+                    let counted = state
+                        .served
+                        .finish(res.status().as_u16(), Some((route, excluded)));
                     state
                         .routes
                         .answered(res.request(), state.method, state.expected, counted);
                 }
                 Err(err) => {
-                    route_unrouted(&recording, &mut state.unrouted, &state.routes);
-                    let _ = recording.finish(err.error_response().status().as_u16(), None);
+                    route_unrouted(&mut state.served, &mut state.unrouted, &state.routes);
+                    let _ = state
+                        .served
+                        .finish(err.error_response().status().as_u16(), None);
                 }
             }
         }
@@ -217,19 +221,19 @@ impl Drop for State {
     // Dropped before it was answered (the client went away, a timeout): counted 499,
     // under its route if it can be known.
     fn drop(&mut self) {
-        if let Some(recording) = self.served.recording() {
-            route_unrouted(recording, &mut self.unrouted, &self.routes);
+        if self.served.is_recording() {
+            route_unrouted(&mut self.served, &mut self.unrouted, &self.routes);
         }
     }
 }
 
 // A request whose route was not known at its start: matched now, once (`unrouted` is
 // then emptied).
-fn route_unrouted(recording: &Recording, unrouted: &mut Option<PathCopy>, routes: &Routes) {
+fn route_unrouted(served: &mut Served, unrouted: &mut Option<Box<str>>, routes: &Routes) {
     if let Some(path) = unrouted
-        && let Some(route) = routes.resolve(path.as_str())
+        && let Some(route) = routes.resolve(path)
     {
-        recording.request().route(&route, routes.excluded(&route));
+        served.route(&route, routes.excluded(&route));
         *unrouted = None;
     }
 }

@@ -29,34 +29,6 @@ const SETS: usize = 256;
 const WAYS: usize = 4;
 const MAX_PATH: usize = 64;
 
-/// A path, copied inline when it is short (no allocation), else on the heap.
-pub(super) enum PathCopy {
-    Inline(u8, [u8; MAX_PATH]),
-    Heap(Box<str>),
-}
-
-impl PathCopy {
-    fn of(path: &str) -> PathCopy {
-        if path.len() <= MAX_PATH {
-            let mut bytes = [0; MAX_PATH];
-            bytes[..path.len()].copy_from_slice(path.as_bytes());
-            PathCopy::Inline(path.len() as u8, bytes)
-        } else {
-            PathCopy::Heap(path.into())
-        }
-    }
-
-    pub(super) fn as_str(&self) -> &str {
-        match self {
-            // Copied from a `&str` whole, so valid UTF-8.
-            PathCopy::Inline(len, bytes) => {
-                std::str::from_utf8(&bytes[..usize::from(*len)]).unwrap_or_default()
-            }
-            PathCopy::Heap(path) => path,
-        }
-    }
-}
-
 #[derive(Clone, Copy)]
 struct Entry {
     // 0 for a free entry (no path is empty).
@@ -114,7 +86,7 @@ impl Routes {
         &self,
         req: &ServiceRequest,
         method: &'static str,
-    ) -> (Start, Option<PathCopy>) {
+    ) -> (Start, Option<Box<str>>) {
         let path = req.path();
         if let Ok(entries) = self.entries.try_borrow()
             && let Some(entry) = entries[set(method, path.as_bytes())]
@@ -135,7 +107,7 @@ impl Routes {
             // A static pattern left out, such as `/metrics`: no need to wait for routing.
             return (Start::Excluded, None);
         }
-        (Start::Unrouted, Some(PathCopy::of(path)))
+        (Start::Unrouted, Some(path.into()))
     }
 
     /// The route `path` will match, by matching it against the app's resources; `None`

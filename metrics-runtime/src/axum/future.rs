@@ -62,12 +62,12 @@ where
         // it counts 500.
         let poll = state.served.poll(|_| {}, || inner.poll(cx));
         if let Poll::Ready(out) = &poll
-            && let Some(recording) = state.served.take()
+            && state.served.is_recording()
         {
             // A service's error is no response: the server answers it with a failure.
             let status = out.as_ref().map_or(500, |res| res.status().as_u16());
             // Answered by another handler than expected: expected there next time.
-            if let Some(counted) = recording.finish(status, None)
+            if let Some(counted) = state.served.finish(status, None)
                 && !state
                     .expected
                     .is_some_and(|expected| std::ptr::eq(expected, counted))
