@@ -62,6 +62,33 @@ fn main() {
                 system.block_on(init_service(routes(App::new().wrap(prom), false))),
             )
         }
+        // The floor of any middleware here: one `wrap` that only forwards (actix boxes
+        // its future), and one that also asks actix which route the response took.
+        "noop-wrap" => run(
+            &system,
+            requests,
+            new_paths,
+            system.block_on(init_service(routes(
+                App::new().wrap_fn(|req, srv| srv.call(req)),
+                false,
+            ))),
+        ),
+        "match-pattern-wrap" => run(
+            &system,
+            requests,
+            new_paths,
+            system.block_on(init_service(routes(
+                App::new().wrap_fn(|req, srv| {
+                    let res = srv.call(req);
+                    async move {
+                        let res = res.await?;
+                        black_box(res.request().match_pattern());
+                        Ok(res)
+                    }
+                }),
+                false,
+            ))),
+        ),
         other => {
             eprintln!(
                 "callgrind_request: unknown variant {other:?}; usage: callgrind_request <variant> <requests> [seen|new]"

@@ -76,6 +76,7 @@ impl Served {
     }
 
     /// Runs `f` (the call of the inner service) with the request current.
+    #[inline]
     pub(crate) fn within<R>(&mut self, f: impl FnOnce() -> R) -> R {
         request::within(&mut self.current, f)
     }
@@ -85,6 +86,7 @@ impl Served {
     /// counts `500`, after `on_unwind` has seen it (to tell the request its route). (The
     /// future itself is only dropped later, once the panic has been caught, when the
     /// thread no longer panics.)
+    #[inline]
     pub(crate) fn poll<R>(
         &mut self,
         on_unwind: impl FnOnce(&mut Served),

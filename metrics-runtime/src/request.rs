@@ -223,36 +223,36 @@ mod imp {
     }
 
     /// Runs `f` (a poll of the request's future) with `request` as this thread's current
-    /// request, then puts it back in `request`, also when `f` panics.
+    /// request, then puts it back in `request`, also when `f` panics: two swaps of the
+    /// slot with `request` (which holds the previous current request, if any, meanwhile).
+    #[inline]
     pub(crate) fn within<R>(request: &mut Option<Request>, f: impl FnOnce() -> R) -> R {
-        struct Restore<'a> {
-            slot: &'a mut Option<Request>,
-            previous: Option<Request>,
-        }
+        struct Restore<'a>(&'a mut Option<Request>);
         impl Drop for Restore<'_> {
+            #[inline]
             fn drop(&mut self) {
-                let previous = self.previous.take();
-                CURRENT.with(|current| {
-                    if let Ok(mut current) = current.try_borrow_mut() {
-                        *self.slot = std::mem::replace(&mut *current, previous);
-                    }
-                });
+                swap_current(self.0);
             }
         }
-        let previous = CURRENT.with(|current| {
-            let mut current = current.try_borrow_mut().ok()?;
-            Some(std::mem::replace(&mut *current, request.take()))
-        });
         // Never borrowed here (a borrow never outlasts `enter_current`, `leave_current`
         // or `is_current`); if it were, the call would still run, outside the request.
-        let Some(previous) = previous else {
+        if !swap_current(request) {
             return f();
-        };
-        let _restore = Restore {
-            slot: request,
-            previous,
-        };
+        }
+        let _restore = Restore(request);
         f()
+    }
+
+    // Swaps this thread's current request with `request`; false if it could not.
+    #[inline]
+    fn swap_current(request: &mut Option<Request>) -> bool {
+        CURRENT.with(|current| match current.try_borrow_mut() {
+            Ok(mut current) => {
+                std::mem::swap(&mut *current, request);
+                true
+            }
+            Err(_) => false,
+        })
     }
 
     /// Whether this thread is polling a request's future (or starting it) right now:
