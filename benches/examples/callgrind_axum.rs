@@ -24,6 +24,11 @@ fn main() {
         "attribute" => routes(true),
         "layer" => routes(false).layer(RequestMetricsLayer::new()),
         "layer+attribute" => routes(true).layer(RequestMetricsLayer::new()),
+        // The floor of any layer on a Router: one that only passes the request on
+        // (axum still makes a boxed, cloned route service of it).
+        "noop-layer" => routes(false).layer(tower::util::MapRequestLayer::new(
+            |r: axum::extract::Request| r,
+        )),
         "axum-prometheus" => {
             let _rt = rt.enter();
             routes(false).layer(PrometheusMetricLayer::new())

@@ -27,24 +27,35 @@ pub(crate) fn method_label(method: &str) -> &'static str {
 
 /// The routes a middleware leaves out (`exclude`), by pattern; checked once a request.
 #[derive(Clone, Debug, Default)]
-pub(crate) struct Excluded(HashSet<String, foldhash::fast::RandomState>);
+pub(crate) struct Excluded {
+    routes: HashSet<String, foldhash::fast::RandomState>,
+    // Bit `n` set when a route left out is `n` bytes long, modulo 64: most routes are
+    // told apart by their length alone, without hashing.
+    lengths: u64,
+}
 
 impl Excluded {
     /// Leaves out `route` too.
     pub(crate) fn insert(&mut self, route: String) {
-        self.0.insert(route);
+        self.lengths |= Excluded::length_bit(&route);
+        self.routes.insert(route);
     }
 
     /// Whether no route is left out.
     #[cfg(feature = "axum")]
     pub(crate) fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.routes.is_empty()
     }
 
     /// Whether `route` is left out.
     #[inline]
     pub(crate) fn contains(&self, route: &str) -> bool {
-        !self.0.is_empty() && self.0.contains(route)
+        self.lengths & Excluded::length_bit(route) != 0 && self.routes.contains(route)
+    }
+
+    #[inline]
+    fn length_bit(route: &str) -> u64 {
+        1 << (route.len() % 64)
     }
 }
 
@@ -153,7 +164,21 @@ impl Drop for Served {
 
 #[cfg(test)]
 mod tests {
-    use super::method_label;
+    use super::{Excluded, method_label};
+
+    #[test]
+    fn excluded_routes() {
+        let mut excluded = Excluded::default();
+        assert!(!excluded.contains("/metrics"));
+        excluded.insert("/metrics".to_owned());
+        excluded.insert("/a/{id}".to_owned());
+        assert!(excluded.contains("/metrics"));
+        assert!(excluded.contains("/a/{id}"));
+        // Same length, another route; 64 bytes more, the same bit.
+        assert!(!excluded.contains("/metricz"));
+        assert!(!excluded.contains(&format!("/metrics{}", "x".repeat(64))));
+        assert!(!excluded.contains(""));
+    }
 
     #[test]
     fn methods() {

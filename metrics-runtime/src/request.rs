@@ -165,12 +165,15 @@ mod imp {
         pub(crate) fn finished(&self) -> Option<(&'static Series, &'static Series)> {
             let in_flight = self.in_flight?;
             let handler = self.handler.unwrap_or("");
-            let route = if self.routed { in_flight.route() } else { "" };
-            // Almost always the series it is in flight in; not when no handler (or
-            // another one) answered than the one expected, or its route never got known.
-            let counted = if in_flight.handler() == handler && in_flight.route() == route {
+            // Almost always the series it is in flight in (a routed request is in flight
+            // under its route); not when no handler (or another one) answered than the
+            // one expected, or its route never got known.
+            let counted = if same(in_flight.handler(), handler)
+                && (self.routed || in_flight.route().is_empty())
+            {
                 in_flight
             } else {
+                let route = if self.routed { in_flight.route() } else { "" };
                 Series::of(handler, self.method, route)
             };
             Some((counted, in_flight))
@@ -186,7 +189,7 @@ mod imp {
             if self.routed
                 && let Some(series) = self.in_flight
                 // Expected: the handler that answered this path last time.
-                && series.handler() != handler
+                && !same(series.handler(), handler)
             {
                 let joined = Series::of(handler, self.method, series.route());
                 joined.enter();
@@ -195,6 +198,13 @@ mod imp {
             }
             true
         }
+    }
+
+    // Whether two labels are equal: for names from the source (the same `&'static str`,
+    // usually), without comparing their bytes.
+    #[inline]
+    fn same(a: &str, b: &str) -> bool {
+        (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
     }
 
     // A request's id: from blocks of ids each thread takes from a shared count, so that
