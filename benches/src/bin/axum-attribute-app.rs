@@ -1,7 +1,10 @@
 //! The axum example (`examples/axum-app`'s very routes, included from its source)
 //! without the `RequestMetricsLayer`: every handler counted by its `#[track_metrics]`
 //! alone. `scripts/bench-service --framework axum` measures it next to the example, to
-//! tell the attribute's cost in a service from the layer's.
+//! tell the attribute's cost in a service from the layer's. With `BENCH_FLOOR` set, under
+//! a layer that only passes requests on: what axum itself costs for any layer on a
+//! Router (it makes a boxed, cloned route service of it), the floor under any metrics
+//! layer.
 //!
 //! Listens on `BIND_ADDR` (default `127.0.0.1:8081`); stops on SIGINT or SIGTERM.
 
@@ -44,6 +47,13 @@ fn main() -> ExitCode {
 async fn serve(addr: SocketAddr) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
     let app = routes::routes(routes::AppState::new());
+    let app = if std::env::var_os("BENCH_FLOOR").is_some() {
+        app.layer(tower::util::MapRequestLayer::new(
+            |req: axum::extract::Request| req,
+        ))
+    } else {
+        app
+    };
     axum::serve(listener, app)
         .with_graceful_shutdown(async {
             let Ok(mut term) =
