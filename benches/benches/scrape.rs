@@ -4,7 +4,9 @@
 //!
 //! `cargo bench -p metrics-benches --bench scrape`: criterion groups, then an
 //! interleaved pass (time, min/median/max over rounds) and the allocations of one
-//! scrape each, counted by a global allocator.
+//! scrape each, counted by a global allocator. With `SCRAPE_THREADS=N`, N threads make
+//! every call (each series then has a shard per thread to sum: the worst case of a
+//! server whose N workers all serve every route).
 
 #![allow(clippy::print_stdout)] // the results table
 
@@ -25,20 +27,35 @@ const STATUSES: [u16; 20] = [
     504,
 ];
 
-// 500 call sites, each finished once with each of the 20 statuses. Real handlers get
-// their call sites from `#[track_metrics]`; here they are made at run time.
+// 500 call sites, each finished once with each of the 20 statuses (by each of
+// `SCRAPE_THREADS` threads, default 1). Real handlers get their call sites from
+// `#[track_metrics]`; here they are made at run time.
 fn populate() {
-    for h in 0..HANDLERS {
-        let handler: &'static str = Box::leak(format!("handler_{h:03}").into_boxed_str());
-        let route: &'static str =
-            Box::leak(format!("/api/v1/resource_{h:03}/{{id}}").into_boxed_str());
-        let site: &'static CallSite = Box::leak(Box::new(CallSite::new(handler, "GET", route)));
-        for status in STATUSES {
-            site.start(false)
-                .expect("metrics are enabled")
-                .finish(status);
+    let threads: usize = std::env::var("SCRAPE_THREADS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    let sites: Vec<&'static CallSite> = (0..HANDLERS)
+        .map(|h| {
+            let handler: &'static str = Box::leak(format!("handler_{h:03}").into_boxed_str());
+            let route: &'static str =
+                Box::leak(format!("/api/v1/resource_{h:03}/{{id}}").into_boxed_str());
+            &*Box::leak(Box::new(CallSite::new(handler, "GET", route)))
+        })
+        .collect();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                for site in &sites {
+                    for status in STATUSES {
+                        site.start(false)
+                            .expect("metrics are enabled")
+                            .finish(status);
+                    }
+                }
+            });
         }
-    }
+    });
 }
 
 // What a user writes without our crate: gather and encode with the prometheus crate.

@@ -367,9 +367,32 @@ impl Series {
         if shards.is_empty() {
             return self.block_statuses(f);
         }
-        // Each status once, its counts summed over the blocks: at the first block that
-        // counted it.
         let blocks = || iter::once(self).chain(shards.iter().copied());
+        // Each status once, its counts summed over the blocks: in a small table on the
+        // stack, for up to `MERGED` statuses (a series rarely has more).
+        const MERGED: usize = 32;
+        let mut merged = [(0u16, 0u64); MERGED];
+        let mut len = 0;
+        let mut spilled = false;
+        for block in blocks() {
+            block.block_statuses(|code, count| {
+                if let Some(entry) = merged[..len].iter_mut().find(|(c, _)| *c == code) {
+                    entry.1 = entry.1.wrapping_add(count);
+                } else if len < MERGED {
+                    merged[len] = (code, count);
+                    len += 1;
+                } else {
+                    spilled = true;
+                }
+            });
+        }
+        if !spilled {
+            for &(code, count) in &merged[..len] {
+                f(code, count);
+            }
+            return;
+        }
+        // More: each status summed at the first block that counted it.
         for (at, block) in blocks().enumerate() {
             block.block_statuses(|code, count| {
                 if blocks().take(at).any(|earlier| earlier.count_of(code) > 0) {
@@ -886,6 +909,28 @@ pub(crate) mod tests {
             .join()
             .unwrap();
         assert_eq!(series.shards.lock().unwrap().len(), before);
+    }
+
+    #[test]
+    fn more_statuses_than_a_scrape_merges_on_the_stack_still_sum() {
+        let (families, _) = plain(None);
+        let series = Series::new_in(families, labels("unit_spilled"));
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                std::thread::spawn(move || {
+                    for status in 200..240 {
+                        series.record_nanos(status, 1, series);
+                    }
+                })
+            })
+            .collect();
+        for thread in threads {
+            thread.join().unwrap();
+        }
+        let mut seen = statuses(series);
+        seen.sort_unstable();
+        let expected: Vec<(u16, u64)> = (200..240).map(|s| (s, 2)).collect();
+        assert_eq!(seen, expected);
     }
 
     #[test]
