@@ -77,7 +77,8 @@ const INLINE_BUCKETS: usize = 16;
 /// Every status code a series counts (`100..=599`; anything else counts as 500).
 const STATUSES: std::ops::RangeInclusive<u16> = 100..=599;
 
-/// The counts of one label set.
+/// The counts of one label set (the series, listed in the families, holding its shards
+/// and what a thread being torn down records), or one thread's shard of them.
 ///
 /// `repr(C)` keeps the fields in this order, so that what a call touches shares lines.
 #[repr(C, align(64))]

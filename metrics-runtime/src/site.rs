@@ -54,7 +54,7 @@ impl CallSite {
             });
         }
         let series = self.series();
-        // The clock first: the gauge's atomic before it would delay the read.
+        // The clock first, then the in-flight count.
         let start = series.now();
         series.enter();
         Some(Guard {
