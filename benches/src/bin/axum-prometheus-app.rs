@@ -9,7 +9,6 @@
 
 #![allow(clippy::print_stdout)] // the listening line
 
-use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
@@ -116,67 +115,18 @@ async fn health() -> &'static str {
 }
 
 fn main() -> ExitCode {
-    let raw = std::env::var("BIND_ADDR").unwrap_or_else(|_| DEFAULT_BIND_ADDR.to_owned());
-    let addr: SocketAddr = match raw.parse() {
-        Ok(addr) => addr,
-        Err(err) => {
-            eprintln!(
-                "axum-prometheus-app: invalid BIND_ADDR {raw:?}: {err} (expected IP:PORT, such as {DEFAULT_BIND_ADDR})"
-            );
-            return ExitCode::from(2);
-        }
-    };
-    let rt = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
-        Ok(rt) => rt,
-        Err(err) => {
-            eprintln!("axum-prometheus-app: cannot start tokio: {err}");
-            return ExitCode::FAILURE;
-        }
-    };
-    match rt.block_on(serve(addr)) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(err) => {
-            eprintln!("axum-prometheus-app: cannot serve on {addr}: {err}");
-            ExitCode::from(2)
-        }
-    }
-}
-
-async fn serve(addr: SocketAddr) -> std::io::Result<()> {
-    // Installs the global recorder and spawns its upkeep task: inside the runtime.
-    let (layer, handle) = PrometheusMetricLayer::pair();
-    let app = Router::new()
-        .route("/", get(index))
-        .route("/users/{id}", get(get_user))
-        .route("/users", post(create_user))
-        .route("/slow", get(slow))
-        .route("/error", get(error))
-        .route("/test-metrics", get(test_metrics))
-        .route("/health", get(health))
-        .route("/metrics", get(move || async move { handle.render() }))
-        .layer(layer);
-    let listener = tokio::net::TcpListener::bind(addr).await?;
-    println!("listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown())
-        .await
-}
-
-// SIGINT or SIGTERM.
-async fn shutdown() {
-    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-        Ok(term) => term,
-        Err(err) => {
-            eprintln!("axum-prometheus-app: cannot listen for SIGTERM: {err}");
-            let _ = tokio::signal::ctrl_c().await;
-            return;
-        }
-    };
-    tokio::select! {
-        _ = tokio::signal::ctrl_c() => {}
-        _ = term.recv() => {}
-    }
+    metrics_benches::axum_server::main("axum-prometheus-app", DEFAULT_BIND_ADDR, || {
+        // Installs the global recorder and spawns its upkeep task: inside the runtime.
+        let (layer, handle) = PrometheusMetricLayer::pair();
+        Router::new()
+            .route("/", get(index))
+            .route("/users/{id}", get(get_user))
+            .route("/users", post(create_user))
+            .route("/slow", get(slow))
+            .route("/error", get(error))
+            .route("/test-metrics", get(test_metrics))
+            .route("/health", get(health))
+            .route("/metrics", get(move || async move { handle.render() }))
+            .layer(layer)
+    })
 }
