@@ -179,9 +179,9 @@ impl Series {
         LEASE
             .try_with(|lease| {
                 let mut lease = lease.try_borrow_mut().ok()?;
-                match lease.0.get(self.index as usize) {
-                    Some(Some(shard)) => Some(*shard),
-                    _ => Some(lease.new_shard(self)),
+                match lease.get(self) {
+                    Some(shard) => Some(shard),
+                    None => Some(lease.new_shard(self)),
                 }
             })
             .ok()
@@ -693,23 +693,43 @@ fn add(cell: &AtomicU64, n: u64, only: bool, order: Ordering) {
 }
 
 /// A thread's shards, by series index: the thread writes them alone, with plain stores,
-/// and gives them back when it exits, for the next thread to go on counting in (so that
-/// counts never go down and shards are bounded by the threads alive at once).
-struct Lease(Vec<Option<&'static Series>>);
+/// and gives them back to its pool when it exits, for the next thread to go on counting
+/// in (so that counts never go down and shards are bounded by the threads alive at
+/// once).
+struct Lease {
+    shards: Vec<Option<&'static Series>>,
+    pool: &'static Pool,
+}
 
-static FREE_LEASES: Mutex<Vec<Vec<Option<&'static Series>>>> = Mutex::new(Vec::new());
+/// The leases no thread holds.
+struct Pool(Mutex<Vec<Vec<Option<&'static Series>>>>);
+
+static LEASES: Pool = Pool(Mutex::new(Vec::new()));
 
 thread_local! {
-    static LEASE: RefCell<Lease> = RefCell::new(Lease(
-        FREE_LEASES
+    static LEASE: RefCell<Lease> = RefCell::new(LEASES.lease());
+}
+
+impl Pool {
+    // A lease given back by a thread that exited, else a new one.
+    fn lease(&'static self) -> Lease {
+        let shards = self
+            .0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .pop()
-            .unwrap_or_default(),
-    ));
+            .unwrap_or_default();
+        Lease { shards, pool: self }
+    }
 }
 
 impl Lease {
+    // This lease's shard of `series`, if it has one.
+    #[inline]
+    fn get(&self, series: &Series) -> Option<&'static Series> {
+        self.shards.get(series.index as usize).copied().flatten()
+    }
+
     // This lease's first call in `series`: a shard of it.
     #[cold]
     #[inline(never)]
@@ -721,18 +741,19 @@ impl Lease {
             .unwrap_or_else(PoisonError::into_inner)
             .push(shard);
         let index = series.index as usize;
-        if self.0.len() <= index {
-            self.0.resize(index + 1, None);
+        if self.shards.len() <= index {
+            self.shards.resize(index + 1, None);
         }
-        self.0[index] = Some(shard);
+        self.shards[index] = Some(shard);
         shard
     }
 }
 
 impl Drop for Lease {
     fn drop(&mut self) {
-        let shards = std::mem::take(&mut self.0);
-        FREE_LEASES
+        let shards = std::mem::take(&mut self.shards);
+        self.pool
+            .0
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(shards);
@@ -904,12 +925,73 @@ pub(crate) mod tests {
         let (_, reading) = buckets(series);
         assert_eq!((reading.count, reading.in_flight), (30, 0));
         assert_eq!(reading.sum_nanos, 30_000);
-        // A thread that exits gives its shards back: the next one counts on in them.
-        let before = series.shards.lock().unwrap().len();
-        std::thread::spawn(move || series.record_nanos(200, 1, series))
-            .join()
-            .unwrap();
-        assert_eq!(series.shards.lock().unwrap().len(), before);
+    }
+
+    #[test]
+    fn a_lease_given_back_is_the_next_one_taken_with_its_shards() {
+        static POOL: Pool = Pool(Mutex::new(Vec::new()));
+        let (families, _) = plain(None);
+        let series = Series::new_in(families, labels("unit_lease"));
+        let mut first = POOL.lease();
+        assert!(first.get(series).is_none());
+        let shard = first.new_shard(series);
+        assert!(std::ptr::eq(first.get(series).unwrap(), shard));
+        drop(first);
+        // The next thread's lease: the same shard, no new one.
+        let next = POOL.lease();
+        assert!(std::ptr::eq(next.get(series).unwrap(), shard));
+        assert_eq!(series.shards.lock().unwrap().len(), 1);
+        // With the pool empty, a new lease has no shard of the series.
+        assert!(POOL.lease().get(series).is_none());
+    }
+
+    #[test]
+    fn threads_that_come_and_go_hand_their_shards_on_and_lose_nothing() {
+        const ROUNDS: u64 = 8;
+        const THREADS: u64 = 4;
+        const CALLS: u64 = 10_000;
+        let (families, _) = plain(None);
+        let series = Series::new_in(families, labels("unit_churn"));
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let scraper = {
+            let done = Arc::clone(&done);
+            std::thread::spawn(move || {
+                let (mut last, mut scrapes) = (0, 0);
+                while !done.load(Ordering::Acquire) {
+                    let (_, reading) = buckets(series);
+                    let counted: u64 = statuses(series).iter().map(|(_, n)| n).sum();
+                    assert!(reading.count >= last, "the count went down");
+                    assert!(counted >= last, "a counter went down");
+                    assert!((0..=THREADS as i64).contains(&reading.in_flight));
+                    last = reading.count;
+                    scrapes += 1;
+                }
+                scrapes
+            })
+        };
+        // Each round's threads exit before the next round's start: their leases, and the
+        // shards in them, go to the next ones.
+        for _ in 0..ROUNDS {
+            let threads: Vec<_> = (0..THREADS)
+                .map(|_| {
+                    std::thread::spawn(move || {
+                        for _ in 0..CALLS {
+                            series.enter();
+                            series.record_nanos(200, 1, series);
+                        }
+                    })
+                })
+                .collect();
+            for thread in threads {
+                thread.join().unwrap();
+            }
+        }
+        done.store(true, Ordering::Release);
+        assert!(scraper.join().unwrap() > 0);
+        let (_, reading) = buckets(series);
+        assert_eq!(reading.count, ROUNDS * THREADS * CALLS);
+        assert_eq!(reading.in_flight, 0);
+        assert_eq!(statuses(series), [(200, ROUNDS * THREADS * CALLS)]);
     }
 
     #[test]
