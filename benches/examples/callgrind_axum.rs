@@ -26,9 +26,7 @@ fn main() {
         "layer+attribute" => routes(true).layer(RequestMetricsLayer::new()),
         // The floor of any layer on a Router: one that only passes the request on
         // (axum still makes a boxed, cloned route service of it).
-        "noop-layer" => routes(false).layer(tower::util::MapRequestLayer::new(
-            |r: axum::extract::Request| r,
-        )),
+        "noop-layer" => routes(false).layer(metrics_benches::floor::axum_pass_through()),
         "axum-prometheus" => {
             let _rt = rt.enter();
             routes(false).layer(PrometheusMetricLayer::new())

@@ -10,6 +10,7 @@ use actix_web::App;
 use actix_web::dev::{Service, ServiceResponse};
 use actix_web::test::{TestRequest, call_service, init_service};
 use actix_web_prom::PrometheusMetricsBuilder;
+use metrics_benches::floor;
 use metrics_benches::request_app::routes;
 use metrics_runtime::actix::RequestMetrics;
 
@@ -78,14 +79,7 @@ fn main() {
             requests,
             new_paths,
             system.block_on(init_service(routes(
-                App::new().wrap_fn(|req, srv| {
-                    let res = srv.call(req);
-                    async move {
-                        let res = res.await?;
-                        black_box(res.request().match_pattern());
-                        Ok(res)
-                    }
-                }),
+                App::new().wrap_fn(floor::actix_route_labelling),
                 false,
             ))),
         ),

@@ -18,7 +18,7 @@ pub(crate) use imp::{Request, Start, is_current, within};
 use imp::{enter_current, leave_current};
 
 /// How a tracked call stands to the current request; packed in a word for the guard:
-/// `0` no request, else the request's address, with the low bit set when the call
+/// `0` no request, else the request's id (even), with the low bit set when the call
 /// names it.
 #[derive(Clone, Copy)]
 pub(crate) struct Call(usize);

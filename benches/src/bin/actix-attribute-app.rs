@@ -10,10 +10,8 @@
 
 use std::process::ExitCode;
 
-use std::hint::black_box;
-
-use actix_web::dev::Service;
 use actix_web::{App, HttpServer};
+use metrics_benches::floor;
 
 #[path = "../../../examples/actix-app/src/routes.rs"]
 mod routes;
@@ -25,14 +23,7 @@ fn main() -> ExitCode {
         let server = if std::env::var_os("BENCH_FLOOR").is_some() {
             HttpServer::new(|| {
                 App::new()
-                    .wrap_fn(|req, srv| {
-                        let res = srv.call(req);
-                        async move {
-                            let res = res.await?;
-                            black_box(res.request().match_pattern());
-                            Ok(res)
-                        }
-                    })
+                    .wrap_fn(floor::actix_route_labelling)
                     .configure(routes::configure)
             })
             .bind(&addr)?

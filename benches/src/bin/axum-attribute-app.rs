@@ -19,9 +19,7 @@ fn main() -> ExitCode {
     metrics_benches::axum_server::main("axum-attribute-app", "127.0.0.1:8081", || {
         let app = routes::routes(routes::AppState::new());
         if std::env::var_os("BENCH_FLOOR").is_some() {
-            app.layer(tower::util::MapRequestLayer::new(
-                |req: axum::extract::Request| req,
-            ))
+            app.layer(metrics_benches::floor::axum_pass_through())
         } else {
             app
         }
