@@ -29,8 +29,8 @@ use criterion::Criterion;
 use metrics_benches::axum_request_app::{routes, send};
 use metrics_benches::per_request::{Run, report};
 use metrics_benches::{env_or, text_sum};
-use metrics_runtime::axum::RequestMetricsLayer;
 use tokio::runtime::Runtime;
+use track_metrics::axum::RequestMetricsLayer;
 
 /// Which paths the requests take.
 #[derive(Clone, Copy, Debug)]
@@ -89,7 +89,7 @@ fn variants(
 // `handler` (`""`: the layer alone), axum-prometheus's by its `endpoint` label.
 fn ours(handler: &str) -> f64 {
     text_sum(
-        &metrics_runtime::render(),
+        &track_metrics::render(),
         "http_requests_total",
         &[
             ("handler", handler),

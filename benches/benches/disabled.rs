@@ -47,11 +47,11 @@ fn report(rounds: usize, batch: u64) {
 }
 
 fn main() -> ExitCode {
-    if metrics_runtime::enabled() {
+    if track_metrics::enabled() {
         // Read once, and on: run this benchmark again in a process where it is off.
         let status = Command::new(std::env::current_exe().expect("the bench's own path"))
             .args(std::env::args_os().skip(1))
-            .env(metrics_runtime::ENV_ENABLED, "false")
+            .env(track_metrics::ENV_ENABLED, "false")
             .status()
             .expect("run the bench again with PROMETHEUS_ENABLED=false");
         return if status.success() {
@@ -88,7 +88,7 @@ fn main() -> ExitCode {
         );
     }
     // Disabled means nothing recorded and nothing registered.
-    let text = metrics_runtime::render();
+    let text = track_metrics::render();
     assert!(
         !text.contains("http_requests_total"),
         "metrics are disabled, yet a family was registered:\n{text}"

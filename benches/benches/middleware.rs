@@ -25,7 +25,7 @@ use criterion::Criterion;
 use metrics_benches::env_or;
 use metrics_benches::per_request::{Run, report};
 use metrics_benches::request_app::routes;
-use metrics_runtime::actix::RequestMetrics;
+use track_metrics::actix::RequestMetrics;
 
 /// Which paths the requests take.
 #[derive(Clone, Copy, Debug)]

@@ -148,7 +148,7 @@ fn report_contended(rounds: usize, batch: u64) {
 
 fn assert_recorded() {
     assert_counted(
-        metrics_runtime::registry(),
+        track_metrics::registry(),
         "http_requests_total",
         "handler",
         &["tracked", "tracked_async"],
@@ -174,7 +174,7 @@ fn assert_recorded() {
 
 fn main() {
     assert!(
-        metrics_runtime::enabled(),
+        track_metrics::enabled(),
         "this benchmark measures metrics on; unset PROMETHEUS_ENABLED"
     );
     let mut c = Criterion::default()

@@ -1,4 +1,4 @@
-//! Scrape cost: `metrics_runtime::render()` with 10 000 request-count series (500
+//! Scrape cost: `track_metrics::render()` with 10 000 request-count series (500
 //! handlers × 20 statuses, plus their 500 histograms and 500 gauges) against encoding
 //! the same registry with the prometheus crate's `TextEncoder` directly.
 //!
@@ -14,9 +14,9 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
-use metrics_runtime::__private::CallSite;
 use prometheus::{Encoder, TextEncoder};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
+use track_metrics::__private::CallSite;
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
@@ -62,7 +62,7 @@ fn populate() {
 fn text_encoder() -> String {
     let mut buffer = Vec::new();
     TextEncoder::new()
-        .encode(&metrics_runtime::registry().gather(), &mut buffer)
+        .encode(&track_metrics::registry().gather(), &mut buffer)
         .expect("encodes");
     String::from_utf8(buffer).expect("utf-8")
 }
@@ -71,7 +71,7 @@ type Variant = (&'static str, fn() -> String);
 
 const VARIANTS: [Variant; 2] = [
     ("text-encoder", text_encoder),
-    ("render", metrics_runtime::render),
+    ("render", track_metrics::render),
 ];
 
 fn spread(mut xs: Vec<f64>) -> (f64, f64, f64) {
@@ -130,11 +130,11 @@ fn allocations() {
 
 fn main() {
     assert!(
-        metrics_runtime::enabled(),
+        track_metrics::enabled(),
         "this benchmark needs metrics on; unset PROMETHEUS_ENABLED"
     );
     populate();
-    let text = metrics_runtime::render();
+    let text = track_metrics::render();
     let series = text
         .lines()
         .filter(|l| l.starts_with("http_requests_total{"))

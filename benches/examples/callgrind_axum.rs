@@ -7,8 +7,8 @@
 use axum::Router;
 use axum_prometheus::PrometheusMetricLayer;
 use metrics_benches::axum_request_app::{routes, send};
-use metrics_runtime::axum::RequestMetricsLayer;
 use tokio::runtime::Runtime;
+use track_metrics::axum::RequestMetricsLayer;
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -12,7 +12,7 @@ use actix_web::test::{TestRequest, call_service, init_service};
 use actix_web_prom::PrometheusMetricsBuilder;
 use metrics_benches::floor;
 use metrics_benches::request_app::routes;
-use metrics_runtime::actix::RequestMetrics;
+use track_metrics::actix::RequestMetrics;
 
 fn main() {
     let mut args = std::env::args().skip(1);

@@ -13,12 +13,12 @@ use std::sync::Barrier;
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use metrics_runtime::track_metrics;
 use once_cell::sync::Lazy;
 use prometheus::{
     Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
     Registry,
 };
+use track_metrics::track_metrics;
 
 /// The function being measured: a few cycles of arithmetic the optimiser cannot remove.
 #[inline(always)]
@@ -368,7 +368,7 @@ pub fn assert_counted(registry: &Registry, family: &str, label: &str, handlers: 
 pub mod request_app {
     use actix_web::dev::{ServiceFactory, ServiceRequest};
     use actix_web::{App, HttpResponse, web};
-    use metrics_runtime::track_metrics;
+    use track_metrics::track_metrics;
 
     async fn user(id: web::Path<u32>) -> HttpResponse {
         HttpResponse::Ok().body(format!("user {id}"))
@@ -412,7 +412,7 @@ pub mod axum_request_app {
     use axum::Router;
     use axum::extract::Path;
     use axum::routing::{get, post};
-    use metrics_runtime::track_metrics;
+    use track_metrics::track_metrics;
 
     async fn user(Path(id): Path<u32>) -> String {
         format!("user {id}")

@@ -114,7 +114,7 @@ impl Args {
                 errors.push(syn::Error::new(
                     lit.span(),
                     format!(
-                        "`crate` must be a path to the runtime crate, such as \"::metrics_runtime\"; found {:?}",
+                        "`crate` must be a path to the runtime crate, such as \"::track_metrics\"; found {:?}",
                         lit.value()
                     ),
                 ));

@@ -62,10 +62,9 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
         method,
         route,
     } = Labels::of(&func, &options);
-    let krate = options.krate.map_or_else(
-        || quote!(::metrics_runtime),
-        |path| path.into_token_stream(),
-    );
+    let krate = options
+        .krate
+        .map_or_else(|| quote!(::track_metrics), |path| path.into_token_stream());
     let shape = Shape::of(&func);
 
     let TrackedFn {

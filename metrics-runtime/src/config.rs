@@ -10,7 +10,7 @@ use prometheus::Registry;
 /// first use.
 ///
 /// ```
-/// use metrics_runtime::{Config, configure};
+/// use track_metrics::{Config, configure};
 ///
 /// configure(
 ///     Config::new()

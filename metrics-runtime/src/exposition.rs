@@ -12,11 +12,11 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// encoded so far is returned; [`try_render`] returns the error instead.
 ///
 /// ```
-/// #[metrics_runtime::track_metrics]
+/// #[track_metrics::track_metrics]
 /// fn work() {}
 ///
 /// work();
-/// let text = metrics_runtime::render();
+/// let text = track_metrics::render();
 /// assert!(text.contains(r#"http_requests_total{handler="work",method="",route="",status="200"} 1"#));
 /// ```
 pub fn render() -> String {

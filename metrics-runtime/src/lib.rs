@@ -8,10 +8,16 @@
 //! (cargo feature `axum`, without the default `actix`), `axum::RequestMetricsLayer` and
 //! `axum::metrics` do the same for a `Router`.
 //!
+//! Add it with `cargo add track-metrics` (for axum:
+//! `cargo add track-metrics --no-default-features --features axum`; the `axum` module
+//! has its example).
+//!
 //! ```no_run
+//! # #[cfg(feature = "actix")]
+//! # mod example {
 //! use actix_web::{App, HttpResponse, HttpServer, get};
-//! use metrics_runtime::actix::RequestMetrics;
-//! use metrics_runtime::track_metrics;
+//! use track_metrics::actix::RequestMetrics;
+//! use track_metrics::track_metrics;
 //!
 //! #[track_metrics] // above the route attribute, so it can read method and route
 //! #[get("/")]
@@ -25,12 +31,14 @@
 //!         App::new()
 //!             .wrap(RequestMetrics::default())
 //!             .service(index)
-//!             .service(metrics_runtime::actix::metrics)
+//!             .service(track_metrics::actix::metrics)
 //!     })
 //!     .bind(("127.0.0.1", 8080))?
 //!     .run()
 //!     .await
 //! }
+//! # }
+//! # fn main() {}
 //! ```
 //!
 //! Families are registered lazily in [`registry()`] (the prometheus crate's default
@@ -44,6 +52,9 @@
 //! | `actix` | yes | actix-web 4: `actix::RequestMetrics`, `actix::metrics`, the status of its types |
 //! | `ws` | no | `ws`: WebSocket metrics on actix-ws (implies `actix`) |
 //! | `axum` | no | axum 0.8: `axum::RequestMetricsLayer`, `axum::metrics`, the status of its types |
+
+#![forbid(unsafe_code)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod collector;
 mod config;
@@ -60,10 +71,13 @@ mod site;
 mod status;
 
 #[cfg(feature = "actix")]
+#[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
 pub mod actix;
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
 #[cfg(feature = "ws")]
+#[cfg_attr(docsrs, doc(cfg(feature = "ws")))]
 pub mod ws;
 
 #[doc(hidden)]
@@ -103,22 +117,39 @@ pub use status::ResponseStatus;
 /// | `name = "..."` | `handler` | the function's name |
 /// | `method = "GET"` | `method` (upper case; several joined by `,`) | from the route attribute, else empty |
 /// | `route = "/users/{id}"` | `route`: the pattern, never the raw path | from the route attribute, else empty |
-/// | `crate = "..."` | – (path of this crate in generated code) | `::metrics_runtime` |
+/// | `crate = "..."` | – (path of this crate in generated code) | `::track_metrics` |
 ///
 /// # Status
 ///
 /// The `status` label is decided by the type of the value the function returns, at
-/// compile time (through type aliases and `impl Trait` too); the table of rules is in
-/// the project README, section *How status is decided*. Implement [`ResponseStatus`]
-/// for your own responders and errors to count the status they really send. Whatever
-/// the outcome, a panic or a dropped future included, the in-flight gauge goes back
-/// down and the duration is observed exactly once per call.
+/// compile time (through type aliases and `impl Trait` too), when the call counts on
+/// its own (a request the middleware counts has the status the framework sent):
+///
+/// | the function's value | `status` |
+/// |---|---|
+/// | `HttpResponse` (any body) | its status code |
+/// | `(T, StatusCode)` | that status code |
+/// | `Ok(v)` of a `Result` | the status of `v` by this table |
+/// | `Err(e)`, `e` an `actix_web::Error` or a `ResponseError` | `e.status_code()` |
+/// | `Err(e)` otherwise | `500` |
+/// | `Some(v)` / `None` of an `Option` | the status of `v` / `404` |
+/// | a type implementing [`ResponseStatus`] | what it reports |
+/// | anything else (`String`, `&str`, `Json<T>`, `Html`, `()`) | `200` |
+/// | the function panicked | `500`, and the panic keeps unwinding |
+/// | the future was dropped before it finished | `499` |
+///
+/// axum's `StatusCode`, `Response<B>`, `(StatusCode, T)` and rejections count their
+/// status too (see [`ResponseStatus`]); the repository's guide `docs/status.md` has the
+/// details. Implement [`ResponseStatus`] for your own responders and errors to count
+/// the status they really send. Whatever the outcome, a panic or a dropped future
+/// included, the in-flight gauge goes back down and the duration is observed exactly
+/// once per call.
 ///
 /// # Examples
 ///
 /// ```
 /// use actix_web::{HttpResponse, ResponseError, get, http::StatusCode, web};
-/// use metrics_runtime::track_metrics;
+/// use track_metrics::track_metrics;
 ///
 /// #[derive(Debug)]
 /// struct NotFound;
@@ -154,7 +185,7 @@ pub use status::ResponseStatus;
 /// # Equivalent code
 ///
 /// `get_user` above becomes, in effect (`CallSite`, `responds` and `probe` are in the
-/// hidden, unstable `metrics_runtime::__private`):
+/// hidden, unstable `track_metrics::__private`):
 ///
 /// ```ignore
 /// async fn get_user(id: web::Path<u32>) -> Result<HttpResponse, NotFound> {
@@ -179,13 +210,13 @@ pub use status::ResponseStatus;
 ///
 /// # Renamed dependency
 ///
-/// Generated code names `::metrics_runtime`. If you renamed the dependency, or reach
+/// Generated code names `::track_metrics`. If you renamed the dependency, or reach
 /// it through a re-export, say where it is:
 ///
 /// ```
-/// # use metrics_runtime as rt;
+/// # use track_metrics as rt;
 /// #[rt::track_metrics(crate = "rt")]
 /// fn work() {}
 /// # work();
 /// ```
-pub use metrics_macros::track_metrics;
+pub use track_metrics_macros::track_metrics;

@@ -34,7 +34,7 @@ static RUNTIME: OnceCell<Runtime> = OnceCell::new();
 /// [`Error::Registration`] and also changes nothing.
 ///
 /// ```
-/// use metrics_runtime::{Config, Error, configure};
+/// use track_metrics::{Config, Error, configure};
 ///
 /// configure(Config::new().namespace("app")).unwrap();
 /// assert!(matches!(configure(Config::new()), Err(Error::AlreadyInitialized)));
@@ -63,9 +63,9 @@ pub fn configure(config: Config) -> Result<(), Error> {
 /// use prometheus::IntCounter;
 ///
 /// let jobs = IntCounter::new("jobs_total", "Jobs processed.").unwrap();
-/// metrics_runtime::registry().register(Box::new(jobs.clone())).unwrap();
+/// track_metrics::registry().register(Box::new(jobs.clone())).unwrap();
 /// jobs.inc();
-/// assert!(metrics_runtime::render().contains("jobs_total 1"));
+/// assert!(track_metrics::render().contains("jobs_total 1"));
 /// ```
 pub fn registry() -> &'static Registry {
     &runtime().registry

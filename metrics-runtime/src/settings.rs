@@ -23,7 +23,7 @@ static STATE: AtomicU8 = AtomicU8::new(UNKNOWN);
 /// function, nothing is registered and `/metrics` answers `404`.
 ///
 /// ```
-/// if metrics_runtime::enabled() {
+/// if track_metrics::enabled() {
 ///     println!("metrics are served on /metrics");
 /// }
 /// ```

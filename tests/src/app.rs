@@ -6,9 +6,9 @@ use std::process::{Command, ExitStatus};
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use metrics_runtime::ENV_ENABLED;
-use metrics_runtime::actix::ENV_TOKEN;
 use nix::sys::signal::Signal;
+use track_metrics::ENV_ENABLED;
+use track_metrics::actix::ENV_TOKEN;
 
 use crate::process::Process;
 use crate::workspace_root;

@@ -4,7 +4,7 @@
 //! ([`server`]), read a
 //! scrape ([`scrape`]), wait for something ([`wait`]), rerun a test in a fresh process
 //! ([`rerun`]), make junk for floods ([`junk`]), run a required tool ([`tool`]), read the
-//! files of `docker/` ([`docker`]) and the README's queries ([`readme`]); and for the
+//! files of `docker/` ([`docker`]) and the queries of the guides in `docs/` ([`guides`]); and for the
 //! live ops tests: the servers of the stack ([`servers`]), starting and stopping a stack
 //! once per test binary ([`stack`]), the traffic they send ([`traffic`]) and a webhook
 //! receiving Alertmanager's notifications ([`webhook`]).
@@ -13,10 +13,10 @@ use std::path::Path;
 
 pub mod app;
 pub mod docker;
+pub mod guides;
 pub mod http;
 pub mod junk;
 pub mod process;
-pub mod readme;
 pub mod rerun;
 pub mod routes;
 pub mod scrape;

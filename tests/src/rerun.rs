@@ -3,8 +3,8 @@
 
 use std::process::Command;
 
-use metrics_runtime::ENV_ENABLED;
-use metrics_runtime::actix::ENV_TOKEN;
+use track_metrics::ENV_ENABLED;
+use track_metrics::actix::ENV_TOKEN;
 
 /// Runs this test binary again, only `test_name`, with `envs` and without the settings of
 /// this process. Returns whether it passed, and its output.

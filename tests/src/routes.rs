@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
-use metrics_runtime::ENV_ENABLED;
-use metrics_runtime::actix::ENV_TOKEN;
 use nix::sys::signal::Signal;
+use track_metrics::ENV_ENABLED;
+use track_metrics::actix::ENV_TOKEN;
 
 use crate::app::{BIND_ADDR, Example, RunningApp};
 use crate::http::{get, post};

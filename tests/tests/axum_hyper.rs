@@ -1,5 +1,5 @@
 //! `RequestMetricsLayer` on a plain tower service (no axum router) served by hyper over
-//! a real socket, as the README claims it works: every request counted once, with
+//! a real socket, as docs/status.md claims it works: every request counted once, with
 //! `route=""` (nothing set a `MatchedPath`), the request's method (standard or
 //! `_OTHER`) and the status of the response; a tracked function that builds the
 //! response names the request.
@@ -11,10 +11,10 @@ use axum::http::{Request, Response, StatusCode};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
-use metrics_runtime::axum::RequestMetricsLayer;
-use metrics_runtime::track_metrics;
 use metrics_tests::scrape::Scrape;
 use metrics_tests::server::{Connection, serve_on_own_runtime};
+use track_metrics::axum::RequestMetricsLayer;
+use track_metrics::track_metrics;
 
 #[track_metrics(name = "hyper::created")]
 fn created(path: &str) -> Response<String> {
@@ -83,7 +83,7 @@ fn a_plain_hyper_service_counts_every_request_with_an_empty_route() {
         }
     }
 
-    let s = Scrape::parse(&metrics_runtime::render());
+    let s = Scrape::parse(&track_metrics::render());
     assert_eq!(s.requests("", "GET", "", "200"), 3.0);
     assert_eq!(s.requests("", "POST", "", "200"), 2.0);
     assert_eq!(s.requests("", "DELETE", "", "418"), 1.0);

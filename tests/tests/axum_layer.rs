@@ -1,4 +1,4 @@
-//! `metrics_runtime::axum::RequestMetricsLayer` (CONTRACT §8, §9) through axum's real
+//! `track_metrics::axum::RequestMetricsLayer` (CONTRACT §8, §9) through axum's real
 //! router (`tower::ServiceExt::oneshot`): every request counted once, with the route
 //! axum matched (`MatchedPath`, `Router::nest` prefixes included, `""` for the
 //! fallback), the status it sent and the tracked handler that answered; helpers on
@@ -22,15 +22,15 @@ use axum::http::{HeaderName, Method, Request, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{any, get, post};
 use axum::{Json, middleware};
-use metrics_runtime::axum::RequestMetricsLayer;
-use metrics_runtime::track_metrics;
 use metrics_tests::scrape::Scrape;
 use serde::Deserialize;
 use tokio::sync::oneshot;
 use tower::ServiceExt;
+use track_metrics::axum::RequestMetricsLayer;
+use track_metrics::track_metrics;
 
 fn scrape() -> Scrape {
-    Scrape::parse(&metrics_runtime::render())
+    Scrape::parse(&track_metrics::render())
 }
 
 fn request(method: &str, uri: &str) -> Request<Body> {

@@ -15,11 +15,11 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::Path;
 use axum::routing::get;
-use metrics_runtime::axum::RequestMetricsLayer;
-use metrics_runtime::track_metrics;
 use metrics_tests::junk::Junk;
 use metrics_tests::scrape::Scrape;
 use metrics_tests::server::{Connection, serve_on_own_runtime};
+use track_metrics::axum::RequestMetricsLayer;
+use track_metrics::track_metrics;
 
 const CLIENTS: usize = 4;
 const REQUESTS: usize = 10_000;
@@ -46,7 +46,7 @@ fn every_request_counted_exactly_once_under_load_with_scrapes() {
     let addr = serve(
         Router::new()
             .route("/axload/items/{id}", get(axload_item))
-            .route("/axload/metrics", get(metrics_runtime::axum::metrics))
+            .route("/axload/metrics", get(track_metrics::axum::metrics))
             .layer(RequestMetricsLayer::new()),
     );
     let done = Arc::new(AtomicBool::new(false));
@@ -119,7 +119,7 @@ fn a_flood_of_random_paths_and_methods_adds_no_series_beyond_the_bound() {
     );
     let mut connection = Connection::open(addr);
     assert_eq!(connection.send("GET", "/axbound/items/1").0, 200);
-    let before = Scrape::parse(&metrics_runtime::render());
+    let before = Scrape::parse(&track_metrics::render());
 
     let mut junk = Junk::new(0x9e37_79b9_7f4a_7c15);
     let path_chars = b"abcdefghijklmnopqrstuvwxyz0123456789-_.~%";
@@ -140,7 +140,7 @@ fn a_flood_of_random_paths_and_methods_adds_no_series_beyond_the_bound() {
         assert_eq!(connection.send(&method, &uri).0, expected, "{method} {uri}");
     }
 
-    let after = Scrape::parse(&metrics_runtime::render());
+    let after = Scrape::parse(&track_metrics::render());
     // Exactly these series are new: no raw path or method became a label value. (The
     // load test of this binary may add its own `/axload/` series meanwhile.)
     let mine = |scrape: &Scrape, family: &str| -> BTreeSet<String> {

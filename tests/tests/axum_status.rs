@@ -18,10 +18,10 @@ use axum::extract::rejection::JsonRejection;
 use axum::http::{HeaderMap, HeaderName, Request, Response, StatusCode, header};
 use axum::response::{Html, IntoResponse, Redirect};
 use axum::routing::{get, post};
-use metrics_runtime::{ResponseStatus, track_metrics};
 use metrics_tests::scrape::Scrape;
 use serde::{Deserialize, Serialize};
 use tower::ServiceExt;
+use track_metrics::{ResponseStatus, track_metrics};
 
 #[derive(Serialize)]
 struct Payload {
@@ -444,10 +444,10 @@ async fn every_axum_status_rule_counts_what_axum_sent() {
     ];
     for (req, handler, method, route, expected) in cases {
         let uri = req.uri().to_string();
-        let before = Scrape::parse(&metrics_runtime::render());
+        let before = Scrape::parse(&track_metrics::render());
         let res = app.clone().oneshot(req).await.unwrap();
         assert_eq!(res.status().as_u16(), expected, "axum's answer to {uri}");
-        let after = Scrape::parse(&metrics_runtime::render());
+        let after = Scrape::parse(&track_metrics::render());
         let status = expected.to_string();
         assert_eq!(
             after.requests(handler, method, route, &status)
@@ -477,7 +477,7 @@ async fn every_axum_status_rule_counts_what_axum_sent() {
     }
     // Nothing came from the router: no series under the matched path of the handlers
     // given no `route`, nor any labelled by the request.
-    let s = Scrape::parse(&metrics_runtime::render());
+    let s = Scrape::parse(&track_metrics::render());
     assert!(!s.text.contains("/axs/unlabelled"), "{}", s.text);
     assert!(!s.text.contains(r#"route="/axs/renamed""#), "{}", s.text);
 }
@@ -496,7 +496,7 @@ async fn an_unlisted_body_beside_a_status_counts_200() {
     let app = Router::new().route("/axs/unlisted", get(unlisted_body));
     let res = app.oneshot(get_req("/axs/unlisted")).await.unwrap();
     assert_eq!(res.status(), StatusCode::IM_A_TEAPOT);
-    let s = Scrape::parse(&metrics_runtime::render());
+    let s = Scrape::parse(&track_metrics::render());
     assert_eq!(
         s.requests("unlisted_body", "GET", "/axs/unlisted", "200"),
         1.0

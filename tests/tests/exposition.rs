@@ -5,10 +5,10 @@
 
 use std::sync::mpsc;
 
-use metrics_runtime::{ResponseStatus, track_metrics};
 use metrics_tests::scrape::Scrape;
 use metrics_tests::tool::run_ok_with_input;
 use metrics_tests::workspace_root;
+use track_metrics::{ResponseStatus, track_metrics};
 
 struct Answer(u16);
 
@@ -52,13 +52,13 @@ fn the_exposition_passes_promtool_and_every_histogram_is_whole() {
     });
     started_rx.recv().unwrap();
     // The call is in flight once `blocks` waits; `render` until the gauge shows it.
-    let mut text = metrics_runtime::render();
+    let mut text = track_metrics::render();
     for _ in 0..1000 {
         if text.contains(r#"http_requests_in_flight{handler="blocks",method="",route=""} 1"#) {
             break;
         }
         std::thread::sleep(std::time::Duration::from_millis(2));
-        text = metrics_runtime::render();
+        text = track_metrics::render();
     }
     run_ok_with_input("promtool", &["check", "metrics"], workspace_root(), &text);
     let scrape = Scrape::parse(&text);
@@ -103,7 +103,7 @@ fn the_exposition_passes_promtool_and_every_histogram_is_whole() {
     }
     tx.send(()).unwrap();
     held.join().unwrap();
-    let scrape = Scrape::parse(&metrics_runtime::render());
+    let scrape = Scrape::parse(&track_metrics::render());
     assert_eq!(scrape.in_flight("blocks", "", ""), 0.0);
     assert_eq!(scrape.requests("blocks", "", "", "200"), 1.0);
 }

@@ -5,12 +5,12 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier, mpsc};
 use std::time::Duration;
 
-use metrics_runtime::track_metrics;
 use metrics_tests::scrape::Scrape;
 use metrics_tests::wait::wait_for;
+use track_metrics::track_metrics;
 
 fn scrape() -> Scrape {
-    Scrape::parse(&metrics_runtime::render())
+    Scrape::parse(&track_metrics::render())
 }
 
 fn count(handler: &str, status: &str) -> f64 {

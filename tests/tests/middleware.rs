@@ -1,4 +1,4 @@
-//! `metrics_runtime::actix::RequestMetrics` (CONTRACT §8), through actix-web's real
+//! `track_metrics::actix::RequestMetrics` (CONTRACT §8), through actix-web's real
 //! service stack: every request counted once, with the route actix matched, the status
 //! it sent and the tracked handler that answered; helpers on their own.
 //!
@@ -14,14 +14,14 @@ use actix_web::dev::{Service, ServiceResponse};
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::test::{TestRequest, call_service, init_service};
 use actix_web::{App, Either, HttpResponse, Responder, get, web};
-use metrics_runtime::actix::RequestMetrics;
-use metrics_runtime::track_metrics;
 use metrics_tests::scrape::Scrape;
 use serde::Deserialize;
 use tokio::sync::oneshot;
+use track_metrics::actix::RequestMetrics;
+use track_metrics::track_metrics;
 
 fn scrape() -> Scrape {
-    Scrape::parse(&metrics_runtime::render())
+    Scrape::parse(&track_metrics::render())
 }
 
 // Sends `req` through `app` and returns the status actix sends: the response's, or the

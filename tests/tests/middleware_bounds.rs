@@ -7,11 +7,11 @@ use std::collections::BTreeSet;
 use actix_web::http::Method;
 use actix_web::test::{TestRequest, call_service, init_service, read_body};
 use actix_web::{App, HttpResponse, web};
-use metrics_runtime::actix::RequestMetrics;
-use metrics_runtime::{ENV_ENABLED, track_metrics};
 use metrics_tests::junk::Junk;
 use metrics_tests::rerun::{is_child, rerun_self};
 use metrics_tests::scrape::Scrape;
+use track_metrics::actix::RequestMetrics;
+use track_metrics::{ENV_ENABLED, track_metrics};
 
 #[track_metrics]
 async fn item(id: web::Path<u32>) -> HttpResponse {
@@ -31,7 +31,7 @@ async fn a_flood_of_random_paths_and_methods_adds_no_series_beyond_the_bound() {
         status(call_service(&app, TestRequest::get().uri("/b/items/1").to_request()).await),
         200
     );
-    let before = Scrape::parse(&metrics_runtime::render());
+    let before = Scrape::parse(&track_metrics::render());
 
     let mut junk = Junk::new(0x9e37_79b9_7f4a_7c15);
     let path_chars = b"abcdefghijklmnopqrstuvwxyz0123456789-_.~%";
@@ -61,7 +61,7 @@ async fn a_flood_of_random_paths_and_methods_adds_no_series_beyond_the_bound() {
         assert_eq!(status(res), expected, "{method} {uri}");
     }
 
-    let after = Scrape::parse(&metrics_runtime::render());
+    let after = Scrape::parse(&track_metrics::render());
     // Exactly these series are new: no raw path or method became a label value.
     let new: BTreeSet<String> = after
         .label_sets("http_requests_total")
@@ -106,12 +106,12 @@ async fn disabled_it_only_forwards_and_registers_nothing() {
         assert!(passed, "with {ENV_ENABLED}=false:\n{output}");
         return;
     }
-    assert!(!metrics_runtime::enabled());
+    assert!(!track_metrics::enabled());
     let app = init_service(
         App::new()
             .wrap(RequestMetrics::default())
             .service(web::resource("/b/items/{id}").route(web::get().to(item)))
-            .service(metrics_runtime::actix::metrics),
+            .service(track_metrics::actix::metrics),
     )
     .await;
     let res = call_service(&app, TestRequest::get().uri("/b/items/9").to_request()).await;
@@ -125,7 +125,7 @@ async fn disabled_it_only_forwards_and_registers_nothing() {
     assert_eq!(res.status().as_u16(), 404);
     let res = call_service(&app, TestRequest::get().uri("/metrics").to_request()).await;
     assert_eq!(res.status().as_u16(), 404, "/metrics is off");
-    let families = metrics_runtime::registry().gather();
+    let families = track_metrics::registry().gather();
     let http: Vec<&str> = families
         .iter()
         .map(|f| f.name())

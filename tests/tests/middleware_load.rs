@@ -10,10 +10,10 @@ use std::thread;
 use std::time::Duration;
 
 use actix_web::{App, HttpResponse, HttpServer, web};
-use metrics_runtime::actix::RequestMetrics;
-use metrics_runtime::track_metrics;
 use metrics_tests::http::get;
 use metrics_tests::scrape::Scrape;
+use track_metrics::actix::RequestMetrics;
+use track_metrics::track_metrics;
 
 const CLIENTS: usize = 4;
 const REQUESTS: usize = 10_000;
@@ -32,7 +32,7 @@ fn serve() -> (String, actix_web::dev::ServerHandle) {
                 App::new()
                     .wrap(RequestMetrics::default())
                     .route("/load/items/{id}", web::get().to(load_item))
-                    .service(metrics_runtime::actix::metrics)
+                    .service(track_metrics::actix::metrics)
             })
             .workers(2)
             .bind(("127.0.0.1", 0))

@@ -171,7 +171,7 @@ fn selected_metrics(expr: &str) -> BTreeSet<String> {
     names
 }
 
-/// The families metrics-runtime exports that the rules read, and Prometheus' `up`.
+/// The families track-metrics exports that the rules read, and Prometheus' `up`.
 const OURS: [&str; 9] = [
     "up",
     "http_requests_total",

@@ -6,10 +6,10 @@ use std::sync::Mutex;
 
 use actix_web::test as actix_test;
 use actix_web::{App, HttpResponse};
-use metrics_runtime::actix::ENV_TOKEN;
-use metrics_runtime::{Config, ENV_ENABLED, Error, track_metrics};
 use metrics_tests::rerun::{is_child, rerun_self};
 use metrics_tests::scrape::Scrape;
+use track_metrics::actix::ENV_TOKEN;
+use track_metrics::{Config, ENV_ENABLED, Error, track_metrics};
 
 /// Runs the calling test in a child process per environment, or returns `true` in the child.
 fn in_child(test: &str, envs: &[&[(&str, &str)]]) -> bool {
@@ -50,7 +50,7 @@ fn capture_logs() {
 }
 
 async fn scrape_status(token: Option<&str>) -> (u16, Option<String>) {
-    let app = actix_test::init_service(App::new().service(metrics_runtime::actix::metrics)).await;
+    let app = actix_test::init_service(App::new().service(track_metrics::actix::metrics)).await;
     let mut req = actix_test::TestRequest::get().uri("/metrics");
     if let Some(header) = token {
         req = req.insert_header(("authorization", header));
@@ -73,13 +73,13 @@ async fn disabled_by_prometheus_enabled() {
     }
     capture_logs();
     assert_eq!(work(1), 2, "the function still works");
-    assert!(!metrics_runtime::enabled());
-    let families = metrics_runtime::registry().gather();
+    assert!(!track_metrics::enabled());
+    let families = track_metrics::registry().gather();
     assert!(
         families.iter().all(|f| !f.name().starts_with("http_")),
         "nothing is registered when disabled"
     );
-    assert!(!metrics_runtime::render().contains("http_requests_total"));
+    assert!(!track_metrics::render().contains("http_requests_total"));
     assert_eq!(scrape_status(None).await.0, 404);
     assert!(
         LOGS.lock().unwrap().is_empty(),
@@ -102,9 +102,9 @@ async fn enabled_by_prometheus_enabled() {
     }
     capture_logs();
     assert_eq!(work(1), 2);
-    assert!(metrics_runtime::enabled());
+    assert!(track_metrics::enabled());
     assert!(
-        metrics_runtime::render()
+        track_metrics::render()
             .contains(r#"http_requests_total{handler="work",method="",route="",status="200"} 1"#)
     );
     let (status, content_type) = scrape_status(None).await;
@@ -130,7 +130,7 @@ fn an_unknown_prometheus_enabled_warns_once_and_stays_enabled() {
     }
     capture_logs();
     for _ in 0..3 {
-        assert!(metrics_runtime::enabled());
+        assert!(track_metrics::enabled());
         assert_eq!(work(2), 3);
     }
     let logs = LOGS.lock().unwrap().clone();
@@ -140,7 +140,7 @@ fn an_unknown_prometheus_enabled_warns_once_and_stays_enabled() {
         logs[0].contains("PROMETHEUS_ENABLED") && logs[0].contains("\"maybe\""),
         "{logs:?}"
     );
-    let scrape = Scrape::parse(&metrics_runtime::render());
+    let scrape = Scrape::parse(&track_metrics::render());
     let labels = [
         ("handler", "work"),
         ("method", ""),
@@ -189,19 +189,19 @@ fn configure_before_first_use() {
         return;
     }
     // Invalid configurations are refused and change nothing.
-    let bad_buckets = metrics_runtime::configure(Config::new().buckets(vec![1.0, 0.5]));
+    let bad_buckets = track_metrics::configure(Config::new().buckets(vec![1.0, 0.5]));
     assert!(
         matches!(bad_buckets, Err(Error::Invalid(_))),
         "{bad_buckets:?}"
     );
-    let bad_namespace = metrics_runtime::configure(Config::new().namespace("not valid"));
+    let bad_namespace = track_metrics::configure(Config::new().namespace("not valid"));
     assert!(
         matches!(bad_namespace, Err(Error::Invalid(_))),
         "{bad_namespace:?}"
     );
 
     let registry = prometheus::Registry::new();
-    metrics_runtime::configure(
+    track_metrics::configure(
         Config::new()
             .namespace("shop")
             .const_label("service", "checkout")
@@ -209,11 +209,11 @@ fn configure_before_first_use() {
             .registry(registry.clone()),
     )
     .expect("the first valid configure succeeds");
-    let again = metrics_runtime::configure(Config::new().namespace("other"));
+    let again = track_metrics::configure(Config::new().namespace("other"));
     assert!(matches!(again, Err(Error::AlreadyInitialized)), "{again:?}");
 
     assert_eq!(work(4), 5);
-    let text = metrics_runtime::render();
+    let text = track_metrics::render();
     let scrape = Scrape::parse(&text);
     let labels = [
         ("handler", "work"),
@@ -271,9 +271,9 @@ fn configure_after_first_use() {
         return;
     }
     assert_eq!(work(1), 2);
-    let late = metrics_runtime::configure(Config::new().namespace("late"));
+    let late = track_metrics::configure(Config::new().namespace("late"));
     assert!(matches!(late, Err(Error::AlreadyInitialized)), "{late:?}");
-    let text = metrics_runtime::render();
+    let text = track_metrics::render();
     assert!(
         text.contains("\nhttp_requests_total{handler=\"work\""),
         "{text}"

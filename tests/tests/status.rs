@@ -5,9 +5,9 @@
 use actix_web::http::StatusCode;
 use actix_web::test as actix_test;
 use actix_web::{App, HttpResponse, Responder, ResponseError, get, web};
-use metrics_runtime::{ResponseStatus, track_metrics};
 use metrics_tests::scrape::Scrape;
 use serde::Serialize;
+use track_metrics::{ResponseStatus, track_metrics};
 
 #[derive(Debug)]
 struct Teapot;
@@ -239,7 +239,7 @@ async fn every_row_of_the_status_table_counts_what_actix_sent() {
         ("/early-return", "early_return", "/early-return", 200),
     ];
     for (uri, handler, route, expected) in cases {
-        let before = Scrape::parse(&metrics_runtime::render());
+        let before = Scrape::parse(&track_metrics::render());
         let resp =
             actix_test::call_service(&app, actix_test::TestRequest::get().uri(uri).to_request())
                 .await;
@@ -248,7 +248,7 @@ async fn every_row_of_the_status_table_counts_what_actix_sent() {
             expected,
             "actix-web's answer to {uri}"
         );
-        let after = Scrape::parse(&metrics_runtime::render());
+        let after = Scrape::parse(&track_metrics::render());
         let labels = [
             ("handler", handler),
             ("method", "GET"),
@@ -321,7 +321,7 @@ fn plain_functions_errors_and_out_of_range_statuses() {
     assert_eq!(plain_ok(), Ok(1));
     let _ = weird();
     unit();
-    let scrape = Scrape::parse(&metrics_runtime::render());
+    let scrape = Scrape::parse(&track_metrics::render());
     assert_eq!(
         scrape.requests("plain_err", "", "", "500"),
         1.0,
@@ -366,7 +366,7 @@ fn more_distinct_statuses_than_cached_slots_still_count() {
             let _ = many_statuses(status);
         }
     }
-    let scrape = Scrape::parse(&metrics_runtime::render());
+    let scrape = Scrape::parse(&track_metrics::render());
     for status in statuses {
         assert_eq!(
             scrape.requests("many_statuses", "", "", &status.to_string()),

@@ -8,11 +8,11 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
-use metrics_runtime::ENV_ENABLED;
 use metrics_tests::app::RunningApp;
 use metrics_tests::http::get;
 use metrics_tests::scrape::Scrape;
 use metrics_tests::wait::wait_for;
+use track_metrics::ENV_ENABLED;
 use tungstenite::protocol::frame::coding::CloseCode;
 use tungstenite::{Message, WebSocket};
 
@@ -315,7 +315,7 @@ impl InProcess {
 // The connection task panics on the first text message.
 async fn panics(req: HttpRequest, body: web::Payload) -> actix_web::Result<HttpResponse> {
     let (response, session, stream) = actix_ws::handle(&req, body)?;
-    let (session, mut stream) = metrics_runtime::ws::track("in_process_panics", session, stream);
+    let (session, mut stream) = track_metrics::ws::track("in_process_panics", session, stream);
     actix_web::rt::spawn(async move {
         let _session = session;
         if let Some(Ok(actix_ws::Message::Text(text))) = stream.recv().await {
@@ -328,8 +328,7 @@ async fn panics(req: HttpRequest, body: web::Payload) -> actix_web::Result<HttpR
 // The connection task returns after the first message, without a close frame.
 async fn returns(req: HttpRequest, body: web::Payload) -> actix_web::Result<HttpResponse> {
     let (response, session, stream) = actix_ws::handle(&req, body)?;
-    let (mut session, mut stream) =
-        metrics_runtime::ws::track("in_process_returns", session, stream);
+    let (mut session, mut stream) = track_metrics::ws::track("in_process_returns", session, stream);
     actix_web::rt::spawn(async move {
         if let Some(Ok(actix_ws::Message::Text(text))) = stream.recv().await {
             let _ = session.text(text).await;
@@ -351,7 +350,7 @@ fn read_until_closed(mut socket: WebSocket<TcpStream>) {
 }
 
 fn in_process(handler: &str) -> Ws {
-    Ws::read(&Scrape::parse(&metrics_runtime::render()), handler)
+    Ws::read(&Scrape::parse(&track_metrics::render()), handler)
 }
 
 #[test]

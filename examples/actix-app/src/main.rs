@@ -10,7 +10,7 @@ use std::net::SocketAddr;
 use std::process::ExitCode;
 
 use actix_web::{App, HttpServer};
-use metrics_runtime::actix::RequestMetrics;
+use track_metrics::actix::RequestMetrics;
 
 const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8080";
 

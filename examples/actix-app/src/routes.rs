@@ -7,11 +7,11 @@ use std::time::Duration;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, get, post, web};
 use actix_ws::{AggregatedMessage, CloseCode};
-use metrics_runtime::track_metrics;
-use metrics_runtime::ws::{TrackedSession, TrackedStream};
 use once_cell::sync::Lazy;
 use prometheus::IntCounter;
 use serde::{Deserialize, Serialize};
+use track_metrics::track_metrics;
+use track_metrics::ws::{TrackedSession, TrackedStream};
 
 /// The longest `/slow?ms=N` accepts.
 const MAX_SLOW_MS: u64 = 5000;
@@ -28,7 +28,7 @@ pub(crate) fn configure(cfg: &mut web::ServiceConfig) {
         .service(test_metrics)
         .service(ws)
         .service(health)
-        .service(metrics_runtime::actix::metrics);
+        .service(track_metrics::actix::metrics);
 }
 
 /// The manual pattern, next to the automatic one: a counter registered by hand.
@@ -38,7 +38,7 @@ static DEMO_COUNTER: Lazy<IntCounter> = Lazy::new(|| {
         "Calls of GET /test-metrics, counted by hand.",
     )
     .expect("a valid metric name");
-    if let Err(err) = metrics_runtime::registry().register(Box::new(counter.clone())) {
+    if let Err(err) = track_metrics::registry().register(Box::new(counter.clone())) {
         log::error!("cannot register demo_test_metrics_total: {err}");
     }
     counter
@@ -163,12 +163,12 @@ async fn test_metrics() -> String {
 }
 
 // The upgrade is counted here (status 101); the connection and its messages by
-// `metrics_runtime::ws`, in the spawned echo task.
+// `track_metrics::ws`, in the spawned echo task.
 #[track_metrics]
 #[get("/ws")]
 async fn ws(req: HttpRequest, body: web::Payload) -> Result<HttpResponse, actix_web::Error> {
     let (response, session, stream) = actix_ws::handle(&req, body)?;
-    let (session, stream) = metrics_runtime::ws::track("ws", session, stream);
+    let (session, stream) = track_metrics::ws::track("ws", session, stream);
     actix_web::rt::spawn(echo(session, stream));
     Ok(response)
 }

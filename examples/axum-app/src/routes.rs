@@ -11,10 +11,10 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use metrics_runtime::axum::RequestMetricsLayer;
-use metrics_runtime::{ResponseStatus, track_metrics};
 use prometheus::IntCounter;
 use serde::{Deserialize, Serialize};
+use track_metrics::axum::RequestMetricsLayer;
+use track_metrics::{ResponseStatus, track_metrics};
 
 /// The longest `/slow?ms=N` accepts.
 const MAX_SLOW_MS: u64 = 5000;
@@ -39,7 +39,7 @@ impl AppState {
             "Calls of GET /test-metrics, counted by hand.",
         )
         .expect("a valid metric name");
-        if let Err(err) = metrics_runtime::registry().register(Box::new(test_metrics.clone())) {
+        if let Err(err) = track_metrics::registry().register(Box::new(test_metrics.clone())) {
             log::error!("cannot register demo_test_metrics_total: {err}");
         }
         AppState {
@@ -67,7 +67,7 @@ pub(crate) fn routes(state: AppState) -> Router {
         .route("/error", get(error))
         .route("/test-metrics", get(test_metrics))
         .route("/health", get(health))
-        .route("/metrics", get(metrics_runtime::axum::metrics))
+        .route("/metrics", get(track_metrics::axum::metrics))
         .with_state(state)
 }
 

@@ -49,7 +49,7 @@ use crate::series::Series;
 ///
 /// ```
 /// use actix_web::{App, HttpResponse, web};
-/// use metrics_runtime::actix::RequestMetrics;
+/// use track_metrics::actix::RequestMetrics;
 ///
 /// # async fn items() -> HttpResponse { HttpResponse::Ok().finish() }
 /// let app = App::new()

@@ -2,7 +2,7 @@
 //!
 //! ```no_run
 //! use actix_web::{App, HttpResponse, HttpServer, get, web};
-//! use metrics_runtime::track_metrics;
+//! use track_metrics::track_metrics;
 //!
 //! #[track_metrics]
 //! #[get("/users/{id}")]
@@ -14,12 +14,12 @@
 //! HttpServer::new(|| {
 //!     App::new()
 //!         // every request counted once, with the route actix matched and the status it sent
-//!         .wrap(metrics_runtime::actix::RequestMetrics::default())
+//!         .wrap(track_metrics::actix::RequestMetrics::default())
 //!         .service(web::scope("/api").service(get_user))
 //!         // GET /metrics
-//!         .service(metrics_runtime::actix::metrics)
+//!         .service(track_metrics::actix::metrics)
 //!         // or at any path
-//!         .route("/internal/metrics", web::get().to(metrics_runtime::actix::metrics_handler))
+//!         .route("/internal/metrics", web::get().to(track_metrics::actix::metrics_handler))
 //! })
 //! .bind(("127.0.0.1", 8080))?
 //! .run()

@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, HeaderValue, Response, StatusCode};
 
 use crate::exposition::Scrape;
 
-/// Serves the registry: `Router::route("/metrics", get(metrics_runtime::axum::metrics))`
+/// Serves the registry: `Router::route("/metrics", get(track_metrics::axum::metrics))`
 /// (at any path).
 ///
 /// Answers `200` with [`CONTENT_TYPE`](crate::CONTENT_TYPE); `404` when metrics are
@@ -16,7 +16,7 @@ use crate::exposition::Scrape;
 /// ```
 /// use axum::{Router, routing::get};
 ///
-/// let app: Router = Router::new().route("/metrics", get(metrics_runtime::axum::metrics));
+/// let app: Router = Router::new().route("/metrics", get(track_metrics::axum::metrics));
 /// ```
 pub async fn metrics(headers: HeaderMap) -> Response<Body> {
     let authorization = headers.get(AUTHORIZATION).map(HeaderValue::as_bytes);

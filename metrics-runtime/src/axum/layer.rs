@@ -42,7 +42,7 @@ use crate::recording::Excluded;
 ///
 /// ```
 /// use axum::{Router, routing::get};
-/// use metrics_runtime::axum::RequestMetricsLayer;
+/// use track_metrics::axum::RequestMetricsLayer;
 ///
 /// let app: Router = Router::new()
 ///     .route("/items/{id}", get(|| async { "item" }))

@@ -3,8 +3,8 @@
 //!
 //! ```
 //! use axum::{Router, extract::Path, http::StatusCode, routing::get};
-//! use metrics_runtime::axum::RequestMetricsLayer;
-//! use metrics_runtime::track_metrics;
+//! use track_metrics::axum::RequestMetricsLayer;
+//! use track_metrics::track_metrics;
 //!
 //! #[track_metrics(method = "GET", route = "/users/{id}")]
 //! async fn get_user(Path(id): Path<u32>) -> Result<String, StatusCode> {
@@ -16,7 +16,7 @@
 //!
 //! let app: Router = Router::new()
 //!     .nest("/api", Router::new().route("/users/{id}", get(get_user)))
-//!     .route("/metrics", get(metrics_runtime::axum::metrics))
+//!     .route("/metrics", get(track_metrics::axum::metrics))
 //!     // every request counted once, with the route axum matched and the status it sent;
 //!     // the last `layer`, so that it also sees the fallback and everything inside
 //!     .layer(RequestMetricsLayer::new().exclude("/metrics"));

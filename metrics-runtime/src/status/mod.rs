@@ -46,7 +46,7 @@ use std::ops::Deref;
 /// `ResponseError` need nothing: their `status_code()` is used.)
 ///
 /// ```
-/// use metrics_runtime::ResponseStatus;
+/// use track_metrics::ResponseStatus;
 ///
 /// struct Created(u32);
 ///

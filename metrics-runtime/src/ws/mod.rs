@@ -6,13 +6,13 @@
 //! ```
 //! use actix_web::{HttpRequest, HttpResponse, get, web};
 //! use actix_ws::AggregatedMessage;
-//! use metrics_runtime::track_metrics;
+//! use track_metrics::track_metrics;
 //!
 //! #[track_metrics] // counts the upgrade itself: status="101"
 //! #[get("/ws")]
 //! async fn echo(req: HttpRequest, body: web::Payload) -> actix_web::Result<HttpResponse> {
 //!     let (response, session, stream) = actix_ws::handle(&req, body)?;
-//!     let (mut session, stream) = metrics_runtime::ws::track("echo", session, stream);
+//!     let (mut session, stream) = track_metrics::ws::track("echo", session, stream);
 //!     let mut stream = stream.aggregate_continuations();
 //!     actix_web::rt::spawn(async move {
 //!         while let Some(Ok(msg)) = stream.recv().await {
@@ -116,7 +116,7 @@ pub const DURATION_BUCKETS: &[f64] = &[
 ///
 /// async fn chat(req: HttpRequest, body: web::Payload) -> actix_web::Result<HttpResponse> {
 ///     let (response, session, stream) = actix_ws::handle(&req, body)?;
-///     let (mut session, mut stream) = metrics_runtime::ws::track("chat", session, stream);
+///     let (mut session, mut stream) = track_metrics::ws::track("chat", session, stream);
 ///     actix_web::rt::spawn(async move {
 ///         while let Some(Ok(actix_ws::Message::Text(text))) = stream.recv().await {
 ///             if session.text(format!("you said: {text}")).await.is_err() {

@@ -17,17 +17,17 @@ use std::time::Duration;
 use libtest_mimic::{Arguments, Trial};
 use serde_json::Value as Json;
 
-use metrics_runtime::actix::ENV_TOKEN;
 use metrics_tests::app::RunningApp;
 use metrics_tests::docker::{
     Rewrite, alert_rules, as_str, authorization_block, dashboards, panels, recording_rules,
     with_job_selected,
 };
+use metrics_tests::guides;
 use metrics_tests::http::get;
-use metrics_tests::readme;
 use metrics_tests::servers::{Prometheus, QueryApi};
 use metrics_tests::stack::Shared;
 use metrics_tests::wait::poll;
+use track_metrics::actix::ENV_TOKEN;
 
 use crate::stack::{JOBS, Stack};
 
@@ -68,8 +68,8 @@ fn main() -> ExitCode {
             alertmanager_routes_the_5xx_alerts_by_severity,
         ),
         stack.trial(
-            "live_every_readme_query_has_data",
-            every_readme_query_has_data,
+            "live_every_operating_guide_query_has_data",
+            every_operating_guide_query_has_data,
         ),
     ];
     let conclusion = libtest_mimic::run(&args, trials);
@@ -354,16 +354,16 @@ fn alertmanager_routes_the_5xx_alerts_by_severity(stack: &Stack) {
     }
 }
 
-fn every_readme_query_has_data(stack: &Stack) {
-    // The README's PromQL evaluates and has data.
-    let readme_queries = readme::promql("Operating it");
-    assert!(readme_queries.len() >= 10, "{readme_queries:?}");
-    for expr in readme_queries {
+fn every_operating_guide_query_has_data(stack: &Stack) {
+    // The PromQL of docs/operating.md evaluates and has data.
+    let queries = guides::promql("docs/operating.md");
+    assert!(queries.len() >= 10, "{queries:?}");
+    for expr in queries {
         let result = stack
             .prometheus
             .query(&expr)
-            .unwrap_or_else(|err| panic!("README: {err}\n{expr}"));
-        assert!(!result.is_empty(), "README: no data\n{expr}");
+            .unwrap_or_else(|err| panic!("docs/operating.md: {err}\n{expr}"));
+        assert!(!result.is_empty(), "docs/operating.md: no data\n{expr}");
     }
 }
 

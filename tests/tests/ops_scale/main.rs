@@ -17,8 +17,8 @@ use libtest_mimic::Arguments;
 use serde_json::Value as Json;
 
 use metrics_tests::docker::{dashboards, panels, recording_rules, with_all_selected};
+use metrics_tests::guides;
 use metrics_tests::http::get;
-use metrics_tests::readme;
 use metrics_tests::servers::QueryApi;
 use metrics_tests::stack::Shared;
 use metrics_tests::wait::poll;
@@ -56,8 +56,8 @@ fn main() -> ExitCode {
             every_dashboard_query_has_data_in_victoriametrics,
         ),
         stack.trial(
-            "scale_every_readme_scaling_out_query_has_data_in_victoriametrics",
-            every_readme_scaling_out_query_has_data_in_victoriametrics,
+            "scale_every_scaling_out_guide_query_has_data_in_victoriametrics",
+            every_scaling_out_guide_query_has_data_in_victoriametrics,
         ),
         stack.trial(
             "scale_a_stopped_replica_is_down_alone_and_the_others_keep_being_counted",
@@ -277,15 +277,15 @@ fn every_dashboard_query_has_data_in_victoriametrics(stack: &Stack) {
     }
 }
 
-fn every_readme_scaling_out_query_has_data_in_victoriametrics(stack: &Stack) {
-    let queries = readme::promql("Scaling out");
+fn every_scaling_out_guide_query_has_data_in_victoriametrics(stack: &Stack) {
+    let queries = guides::promql("docs/scaling-out.md");
     assert!(queries.len() >= 5, "{queries:?}");
     for expr in queries {
         let result = stack
             .victoria
             .query(&expr)
-            .unwrap_or_else(|err| panic!("README: {err}\n{expr}"));
-        assert!(!result.is_empty(), "README: no data\n{expr}");
+            .unwrap_or_else(|err| panic!("docs/scaling-out.md: {err}\n{expr}"));
+        assert!(!result.is_empty(), "docs/scaling-out.md: no data\n{expr}");
     }
 }
 

@@ -1,4 +1,4 @@
-use metrics_runtime::track_metrics;
+use track_metrics::track_metrics;
 
 #[track_metrics]
 #[track_metrics(name = "again")]

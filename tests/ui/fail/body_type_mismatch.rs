@@ -1,5 +1,5 @@
 // Type errors in the body are reported at the user's tokens, as in the original function.
-use metrics_runtime::track_metrics;
+use track_metrics::track_metrics;
 
 #[derive(Debug)]
 struct ApiError;

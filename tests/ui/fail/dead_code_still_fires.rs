@@ -1,7 +1,7 @@
 // A tracked function nobody calls is still reported as dead code, at its name.
 #![deny(dead_code)]
 
-use metrics_runtime::track_metrics;
+use track_metrics::track_metrics;
 
 #[track_metrics]
 fn never_called() -> u32 {

@@ -1,4 +1,4 @@
-use metrics_runtime::track_metrics;
+use track_metrics::track_metrics;
 
 #[track_metrics(method = "get")]
 fn get_user() -> u32 {

@@ -1,7 +1,7 @@
 // `#[must_use]` stays on the function, and on its `Result`.
 #![deny(unused_must_use)]
 
-use metrics_runtime::track_metrics;
+use track_metrics::track_metrics;
 
 #[track_metrics]
 #[must_use = "the total is the point"]

@@ -1,4 +1,4 @@
-use metrics_runtime::track_metrics;
+use track_metrics::track_metrics;
 
 #[track_metrics(handler = "get_user")]
 fn get_user() -> u32 {

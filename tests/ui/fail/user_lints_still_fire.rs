@@ -1,7 +1,7 @@
 // The user's body keeps its own spans: lints on it are reported at the user's tokens.
 #![deny(unused_variables, unused_mut, dead_code, unreachable_code)]
 
-use metrics_runtime::track_metrics;
+use track_metrics::track_metrics;
 
 #[track_metrics]
 fn sync_handler() -> u32 {

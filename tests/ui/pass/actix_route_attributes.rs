@@ -4,7 +4,7 @@
 use actix_web::http::{Method, StatusCode};
 use actix_web::test::{TestRequest, call_service, init_service};
 use actix_web::{App, HttpResponse, Responder, get, post, route, web};
-use metrics_runtime::track_metrics;
+use track_metrics::track_metrics;
 
 #[track_metrics]
 #[get("/users/{id}")]
@@ -58,7 +58,7 @@ fn assert_counted(handler: &str, method: &str, route: &str, status: &str, count:
     let line = format!(
         r#"http_requests_total{{handler="{handler}",method="{method}",route="{route}",status="{status}"}} {count}"#
     );
-    let text = metrics_runtime::render();
+    let text = track_metrics::render();
     assert!(
         text.lines().any(|l| l == line),
         "missing `{line}` in:\n{text}"
@@ -76,7 +76,7 @@ async fn main() {
             .service(delete_item)
             .service(patched)
             .service(below)
-            .service(metrics_runtime::actix::metrics),
+            .service(track_metrics::actix::metrics),
     )
     .await;
     let calls = [

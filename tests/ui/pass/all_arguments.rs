@@ -1,6 +1,6 @@
 //! Every argument, in any order; trailing comma allowed.
 
-use metrics_runtime::track_metrics;
+use track_metrics::track_metrics;
 
 #[track_metrics(name = "Billing::charge", method = "POST", route = "/charge")]
 fn charge(amount: u64) -> u64 {
@@ -9,7 +9,7 @@ fn charge(amount: u64) -> u64 {
 
 #[track_metrics(
     route = "/r/{id}",
-    crate = "::metrics_runtime",
+    crate = "::track_metrics",
     name = "reordered",
     method = "GET,HEAD"
 )]
@@ -36,7 +36,7 @@ fn assert_counted(handler: &str, method: &str, route: &str) {
     let line = format!(
         r#"http_requests_total{{handler="{handler}",method="{method}",route="{route}",status="200"}} 1"#
     );
-    let text = metrics_runtime::render();
+    let text = track_metrics::render();
     assert!(
         text.lines().any(|l| l == line),
         "missing `{line}` in:\n{text}"

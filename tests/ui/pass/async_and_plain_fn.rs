@@ -1,6 +1,6 @@
 //! `async fn` and plain `fn` keep their values and are counted once per call.
 
-use metrics_runtime::track_metrics;
+use track_metrics::track_metrics;
 
 #[track_metrics]
 fn add(a: u32, b: u32) -> u32 {
@@ -27,7 +27,7 @@ fn assert_counted(handler: &str, status: &str, count: u64) {
     let line = format!(
         r#"http_requests_total{{handler="{handler}",method="",route="",status="{status}"}} {count}"#
     );
-    let text = metrics_runtime::render();
+    let text = track_metrics::render();
     assert!(
         text.lines().any(|l| l == line),
         "missing `{line}` in:\n{text}"

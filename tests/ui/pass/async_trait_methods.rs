@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use metrics_runtime::track_metrics;
+use track_metrics::track_metrics;
 
 #[async_trait]
 trait Store {
@@ -29,7 +29,7 @@ fn counted(status: &str) -> Option<String> {
     let prefix = format!(
         r#"http_requests_total{{handler="Memory::load",method="",route="",status="{status}"}} "#
     );
-    metrics_runtime::render()
+    track_metrics::render()
         .lines()
         .find_map(|l| l.strip_prefix(&prefix).map(str::to_owned))
 }
@@ -44,7 +44,7 @@ fn main() {
     });
     assert_eq!(counted("200").as_deref(), Some("1"));
     assert_eq!(counted("404").as_deref(), Some("1"));
-    let sum = metrics_runtime::render()
+    let sum = track_metrics::render()
         .lines()
         .find_map(|l| {
             l.strip_prefix(

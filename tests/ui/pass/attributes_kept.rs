@@ -1,7 +1,7 @@
 //! Outer attributes, doc comments and inner attributes of the function stay in place.
 #![deny(warnings, missing_docs)]
 
-use metrics_runtime::track_metrics;
+use track_metrics::track_metrics;
 
 /// Documented, `#[must_use]`, `#[inline]`: all kept.
 #[track_metrics]
@@ -71,7 +71,7 @@ fn main() {
     );
     assert_eq!(conditional_attribute(), 4);
     assert_eq!(Shouting(), 5);
-    let text = metrics_runtime::render();
+    let text = track_metrics::render();
     assert!(text.contains(r#"handler="Shouting""#), "{text}");
     assert!(!text.contains("compiled_out"), "{text}");
 }

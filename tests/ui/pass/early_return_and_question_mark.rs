@@ -5,7 +5,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use metrics_runtime::track_metrics;
+use track_metrics::track_metrics;
 
 #[derive(Debug, PartialEq)]
 enum ApiError {
@@ -136,7 +136,7 @@ fn assert_counted(handler: &str, status: &str, count: u64) {
     let line = format!(
         r#"http_requests_total{{handler="{handler}",method="",route="",status="{status}"}} {count}"#
     );
-    let text = metrics_runtime::render();
+    let text = track_metrics::render();
     assert!(
         text.lines().any(|l| l == line),
         "missing `{line}` in:\n{text}"

@@ -3,7 +3,7 @@
 
 use std::fmt::Display;
 
-use metrics_runtime::track_metrics;
+use track_metrics::track_metrics;
 
 #[track_metrics]
 fn show<T: Display>(value: T) -> String {
@@ -80,7 +80,7 @@ fn main() {
         assert_eq!(async_first(&[7]).await, Some(&7));
     });
 
-    let text = metrics_runtime::render();
+    let text = track_metrics::render();
     for (handler, status, count) in [
         ("show", "200", 2),
         ("largest", "200", 1),

@@ -9,10 +9,10 @@
 )]
 #![allow(dead_code)]
 
-use ::metrics_runtime::track_metrics;
+use ::track_metrics::track_metrics;
 
 // User items shadowing the names generated code could reach for (the default
-// `crate` path is `::metrics_runtime`, absolute, so `mod metrics_runtime` is no trap).
+// `crate` path is `::track_metrics`, absolute, so `mod track_metrics` is no trap).
 #[derive(Debug, PartialEq)]
 enum Option<T> {
     Some(T),
@@ -31,7 +31,7 @@ fn call() {}
 fn status_of() {}
 mod core {}
 mod std {}
-mod metrics_runtime {}
+mod track_metrics {}
 mod __private {}
 
 #[track_metrics]
@@ -111,7 +111,7 @@ fn main() {
     assert_eq!(early(true), None);
     assert_eq!(user_label(true), 1);
     assert_eq!(user_label(false), 2);
-    let text = ::metrics_runtime::render();
+    let text = ::track_metrics::render();
     assert!(
         text.contains(
             r#"http_requests_total{handler="user_locals",method="",route="",status="200"} 1"#

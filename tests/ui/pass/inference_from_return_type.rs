@@ -5,7 +5,7 @@
 use std::error::Error;
 use std::fmt;
 
-use metrics_runtime::track_metrics;
+use track_metrics::track_metrics;
 
 #[derive(Debug)]
 struct Oops;
@@ -68,7 +68,7 @@ fn assert_counted(handler: &str, status: &str) {
     let line = format!(
         r#"http_requests_total{{handler="{handler}",method="",route="",status="{status}"}} 1"#
     );
-    let text = metrics_runtime::render();
+    let text = track_metrics::render();
     assert!(
         text.lines().any(|l| l == line),
         "missing `{line}` in:\n{text}"

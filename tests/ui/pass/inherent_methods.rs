@@ -1,7 +1,7 @@
 //! Methods taking `self`, `&self` and `&mut self` in an inherent `impl` block,
 //! including ones that return borrows of `self`.
 
-use metrics_runtime::track_metrics;
+use track_metrics::track_metrics;
 
 #[derive(Debug, Default, PartialEq)]
 struct Counter {
@@ -87,7 +87,7 @@ fn main() {
     assert_eq!(Counter::new("d").into_value_mut(), 100);
     assert_eq!(counter.into_value(), 14);
 
-    let text = metrics_runtime::render();
+    let text = track_metrics::render();
     for (handler, count) in [
         ("new", 4),
         ("Counter::get", 1),

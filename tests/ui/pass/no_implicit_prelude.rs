@@ -3,12 +3,12 @@
 
 #[no_implicit_prelude]
 mod bare {
-    #[::metrics_runtime::track_metrics]
+    #[::track_metrics::track_metrics]
     pub fn sync_value(x: u8) -> ::core::option::Option<u8> {
         ::core::option::Option::Some(x)
     }
 
-    #[::metrics_runtime::track_metrics]
+    #[::track_metrics::track_metrics]
     pub async fn async_value(x: u8) -> ::core::result::Result<u8, ()> {
         ::core::result::Result::Ok(x)
     }

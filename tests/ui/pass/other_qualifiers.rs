@@ -1,6 +1,6 @@
 //! `unsafe fn`, `extern "C" fn`, pattern arguments and `mut` bindings keep working.
 
-use metrics_runtime::track_metrics;
+use track_metrics::track_metrics;
 
 #[track_metrics]
 unsafe fn read(ptr: *const u8) -> u8 {

@@ -1,10 +1,10 @@
 //! `crate = "..."` points generated code at a renamed or re-exported runtime.
 
-use metrics_runtime as rt;
+use track_metrics as rt;
 
 mod facade {
     pub mod observability {
-        pub use metrics_runtime as metrics;
+        pub use track_metrics as metrics;
     }
 }
 
@@ -27,7 +27,7 @@ mod nested {
     }
 }
 
-#[metrics_runtime::track_metrics(crate = "::metrics_runtime")]
+#[track_metrics::track_metrics(crate = "::track_metrics")]
 fn explicit_default() -> u8 {
     4
 }

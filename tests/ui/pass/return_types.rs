@@ -4,7 +4,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, Responder, ResponseError};
-use metrics_runtime::{ResponseStatus, track_metrics};
+use track_metrics::{ResponseStatus, track_metrics};
 
 #[derive(Debug)]
 struct Teapot;
@@ -99,7 +99,7 @@ fn assert_counted(handler: &str, status: &str) {
     let line = format!(
         r#"http_requests_total{{handler="{handler}",method="",route="",status="{status}"}} 1"#
     );
-    let text = metrics_runtime::render();
+    let text = track_metrics::render();
     assert!(
         text.lines().any(|l| l == line),
         "missing `{line}` in:\n{text}"

@@ -1,7 +1,7 @@
 //! Methods taking `self`, `&self` and `&mut self` in a trait `impl` block, sync and
 //! `async`, and in a generic impl.
 
-use metrics_runtime::track_metrics;
+use track_metrics::track_metrics;
 
 trait Store {
     fn get(&self, key: u32) -> Option<&String>;
@@ -71,7 +71,7 @@ fn main() {
     assert_eq!(Wrapper(7).describe(), "7");
     assert_eq!(Wrapper("s").describe(), "\"s\"");
 
-    let text = metrics_runtime::render();
+    let text = track_metrics::render();
     for (handler, status, count) in [
         ("get", "200", 1),
         // `None` counts as 404, as actix-web answers it.

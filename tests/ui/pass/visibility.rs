@@ -2,7 +2,7 @@
 
 mod outer {
     pub mod api {
-        use metrics_runtime::track_metrics;
+        use track_metrics::track_metrics;
 
         #[track_metrics]
         pub fn public() -> &'static str {
@@ -35,7 +35,7 @@ fn main() {
     assert_eq!(outer::call_restricted(), 5);
     let one = actix_web::rt::System::new().block_on(outer::api::crate_visible());
     assert_eq!(one, 1);
-    let text = metrics_runtime::render();
+    let text = track_metrics::render();
     for handler in ["public", "crate_visible", "super_visible", "path_visible"] {
         let line = format!(
             r#"http_requests_total{{handler="{handler}",method="",route="",status="200"}} 1"#

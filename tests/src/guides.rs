@@ -1,18 +1,15 @@
-//! The README's PromQL, which the live tests run.
+//! The PromQL of the guides in `docs/`, which the live tests run.
 
 use std::fs;
 
 use crate::workspace_root;
 
-/// The expressions of the `promql` blocks of the README's `## {section}` section: `#` lines
-/// are comments, indented lines continue the expression above.
-pub fn promql(section: &str) -> Vec<String> {
-    let readme = fs::read_to_string(workspace_root().join("README.md")).unwrap();
-    let text = readme
-        .split_once(&format!("\n## {section}\n"))
-        .unwrap_or_else(|| panic!("README has a \"{section}\" section"))
-        .1;
-    let text = text.split("\n## ").next().unwrap();
+/// The expressions of every `promql` block of the guide at `path` (relative to the
+/// workspace root, such as `docs/operating.md`): `#` lines are comments, indented lines
+/// continue the expression above.
+pub fn promql(path: &str) -> Vec<String> {
+    let text = fs::read_to_string(workspace_root().join(path))
+        .unwrap_or_else(|err| panic!("the guide {path} can be read: {err}"));
     let mut exprs: Vec<String> = Vec::new();
     for block in text.split("```promql\n").skip(1) {
         let block = block.split("```").next().unwrap();
