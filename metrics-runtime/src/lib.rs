@@ -56,20 +56,27 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod collector;
+// The layers, lowest first; each module imports only from the layers above it in this
+// list (ARCHITECTURE.md has the map, and scripts/check-layers checks the `use` lines).
+//
+// 1. Leaf concerns: the configuration, the environment, the status rules, what a
+//    response is.
 mod config;
-mod exposition;
-mod families;
-#[cfg(any(feature = "actix", feature = "axum"))]
-mod recording;
-mod registry;
-mod request;
 mod responds;
-mod series;
 mod settings;
-mod site;
 mod status;
-
+// 2. Storage: one label set's counts, its per-thread shards, the clock.
+mod storage;
+// 3. Families: the metric families, their labels and buckets.
+mod families;
+// 4. Exposition: the families as Prometheus reads them (the collector, the encoders).
+mod exposition;
+// 5. The registry: the process-wide runtime, `configure`, one series per label set,
+//    `render` and the `/metrics` answer.
+mod registry;
+// 6. Recording: call sites and their guards, the request a middleware serves.
+mod recording;
+// 7. Adapters: actix-web, axum, actix-ws, and what generated code calls.
 #[cfg(feature = "actix")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
 pub mod actix;
@@ -85,8 +92,9 @@ pub mod ws;
 pub mod __private;
 
 pub use config::{Config, Error};
-pub use exposition::{CONTENT_TYPE, render, try_render};
+pub use exposition::CONTENT_TYPE;
 pub use registry::{configure, registry};
+pub use registry::{render, try_render};
 pub use settings::{ENV_ENABLED, ENV_TOKEN, enabled};
 pub use status::ResponseStatus;
 

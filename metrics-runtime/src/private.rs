@@ -8,6 +8,6 @@
 //! records the call with the status of `out` (the levels [`probe`] returns are in the
 //! `status` module).
 
+pub use crate::recording::site::{CallSite, Guard, call};
 pub use crate::responds::{AnyResponse, NotResponse, responds};
-pub use crate::site::{CallSite, Guard, call};
 pub use crate::status::probe;

@@ -1,6 +1,6 @@
 //! Whether a tracked function's value is a response: the type its framework accepts
 //! from a handler (actix-web's `Responder`). Only such a call can name the request a
-//! middleware serves (see [`crate::request`]); a helper returning anything else (a row
+//! middleware serves (see [`crate::recording::request`]); a helper returning anything else (a row
 //! from the database, a `Result<User, DbError>`) counts on its own. With the `axum`
 //! feature, an axum `IntoResponse` is a response too.
 //!

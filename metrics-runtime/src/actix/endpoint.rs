@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 
-use crate::exposition::Scrape;
+use crate::registry::Scrape;
 
 /// Serves the registry on `GET /metrics`: mount it with `App::service`.
 ///

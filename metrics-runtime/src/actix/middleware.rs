@@ -2,8 +2,9 @@
 //! actix matched and the status it sent.
 //!
 //! The shape of actix-web's own `Logger`: a `Transform` users `wrap` (the builder), the
-//! `Service` it makes, and the response future, which records in exactly one place (its
-//! completion, or its drop through the [`Served`] it holds).
+//! `Service` it makes, and the response future: the recording layer's one response
+//! future ([`Recorded`], shared with axum), with what actix needs on the way
+//! ([`Routed`]: the route of a request not routed at its start).
 
 use std::future::{Future, Ready, ready};
 use std::pin::Pin;
@@ -16,10 +17,10 @@ use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forwar
 use pin_project_lite::pin_project;
 
 use super::route_cache::Routes;
-use crate::recording::{self, Excluded, Served};
-use crate::request::Start;
-use crate::request::{self, Request};
-use crate::series::Series;
+use crate::recording::request::Start;
+use crate::recording::request::{self, Request};
+use crate::recording::{self, Excluded, Hooks, OnResponse, Recorded, Served};
+use crate::storage::Series;
 
 /// An actix-web middleware that counts every request the app answers, once: in
 /// `http_requests_total` with the status actix sends, timed into
@@ -116,8 +117,7 @@ where
         // Off, or inside a request another `RequestMetrics` counts already.
         if !crate::enabled() || request::is_current() {
             return RequestMetricsFuture {
-                inner: self.service.call(req),
-                state: None,
+                inner: Recorded::forward(self.service.call(req)),
             };
         }
         let method = recording::method_label(req.method().as_str());
@@ -131,15 +131,14 @@ where
         let mut served = Served::start(request, in_flight);
         // Routing and inner middleware run here already, with the request current.
         let inner = served.within(|| self.service.call(req));
+        let routed = Routed {
+            method,
+            unrouted,
+            expected,
+            routes: Rc::clone(&self.routes),
+        };
         RequestMetricsFuture {
-            inner,
-            state: Some(State {
-                served,
-                method,
-                unrouted,
-                expected,
-                routes: Rc::clone(&self.routes),
-            }),
+            inner: Recorded::serving(inner, served, routed),
         }
     }
 }
@@ -149,14 +148,13 @@ pin_project! {
     /// current while it is polled; records the request when it completes or is dropped.
     pub struct RequestMetricsFuture<F> {
         #[pin]
-        inner: F,
-        // `None` when metrics are disabled.
-        state: Option<State>,
+        inner: Recorded<F, Routed>,
     }
 }
 
-struct State {
-    served: Served,
+/// What the middleware does while a request is served: tells it its route once actix
+/// has matched it, and records it with the route and status of the response.
+struct Routed {
     method: &'static str,
     // The path of a request whose route was not known when it started.
     unrouted: Option<Box<str>>,
@@ -165,75 +163,65 @@ struct State {
     routes: Rc<Routes>,
 }
 
+impl Routed {
+    // A request whose route was not known at its start: matched now, once (`unrouted`
+    // is then emptied).
+    fn route_unrouted(&mut self, served: &mut Served) {
+        if let Some(path) = &self.unrouted
+            && let Some(route) = self.routes.resolve(path)
+        {
+            served.route(&route, self.routes.excluded(&route));
+            self.unrouted = None;
+        }
+    }
+}
+
+impl Hooks for Routed {
+    // It waits: in flight for a while, so under its route from now on.
+    fn pending(&mut self, served: &mut Served) {
+        self.route_unrouted(served);
+    }
+
+    // A panic in the app counts 500, under the request's route if it can be known.
+    fn unwind(&mut self, served: &mut Served) {
+        self.route_unrouted(served);
+    }
+
+    // Dropped before it was answered (the client went away, a timeout): counted 499,
+    // under its route if it can be known.
+    fn dropped(&mut self, served: &mut Served) {
+        self.route_unrouted(served);
+    }
+}
+
+impl<B> OnResponse<Result<ServiceResponse<B>, Error>> for Routed {
+    fn ready(&mut self, served: &mut Served, out: &Result<ServiceResponse<B>, Error>) {
+        match out {
+            Ok(res) => {
+                // Where actix routed it, kept in the request: no matching again.
+                let route = res.request().match_pattern();
+                let route = route.as_deref().unwrap_or("");
+                let excluded = self.routes.excluded(route);
+                let counted = served.finish(res.status().as_u16(), Some((route, excluded)));
+                self.routes
+                    .answered(res.request(), self.method, self.expected, counted);
+            }
+            Err(err) => {
+                self.route_unrouted(served);
+                let _ = served.finish(err.error_response().status().as_u16(), None);
+            }
+        }
+    }
+}
+
 impl<F, B> Future for RequestMetricsFuture<F>
 where
     F: Future<Output = Result<ServiceResponse<B>, Error>>,
 {
     type Output = F::Output;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let this = self.project();
-        let inner = this.inner;
-        let Some(state) = this.state else {
-            return inner.poll(cx);
-        };
-        // A panic in the app counts 500, under the request's route if it can be known.
-        let unrouted = &mut state.unrouted;
-        let routes = &state.routes;
-        let poll = state.served.poll(
-            |served| route_unrouted(served, unrouted, routes),
-            || inner.poll(cx),
-        );
-        let Poll::Ready(out) = poll else {
-            // It waits: in flight for a while, so under its route from now on.
-            if state.served.is_recording() {
-                route_unrouted(&mut state.served, &mut state.unrouted, &state.routes);
-            }
-            return Poll::Pending;
-        };
-        if state.served.is_recording() {
-            match &out {
-                Ok(res) => {
-                    // Where actix routed it, kept in the request: no matching again.
-                    let route = res.request().match_pattern();
-                    let route = route.as_deref().unwrap_or("");
-                    let excluded = state.routes.excluded(route);
-                    let counted = state
-                        .served
-                        .finish(res.status().as_u16(), Some((route, excluded)));
-                    state
-                        .routes
-                        .answered(res.request(), state.method, state.expected, counted);
-                }
-                Err(err) => {
-                    route_unrouted(&mut state.served, &mut state.unrouted, &state.routes);
-                    let _ = state
-                        .served
-                        .finish(err.error_response().status().as_u16(), None);
-                }
-            }
-        }
-        Poll::Ready(out)
-    }
-}
-
-impl Drop for State {
-    // Dropped before it was answered (the client went away, a timeout): counted 499,
-    // under its route if it can be known.
-    fn drop(&mut self) {
-        if self.served.is_recording() {
-            route_unrouted(&mut self.served, &mut self.unrouted, &self.routes);
-        }
-    }
-}
-
-// A request whose route was not known at its start: matched now, once (`unrouted` is
-// then emptied).
-fn route_unrouted(served: &mut Served, unrouted: &mut Option<Box<str>>, routes: &Routes) {
-    if let Some(path) = unrouted
-        && let Some(route) = routes.resolve(path)
-    {
-        served.route(&route, routes.excluded(&route));
-        *unrouted = None;
+        self.project().inner.poll(cx)
     }
 }

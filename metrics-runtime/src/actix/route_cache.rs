@@ -20,8 +20,8 @@ use actix_web::HttpRequest;
 use actix_web::dev::ServiceRequest;
 
 use crate::recording::Excluded;
-use crate::request::Start;
-use crate::series::Series;
+use crate::recording::request::Start;
+use crate::storage::Series;
 
 /// The table: `SETS` sets of `WAYS` entries, each path in one set; a path longer than
 /// `MAX_PATH` bytes is not kept.
@@ -148,7 +148,7 @@ impl Routes {
         if self.excluded(route) {
             Start::Excluded
         } else {
-            Start::Routed(Series::of("", method, route))
+            Start::Routed(crate::registry::series_of("", method, route))
         }
     }
 

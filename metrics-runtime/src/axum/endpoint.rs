@@ -4,7 +4,7 @@ use axum::body::Body;
 use axum::http::header::AUTHORIZATION;
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode};
 
-use crate::exposition::Scrape;
+use crate::registry::Scrape;
 
 /// Serves the registry: `Router::route("/metrics", get(track_metrics::axum::metrics))`
 /// (at any path).

@@ -7,8 +7,8 @@ use std::task::{Context, Poll};
 use axum::http::Response;
 use pin_project_lite::pin_project;
 
-use crate::recording::Served;
-use crate::series::Series;
+use crate::recording::{Hooks, OnResponse, Recorded, Served};
+use crate::storage::Series;
 
 pin_project! {
     /// The response future of [`RequestMetricsService`](super::RequestMetricsService):
@@ -16,22 +16,21 @@ pin_project! {
     /// request when it completes or is dropped.
     pub struct RequestMetricsFuture<F> {
         #[pin]
-        inner: F,
-        // `None` when metrics are disabled (or another layer counts the request).
-        state: Option<State>,
+        inner: Recorded<F, Answered>,
     }
 }
 
-struct State {
-    // Dropped before it is recorded: `499`.
-    served: Served,
-    // The series it started in flight in (`Series::expected`).
-    expected: Option<&'static Series>,
+/// What the layer does with a ready response.
+pub(super) struct Answered {
+    // The series it started in flight in (`registry::expected`).
+    pub(super) expected: Option<&'static Series>,
 }
 
 impl<F> RequestMetricsFuture<F> {
     pub(super) fn forward(inner: F) -> RequestMetricsFuture<F> {
-        RequestMetricsFuture { inner, state: None }
+        RequestMetricsFuture {
+            inner: Recorded::forward(inner),
+        }
     }
 
     pub(super) fn recorded(
@@ -40,8 +39,25 @@ impl<F> RequestMetricsFuture<F> {
         expected: Option<&'static Series>,
     ) -> RequestMetricsFuture<F> {
         RequestMetricsFuture {
-            inner,
-            state: Some(State { served, expected }),
+            inner: Recorded::serving(inner, served, Answered { expected }),
+        }
+    }
+}
+
+impl Hooks for Answered {}
+
+impl<B, E> OnResponse<Result<Response<B>, E>> for Answered {
+    #[inline]
+    fn ready(&mut self, served: &mut Served, out: &Result<Response<B>, E>) {
+        // A service's error is no response: the server answers it with a failure.
+        let status = out.as_ref().map_or(500, |res| res.status().as_u16());
+        // Answered by another handler than expected: expected there next time.
+        if let Some(counted) = served.finish(status, None)
+            && !self
+                .expected
+                .is_some_and(|expected| std::ptr::eq(expected, counted))
+        {
+            crate::registry::answered(counted);
         }
     }
 }
@@ -52,29 +68,8 @@ where
 {
     type Output = F::Output;
 
+    #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let this = self.project();
-        let inner = this.inner;
-        let Some(state) = this.state else {
-            return inner.poll(cx);
-        };
-        // A panic in a handler unwinds through this poll (and the connection's task):
-        // it counts 500.
-        let poll = state.served.poll(|_| {}, || inner.poll(cx));
-        if let Poll::Ready(out) = &poll
-            && state.served.is_recording()
-        {
-            // A service's error is no response: the server answers it with a failure.
-            let status = out.as_ref().map_or(500, |res| res.status().as_u16());
-            // Answered by another handler than expected: expected there next time.
-            if let Some(counted) = state.served.finish(status, None)
-                && !state
-                    .expected
-                    .is_some_and(|expected| std::ptr::eq(expected, counted))
-            {
-                counted.answered();
-            }
-        }
-        poll
+        self.project().inner.poll(cx)
     }
 }

@@ -9,9 +9,8 @@ use axum::http::{Request, Response};
 use tower_service::Service;
 
 use super::RequestMetricsFuture;
+use crate::recording::request::{self, Start};
 use crate::recording::{self, Excluded, Served};
-use crate::request::{self, Start};
-use crate::series::Series;
 
 /// The service [`RequestMetricsLayer`](super::RequestMetricsLayer) makes: the inner
 /// one, with every request it serves recorded once.
@@ -59,7 +58,7 @@ where
         let (start, expected) = if excluded {
             (Start::Excluded, None)
         } else {
-            let expected = Series::expected(method, route);
+            let expected = crate::registry::expected(method, route);
             (Start::Routed(expected), Some(expected))
         };
         let (request, in_flight) = request::Request::new(method, start);

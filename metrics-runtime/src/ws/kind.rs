@@ -6,6 +6,8 @@
 
 use actix_ws::{AggregatedMessage, Item, Message, ProtocolError};
 
+pub(crate) use crate::families::ws::{Direction, Kind};
+
 /// An item of a message stream [`track`](super::track) can count.
 pub trait Counted {
     /// What kind of message it is; `None` for what is not counted (an error, the
@@ -30,54 +32,6 @@ impl Counted for Result<AggregatedMessage, ProtocolError> {
             AggregatedMessage::Pong(_) => Kind::Pong,
             AggregatedMessage::Close(_) => Kind::Close,
         })
-    }
-}
-
-/// The `kind` label.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Kind {
-    Text,
-    Binary,
-    Ping,
-    Pong,
-    Close,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 5] = [
-        Kind::Text,
-        Kind::Binary,
-        Kind::Ping,
-        Kind::Pong,
-        Kind::Close,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Kind::Text => "text",
-            Kind::Binary => "binary",
-            Kind::Ping => "ping",
-            Kind::Pong => "pong",
-            Kind::Close => "close",
-        }
-    }
-}
-
-/// The `direction` label.
-#[derive(Clone, Copy)]
-pub(crate) enum Direction {
-    Received = 0,
-    Sent = 1,
-}
-
-impl Direction {
-    pub(crate) const ALL: [Direction; 2] = [Direction::Received, Direction::Sent];
-
-    pub(crate) fn label(self) -> &'static str {
-        match self {
-            Direction::Received => "received",
-            Direction::Sent => "sent",
-        }
     }
 }
 

@@ -89,12 +89,7 @@ use connection::Connection;
 pub use session::TrackedSession;
 pub use stream::TrackedStream;
 
-/// Upper bounds, in seconds, of `websocket_connection_duration_seconds`: from a tenth
-/// of a second (a probe, a failed handshake) to an hour (a long-lived dashboard); longer
-/// connections land in `+Inf`.
-pub const DURATION_BUCKETS: &[f64] = &[
-    0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0,
-];
+pub use crate::families::ws::DURATION_BUCKETS;
 
 /// Starts counting one WebSocket connection: wraps the session and the message stream
 /// that `actix_ws::handle` returned.

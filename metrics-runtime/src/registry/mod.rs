@@ -8,8 +8,20 @@ use prometheus::Registry;
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
 
-use crate::collector::HttpCollector;
+mod intern;
+mod scrape;
+
+pub(crate) use intern::interned;
+#[cfg(any(feature = "actix", feature = "axum"))]
+pub(crate) use intern::series_of;
+#[cfg(feature = "axum")]
+pub(crate) use intern::{answered, expected};
+#[cfg(any(feature = "actix", feature = "axum"))]
+pub(crate) use scrape::Scrape;
+pub use scrape::{render, try_render};
+
 use crate::config::{Config, Error};
+use crate::exposition::collector::HttpCollector;
 #[cfg(feature = "ws")]
 use crate::families::WsFamilies;
 use crate::families::{Builder, HttpFamilies};
@@ -91,7 +103,7 @@ pub(crate) fn ws_families() -> Option<&'static WsFamilies> {
             }
             Err(err) => {
                 log::error!(
-                    "metrics-runtime: cannot create the WebSocket families: {err}; WebSockets are not counted"
+                    "track-metrics: cannot create the WebSocket families: {err}; WebSockets are not counted"
                 );
                 None
             }
@@ -108,7 +120,7 @@ fn runtime() -> &'static Runtime {
         let (runtime, collectors) =
             Runtime::build(Config::default()).expect("the default configuration is valid");
         if let Err(err) = runtime.register(collectors) {
-            log::error!("metrics-runtime: {err}; tracked handlers are not exported");
+            log::error!("track-metrics: {err}; tracked handlers are not exported");
         }
         runtime
     })
@@ -157,7 +169,7 @@ impl Runtime {
     #[cfg(feature = "ws")]
     fn register_late(&self, collectors: Vec<Box<dyn Collector>>) {
         if let Err(err) = self.register(collectors) {
-            log::error!("metrics-runtime: {err}; these metrics are not exported");
+            log::error!("track-metrics: {err}; these metrics are not exported");
         }
     }
 }

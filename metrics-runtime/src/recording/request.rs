@@ -61,7 +61,7 @@ mod imp {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::Call;
-    use crate::series::Series;
+    use crate::storage::Series;
 
     /// Where a request is in flight when it starts.
     #[derive(Clone, Copy)]
@@ -108,7 +108,7 @@ mod imp {
             let (in_flight, routed) = match start {
                 Start::Routed(series) => (Some(series), true),
                 #[cfg(feature = "actix")]
-                Start::Unrouted => (Some(Series::of("", method, "")), false),
+                Start::Unrouted => (Some(crate::registry::series_of("", method, "")), false),
                 Start::Excluded => (None, true),
             };
             let request = Request {
@@ -136,7 +136,8 @@ mod imp {
                 return;
             }
             let target = (!excluded).then(|| {
-                let series = Series::of(self.handler.unwrap_or(""), self.method, route);
+                let series =
+                    crate::registry::series_of(self.handler.unwrap_or(""), self.method, route);
                 series.enter();
                 series
             });
@@ -174,7 +175,7 @@ mod imp {
                 in_flight
             } else {
                 let route = if self.routed { in_flight.route() } else { "" };
-                Series::of(handler, self.method, route)
+                crate::registry::series_of(handler, self.method, route)
             };
             Some((counted, in_flight))
         }
@@ -191,7 +192,7 @@ mod imp {
                 // Expected: the handler that answered this path last time.
                 && !same(series.handler(), handler)
             {
-                let joined = Series::of(handler, self.method, series.route());
+                let joined = crate::registry::series_of(handler, self.method, series.route());
                 joined.enter();
                 series.leave();
                 self.in_flight = Some(joined);
@@ -313,7 +314,7 @@ mod imp {
 
         #[test]
         fn the_first_outer_responding_call_names_the_request() {
-            let start = Series::of("", "GET", "/unit/request");
+            let start = crate::registry::series_of("", "GET", "/unit/request");
             start.enter();
             let mut current = Some(Request::new("GET", Start::Routed(start)).0);
             within(&mut current, || {

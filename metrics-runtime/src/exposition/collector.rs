@@ -1,5 +1,5 @@
 //! The HTTP families as the registry gathers them: one `prometheus::core::Collector`
-//! that reads every series (see [`crate::series`]) and builds the three families'
+//! that reads every series (see [`crate::storage`]) and builds the three families'
 //! protos, which the prometheus crate's registry sorts and its `TextEncoder` encodes
 //! like those of its own metric types.
 //!
@@ -94,7 +94,7 @@ impl Collector for HttpCollector {
 }
 
 // The histogram proto of one reading: buckets cumulative, as the prometheus crate's.
-fn histogram(bounds: &[f64], buckets: &[u64], reading: &crate::series::Reading) -> Histogram {
+fn histogram(bounds: &[f64], buckets: &[u64], reading: &crate::storage::Reading) -> Histogram {
     let mut cumulative = 0u64;
     let buckets = bounds
         .iter()
@@ -172,9 +172,10 @@ mod tests {
     use prometheus::core::Collector;
     use prometheus::{Encoder, HistogramVec, IntCounterVec, IntGaugeVec, Registry, TextEncoder};
 
-    use crate::families::{Builder, HttpLabels};
-    use crate::series::Series;
-    use crate::series::tests::families;
+    use crate::families::Builder;
+    use crate::storage::HttpLabels;
+    use crate::storage::Series;
+    use crate::storage::tests::families;
 
     // The prometheus crate's own families, as the runtime used them before: built by
     // the same builder with the same options, in a registry of their own.
@@ -252,14 +253,11 @@ mod tests {
                 before
                     .in_flight
                     .with_label_values(&[handler, method, route]);
-                Series::new_in(
-                    after,
-                    HttpLabels {
-                        handler,
-                        method,
-                        route,
-                    },
-                )
+                after.new_series(HttpLabels {
+                    handler,
+                    method,
+                    route,
+                })
             })
             .collect();
         let edges = [

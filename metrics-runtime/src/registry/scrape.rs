@@ -1,9 +1,10 @@
-//! The text exposition of the registry.
+//! What the process-wide registry looks like from outside: [`render`] and
+//! [`try_render`], and the answer of a `/metrics` endpoint of either framework
+//! ([`Scrape`]).
 
-use prometheus::{Encoder, TextEncoder};
-
-/// The `Content-Type` of [`render`]'s output.
-pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+use crate::exposition::text;
+#[cfg(any(feature = "actix", feature = "axum"))]
+use crate::exposition::text::CONTENT_TYPE;
 
 /// The registry in the Prometheus text exposition format 0.0.4.
 ///
@@ -21,17 +22,14 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// ```
 pub fn render() -> String {
     try_render().unwrap_or_else(|err| {
-        log::error!("metrics-runtime: cannot encode metrics: {err}");
+        log::error!("track-metrics: cannot encode metrics: {err}");
         String::new()
     })
 }
 
 /// Like [`render`], but an encoding error is returned.
 pub fn try_render() -> Result<String, prometheus::Error> {
-    let families = crate::registry().gather();
-    let mut buffer = Vec::with_capacity(16 * 1024);
-    TextEncoder::new().encode(&families, &mut buffer)?;
-    String::from_utf8(buffer).map_err(|err| prometheus::Error::Msg(err.to_string()))
+    text::encode(&super::registry().gather())
 }
 
 /// What a `/metrics` endpoint answers, whatever the framework: the section 5 rules of
@@ -53,7 +51,7 @@ pub(crate) enum Scrape {
 impl Scrape {
     /// The answer to a scrape with this `Authorization` header.
     pub(crate) fn answer(authorization: Option<&[u8]>) -> Scrape {
-        if !crate::enabled() {
+        if !crate::settings::enabled() {
             return Scrape::Disabled;
         }
         if !crate::settings::scrape_allowed(authorization) {

@@ -5,8 +5,8 @@
 
 use std::collections::HashSet;
 
-use crate::request::{self, Request};
-use crate::series::Series;
+use crate::recording::request::{self, Request};
+use crate::storage::Series;
 
 /// The `method` label of a request: one of the nine standard methods, else `_OTHER`,
 /// so that no request can add a label value.
@@ -114,7 +114,9 @@ impl Served {
                     && self.served.is_recording()
                 {
                     on_unwind(self.served);
-                    let _ = self.served.finish(crate::site::unfinished(), None);
+                    let _ = self
+                        .served
+                        .finish(crate::recording::site::unfinished(), None);
                 }
             }
         }
@@ -158,7 +160,7 @@ impl Served {
 
 impl Drop for Served {
     fn drop(&mut self) {
-        let _ = self.finish(crate::site::unfinished(), None);
+        let _ = self.finish(crate::recording::site::unfinished(), None);
     }
 }
 

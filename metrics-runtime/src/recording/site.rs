@@ -1,16 +1,16 @@
 //! A tracked function's call site and the guard each of its calls holds.
 //!
-//! The call site keeps a reference to its series (see [`crate::series`]) in a
+//! The call site keeps a reference to its series (see [`crate::storage`]) in a
 //! `static`, so the hot path does no hashing, allocation or locking. Under a request middleware a
-//! call may name the request instead of counting on its own (see [`crate::request`]).
+//! call may name the request instead of counting on its own (see [`crate::recording::request`]).
 
 use std::mem::ManuallyDrop;
 
 use once_cell::sync::OnceCell;
 
-use crate::families::HttpLabels;
-use crate::request::{self, Call};
-use crate::series::Series;
+use crate::recording::request::{self, Call};
+use crate::storage::HttpLabels;
+use crate::storage::Series;
 
 /// One tracked function: its labels and, once called, its series.
 ///
@@ -85,7 +85,7 @@ impl CallSite {
             route,
         } = self.labels;
         self.series
-            .get_or_init(|| Series::interned(handler, method, route))
+            .get_or_init(|| crate::registry::interned(handler, method, route))
     }
 }
 
@@ -123,6 +123,14 @@ impl Drop for Guard {
     }
 }
 
+// What the status probe finishes a call through (`probe(&out).__metrics_finish(guard)`).
+impl crate::status::Finish for Guard {
+    #[inline]
+    fn finish(self, status: u16) {
+        Guard::finish(self, status);
+    }
+}
+
 /// The status of a call that ended without an outcome: `500` while panicking (the panic
 /// goes on unwinding), `499` otherwise (the future was dropped: the client went away, a
 /// timeout).
@@ -154,7 +162,7 @@ mod tests {
         #[cfg(any(feature = "actix", feature = "axum"))]
         assert!(std::ptr::eq(
             A.series(),
-            Series::of("unit_shared", "GET", "/shared")
+            crate::registry::series_of("unit_shared", "GET", "/shared")
         ));
     }
 }

@@ -1,0 +1,100 @@
+//! The HTTP families: `http_requests_total`, `http_request_duration_seconds` and
+//! `http_requests_in_flight`, their label names, and the list of every series.
+
+use std::sync::{Mutex, PoisonError};
+
+use prometheus::core::Desc;
+
+use super::{Builder, bounds, desc, limit};
+use crate::storage::{HttpLabels, Series};
+
+/// The labels of every HTTP family, in the order of [`HttpLabels::values`].
+const HTTP_LABELS: [&str; 3] = ["handler", "method", "route"];
+
+/// The label `http_requests_total` has after [`HTTP_LABELS`].
+const STATUS_LABEL: &str = "status";
+
+const REQUEST_LABELS: [&str; 4] = {
+    let [handler, method, route] = HTTP_LABELS;
+    [handler, method, route, STATUS_LABEL]
+};
+
+// `HttpLabels` holds the values of [`HTTP_LABELS`] for one series (the storage keeps
+// them with its counts); their order is decided here.
+impl<'a> HttpLabels<'a> {
+    /// The values in the order of the families' label names.
+    pub(crate) fn values(self) -> [&'a str; 3] {
+        [self.handler, self.method, self.route]
+    }
+}
+
+/// The HTTP families: their descriptors, the histogram's buckets, and every series,
+/// which the collector (see `exposition::collector`) exposes as the three families.
+pub(crate) struct HttpFamilies {
+    pub(crate) requests: Desc,
+    pub(crate) duration: Desc,
+    pub(crate) in_flight: Desc,
+    // The histogram's upper bounds in seconds, without `+Inf`, as the prometheus crate
+    // keeps them.
+    pub(crate) bounds: Vec<f64>,
+    // Per bound, the first whole number of nanoseconds above it.
+    limits: Vec<u64>,
+    // Every series, in the order they were made; never shrinks.
+    series: Mutex<Vec<&'static Series>>,
+}
+
+impl HttpFamilies {
+    // `buckets: None` for Prometheus' default buckets.
+    pub(crate) fn new(
+        builder: &Builder,
+        buckets: Option<&[f64]>,
+    ) -> Result<HttpFamilies, prometheus::Error> {
+        // The prometheus crate's own families, built as before for their descriptors:
+        // the same names, help texts, label checks and errors.
+        let requests = builder.counter(
+            "http_requests_total",
+            "HTTP requests answered and tracked calls made, by status code.",
+            &REQUEST_LABELS,
+        )?;
+        let duration = builder.histogram(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request or to run a tracked call, in seconds.",
+            buckets,
+            &HTTP_LABELS,
+        )?;
+        let in_flight = builder.gauge(
+            "http_requests_in_flight",
+            "HTTP requests and tracked calls in progress.",
+            &HTTP_LABELS,
+        )?;
+        let bounds = bounds(buckets);
+        Ok(HttpFamilies {
+            requests: desc(&requests)?,
+            duration: desc(&duration)?,
+            in_flight: desc(&in_flight)?,
+            limits: bounds.iter().map(|&bound| limit(bound)).collect(),
+            bounds,
+            series: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// A new series of `labels` in these families, listed for the collector. (One per
+    /// label set: the registry interns them.)
+    pub(crate) fn new_series(&'static self, labels: HttpLabels<'static>) -> &'static Series {
+        let series = Series::new(&self.limits, labels);
+        self.series
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(series);
+        series
+    }
+
+    /// Every series listed so far. A copy: a scrape does not hold the lock while it
+    /// reads them, so a new series never waits for one.
+    pub(crate) fn series(&self) -> Vec<&'static Series> {
+        self.series
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}

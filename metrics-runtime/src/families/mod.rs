@@ -1,0 +1,127 @@
+//! The metric families: built in one place, with the configured namespace, constant
+//! labels and buckets, and their label names written once.
+//!
+//! A family here is only built; the registry module decides where and when it is
+//! registered. The WebSocket families are the prometheus crate's own, their series
+//! looked up through typed labels. The HTTP families keep only their descriptors,
+//! their buckets and the list of every series: each series counts in its own storage
+//! (see `storage`) and exposition's `collector` exposes them. Either way the order of the
+//! label values is known here and nowhere else.
+
+use std::collections::HashMap;
+
+use prometheus::core::{Collector, Desc};
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts};
+
+mod http;
+#[cfg(feature = "ws")]
+pub(crate) mod ws;
+
+pub(crate) use http::HttpFamilies;
+#[cfg(feature = "ws")]
+pub(crate) use ws::WsFamilies;
+
+/// Builds every family of one configuration: its namespace and constant labels go on
+/// each family.
+pub(crate) struct Builder {
+    namespace: Option<String>,
+    const_labels: HashMap<String, String>,
+}
+
+impl Builder {
+    pub(crate) fn new(namespace: Option<String>, const_labels: HashMap<String, String>) -> Builder {
+        Builder {
+            namespace,
+            const_labels,
+        }
+    }
+
+    fn opts(&self, name: &str, help: &str) -> Opts {
+        let mut opts = Opts::new(name, help).const_labels(self.const_labels.clone());
+        if let Some(namespace) = &self.namespace {
+            opts = opts.namespace(namespace.clone());
+        }
+        opts
+    }
+
+    pub(crate) fn counter(
+        &self,
+        name: &str,
+        help: &str,
+        labels: &[&str],
+    ) -> Result<IntCounterVec, prometheus::Error> {
+        IntCounterVec::new(self.opts(name, help), labels)
+    }
+
+    pub(crate) fn gauge(
+        &self,
+        name: &str,
+        help: &str,
+        labels: &[&str],
+    ) -> Result<IntGaugeVec, prometheus::Error> {
+        IntGaugeVec::new(self.opts(name, help), labels)
+    }
+
+    // `buckets: None` keeps the prometheus crate's default buckets.
+    pub(crate) fn histogram(
+        &self,
+        name: &str,
+        help: &str,
+        buckets: Option<&[f64]>,
+        labels: &[&str],
+    ) -> Result<HistogramVec, prometheus::Error> {
+        let mut opts = HistogramOpts::from(self.opts(name, help));
+        if let Some(buckets) = buckets {
+            opts = opts.buckets(buckets.to_vec());
+        }
+        HistogramVec::new(opts, labels)
+    }
+}
+
+// The one descriptor of a prometheus family.
+pub(crate) fn desc(family: &dyn Collector) -> Result<Desc, prometheus::Error> {
+    family
+        .desc()
+        .first()
+        .map(|desc| (*desc).clone())
+        .ok_or_else(|| prometheus::Error::Msg("a family without a descriptor".to_owned()))
+}
+
+// The bounds a prometheus histogram keeps of `buckets`: the defaults for none, a last
+// `+Inf` left out (it is implicit).
+pub(crate) fn bounds(buckets: Option<&[f64]>) -> Vec<f64> {
+    let mut bounds = buckets
+        .filter(|buckets| !buckets.is_empty())
+        .unwrap_or(prometheus::DEFAULT_BUCKETS)
+        .to_vec();
+    if bounds.last().is_some_and(|&b| b == f64::INFINITY) {
+        bounds.pop();
+    }
+    bounds
+}
+
+/// The smallest whole number of nanoseconds above `bound` seconds, as the prometheus
+/// crate decides it: it observed `nanos as f64 / 1e9` in the first bucket whose bound
+/// is not below it (`le`, less or equal). So a call of `n` nanoseconds goes in the first
+/// bucket whose limit is above `n`, with integer compares only, exactly as before.
+pub(crate) fn limit(bound: f64) -> u64 {
+    let fits = |nanos: u64| nanos as f64 / 1e9 <= bound;
+    if !fits(0) {
+        return 0;
+    }
+    if fits(u64::MAX) {
+        return u64::MAX;
+    }
+    // `fits` is monotonic: find the first count that does not fit, between one that
+    // fits (`low`) and one that does not (`high`).
+    let (mut low, mut high) = (0u64, u64::MAX);
+    while high - low > 1 {
+        let mid = low + (high - low) / 2;
+        if fits(mid) {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    high
+}

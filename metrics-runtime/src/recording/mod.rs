@@ -1,0 +1,17 @@
+//! Recording: what a tracked call and a served request do with the series they count
+//! in. A call site and the guard of each call ([`site`]); the request a middleware
+//! serves, as tracked calls see it ([`request`]); what both middlewares do with it
+//! ([`Served`], [`method_label`], [`Excluded`]) and their one response future
+//! ([`Recorded`]).
+
+#[cfg(any(feature = "actix", feature = "axum"))]
+mod future;
+pub(crate) mod request;
+#[cfg(any(feature = "actix", feature = "axum"))]
+mod served;
+pub(crate) mod site;
+
+#[cfg(any(feature = "actix", feature = "axum"))]
+pub(crate) use future::{Hooks, OnResponse, Recorded};
+#[cfg(any(feature = "actix", feature = "axum"))]
+pub(crate) use served::{Excluded, Served, method_label};

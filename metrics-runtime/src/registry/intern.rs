@@ -1,0 +1,214 @@
+//! One series per label set, process-wide ([`interned`]), in the runtime's HTTP
+//! families; and, for request middleware, the series whose route is only known at run
+//! time, found through a per-thread table (`series_of`) so that finding one again
+//! takes no lock.
+
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+
+use crate::storage::{HttpLabels, Series};
+
+/// The one series of these labels, process-wide. Whatever records under the same
+/// labels counts together, as in the prometheus crate's families, which merged by
+/// label values: two functions of the same name, every instantiation of a generic
+/// one (they share its call site's `static` anyway), a handler's call site and a
+/// request middleware's series of the same labels.
+#[cold]
+pub(crate) fn interned(
+    handler: &'static str,
+    method: &'static str,
+    route: &str,
+) -> &'static Series {
+    let mut all = INTERNED.lock().unwrap_or_else(PoisonError::into_inner);
+    let all = all.get_or_insert_with(HashMap::new);
+    // The keys are `'static` to be kept; a lookup takes any (the map is covariant).
+    let lookup: &HashMap<(&str, &str, &str), &'static Series> = all;
+    if let Some(series) = lookup.get(&(handler, method, route)) {
+        return series;
+    }
+    // Leaked on purpose, as the series is: bounded by the program's label sets.
+    let route: &'static str = Box::leak(route.into());
+    let series = super::http_families().new_series(HttpLabels {
+        handler,
+        method,
+        route,
+    });
+    all.insert((handler, method, route), series);
+    series
+}
+// Every series, by labels, process-wide. Entries are never removed: there are at most as
+// many as label sets in the program.
+type Interned = HashMap<(&'static str, &'static str, &'static str), &'static Series>;
+static INTERNED: Mutex<Option<Interned>> = Mutex::new(None);
+
+// Series whose route is only known at run time, for request middleware.
+#[cfg(any(feature = "actix", feature = "axum"))]
+pub(crate) use table::series_of;
+#[cfg(feature = "axum")]
+pub(crate) use table::{answered, expected};
+
+#[cfg(any(feature = "actix", feature = "axum"))]
+mod table {
+    use std::cell::RefCell;
+    use std::hash::BuildHasher;
+
+    use hashbrown::HashTable;
+
+    use crate::storage::Series;
+
+    /// The series of these labels: `handler` a name from the source code, `route` a
+    /// pattern (or `""`), `method` a label of `recording::method_label`.
+    pub(crate) fn series_of(
+        handler: &'static str,
+        method: &'static str,
+        route: &str,
+    ) -> &'static Series {
+        let hash = hash(handler, method, route);
+        let local = LOCAL.try_with(|local| {
+            // Not reentrant; a thread being torn down has no table: the shared one.
+            let mut local = local.try_borrow_mut().ok()?;
+            if let Some(series) = local.find(hash, |s| is(s, handler, method, route)) {
+                return Some(*series);
+            }
+            let series = intern(handler, method, route);
+            local.insert_unique(hash, series, |s| hash_of(s));
+            Some(series)
+        });
+        match local {
+            Ok(Some(series)) => series,
+            _ => intern(handler, method, route),
+        }
+    }
+
+    fn is(series: &Series, handler: &str, method: &str, route: &str) -> bool {
+        let labels = series.labels();
+        labels.handler == handler && labels.method == method && labels.route == route
+    }
+
+    fn hash_of(series: &Series) -> u64 {
+        let labels = series.labels();
+        hash(labels.handler, labels.method, labels.route)
+    }
+
+    /// Where a request of `method` and `route` (known when it starts, as axum's
+    /// are) starts in flight: in the series of the tracked handler that answered
+    /// one last on this thread, so that naming it moves nothing; else in the
+    /// route's series with no handler (kept as the expected one: one lookup).
+    #[cfg(feature = "axum")]
+    pub(crate) fn expected(method: &'static str, route: &str) -> &'static Series {
+        let key = hash("", method, route);
+        let expected = EXPECTED.try_with(|expected| {
+            let mut expected = expected.try_borrow_mut().ok()?;
+            let same =
+                |s: &&'static Series| s.labels().method == method && s.labels().route == route;
+            if let Some(series) = expected.find(key, same) {
+                return Some(*series);
+            }
+            let series = series_of("", method, route);
+            expected.insert_unique(key, series, |s| {
+                hash("", s.labels().method, s.labels().route)
+            });
+            Some(series)
+        });
+        match expected {
+            Ok(Some(series)) => series,
+            _ => series_of("", method, route),
+        }
+    }
+
+    /// A request was counted in this series, not the one it was expected in: the
+    /// next one of its method and route on this thread is expected here, if a
+    /// tracked handler answered it.
+    #[cfg(feature = "axum")]
+    pub(crate) fn answered(series: &'static Series) {
+        let labels = series.labels();
+        if labels.handler.is_empty() {
+            return;
+        }
+        let key = hash("", labels.method, labels.route);
+        let _ = EXPECTED.try_with(|expected| {
+            let Ok(mut expected) = expected.try_borrow_mut() else {
+                return;
+            };
+            let same = |s: &&'static Series| {
+                s.labels().method == labels.method && s.labels().route == labels.route
+            };
+            match expected.entry(key, same, |s| hash("", s.labels().method, s.labels().route)) {
+                hashbrown::hash_table::Entry::Occupied(mut entry) => *entry.get_mut() = series,
+                hashbrown::hash_table::Entry::Vacant(entry) => {
+                    entry.insert(series);
+                }
+            }
+        });
+    }
+
+    thread_local! {
+        // This thread's copy of what it has looked up in `INTERNED`, so that a lookup
+        // takes no lock and touches no cache line shared with other threads.
+        static LOCAL: RefCell<HashTable<&'static Series>> = const { RefCell::new(HashTable::new()) };
+        // By method and route, the series of the tracked handler that answered a request
+        // of them last on this thread (`expected`); as bounded as `INTERNED`.
+        #[cfg(feature = "axum")]
+        static EXPECTED: RefCell<HashTable<&'static Series>> = const { RefCell::new(HashTable::new()) };
+    }
+
+    #[cold]
+    fn intern(handler: &'static str, method: &'static str, route: &str) -> &'static Series {
+        super::interned(handler, method, route)
+    }
+
+    fn hash(handler: &str, method: &str, route: &str) -> u64 {
+        // A fixed seed: the same hash in every thread's table.
+        foldhash::fast::FixedState::with_seed(0x243f_6a88_85a3_08d3)
+            .hash_one((handler, method, route))
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[cfg(feature = "axum")]
+        #[test]
+        fn a_request_is_expected_where_a_tracked_handler_answered_last() {
+            let (method, route) = ("GET", "/unit/expected/{id}");
+            let untracked = expected(method, route);
+            assert_eq!((untracked.handler(), untracked.route()), ("", route));
+            assert!(std::ptr::eq(expected(method, route), untracked));
+            let tracked = series_of("unit_expected", method, route);
+            answered(tracked);
+            assert!(std::ptr::eq(expected(method, route), tracked));
+            // A rejection (no handler) does not replace it; another handler does.
+            answered(untracked);
+            assert!(std::ptr::eq(expected(method, route), tracked));
+            let other = series_of("unit_expected_other", method, route);
+            answered(other);
+            assert!(std::ptr::eq(expected(method, route), other));
+            // Per method: POST is not expected where GET was answered.
+            assert_eq!(expected("POST", route).handler(), "");
+        }
+
+        #[test]
+        fn one_series_per_label_set_across_threads() {
+            let here = series_of("unit_series", "GET", "/a/{id}");
+            assert!(std::ptr::eq(
+                here,
+                series_of("unit_series", "GET", "/a/{id}")
+            ));
+            let there = std::thread::spawn(|| {
+                series_of("unit_series", "GET", "/a/{id}") as *const Series as usize
+            })
+            .join()
+            .unwrap();
+            assert_eq!(there, here as *const Series as usize);
+            assert!(!std::ptr::eq(
+                here,
+                series_of("unit_series", "POST", "/a/{id}")
+            ));
+            assert!(!std::ptr::eq(here, series_of("", "GET", "/a/{id}")));
+            assert!(!std::ptr::eq(
+                here,
+                series_of("unit_series", "GET", "/a/{name}")
+            ));
+        }
+    }
+}

@@ -1,0 +1,131 @@
+//! The dashboard against Grafana's published schema (`tsc --noEmit`), and what the schema
+//! cannot say: variables, data source, ids, every query filtered by `$job`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
+use std::path::Path;
+
+use serde_json::Value as Json;
+
+use metrics_tests::docker::{self, dashboards, panels, recording_rules};
+use metrics_tests::tool::run_ok;
+
+use crate::selected_metrics;
+
+/// Whether every package of `package-lock.json` is installed in `node_modules` at its version.
+fn node_modules_match_lock(dir: &Path) -> bool {
+    let lock: Json =
+        serde_json::from_str(&fs::read_to_string(dir.join("package-lock.json")).unwrap()).unwrap();
+    lock["packages"]
+        .as_object()
+        .expect("lockfileVersion 3")
+        .iter()
+        .filter(|(path, _)| !path.is_empty())
+        .all(|(path, package)| {
+            let installed = fs::read_to_string(dir.join(path).join("package.json"))
+                .ok()
+                .and_then(|text| serde_json::from_str::<Json>(&text).ok());
+            installed.is_some_and(|p| p["version"] == package["version"])
+        })
+}
+
+#[test]
+fn dashboard_matches_grafanas_published_schema() {
+    // The offline schema check: @grafana/schema + tsc --noEmit (docker/grafana/check).
+    let check = docker::dir().join("grafana/check");
+    if !node_modules_match_lock(&check) {
+        run_ok("npm", &["ci", "--no-audit", "--no-fund"], &check);
+        assert!(
+            node_modules_match_lock(&check),
+            "npm ci installed the lock file"
+        );
+    }
+    let out = run_ok("npm", &["run", "--silent", "check"], &check);
+    assert!(out.contains("actix-app.json"), "{out}");
+
+    // What the schema cannot say: variables, data source, unique ids, what is shown.
+    let recorded: BTreeSet<String> = recording_rules().into_iter().map(|(r, _)| r).collect();
+    for (file, dashboard) in dashboards() {
+        let variables: BTreeMap<&str, &Json> = dashboard["templating"]["list"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| (v["name"].as_str().unwrap(), v))
+            .collect();
+        assert_eq!(variables["datasource"]["type"], "datasource");
+        assert_eq!(variables["datasource"]["query"], "prometheus");
+        for name in ["job", "handler", "route", "instance"] {
+            assert_eq!(variables[name]["type"], "query", "{file}: ${name}");
+        }
+        // Every job, one or several, all by default.
+        let job = variables["job"];
+        assert_eq!(
+            job["query"]["query"],
+            "label_values(http_requests_total, job)"
+        );
+        assert_eq!(job["multi"], true);
+        assert_eq!(job["includeAll"], true);
+        let mut ids = BTreeSet::new();
+        let mut titles = Vec::new();
+        for panel in panels(&dashboard) {
+            assert!(ids.insert(panel["id"].as_u64().unwrap()), "{file}: ids");
+            titles.push(panel["title"].as_str().unwrap().to_owned());
+            if panel["type"] == "row" {
+                continue;
+            }
+            assert_eq!(
+                panel["datasource"]["uid"], "${datasource}",
+                "{file}: {}",
+                panel["title"]
+            );
+            for target in panel["targets"].as_array().unwrap() {
+                assert_eq!(target["datasource"]["uid"], "${datasource}");
+                let expr = target["expr"].as_str().unwrap();
+                // Filtered by the job variable; aggregates read from the recording rules.
+                let metrics = selected_metrics(expr);
+                assert!(!metrics.is_empty(), "{file}: {expr}");
+                for metric in metrics {
+                    assert!(
+                        expr.contains(&format!("{metric}{{job=~\"$job\"")),
+                        "{file}: {metric} filtered by $job in {expr}"
+                    );
+                    assert!(
+                        !metric.contains(':') || recorded.contains(&metric),
+                        "{file}: {metric} is a recording rule"
+                    );
+                }
+            }
+        }
+        for row in ["Overview", "Requests", "Latency", "Process", "WebSocket"] {
+            assert!(titles.iter().any(|t| t.starts_with(row)), "row {row}");
+        }
+        let exprs: Vec<String> = panels(&dashboard)
+            .iter()
+            .flat_map(|p| p["targets"].as_array().cloned().unwrap_or_default())
+            .map(|t| t["expr"].as_str().unwrap().to_owned())
+            .collect();
+        for needle in [
+            "job_handler_method_route:http_requests:rate5m{",
+            "job_handler_method_route:http_requests_5xx:ratio_rate5m{",
+            "status=~\"5..\"",
+            "job_handler_method_route:http_request_duration_seconds:p50_rate5m{",
+            "job_handler_method_route:http_request_duration_seconds:p95_rate5m{",
+            "job_handler_method_route:http_request_duration_seconds:p99_rate5m{",
+            "histogram_quantile(0.95, sum by (le) (job_handler_method_route_le:",
+            "job_handler_method_route:http_requests_in_flight:sum{",
+            "job_instance:http_requests:rate5m{",
+            "sum by (status)",
+            "process_cpu_seconds_total",
+            "process_resident_memory_bytes",
+            "process_open_fds",
+            "websocket_connections_active",
+            "websocket_messages_total",
+            "websocket_connection_duration_seconds_bucket",
+        ] {
+            assert!(
+                exprs.iter().any(|e| e.contains(needle)),
+                "{file}: a panel on {needle}"
+            );
+        }
+    }
+}

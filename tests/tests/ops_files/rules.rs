@@ -1,0 +1,142 @@
+//! The recording and alert rules: `promtool check rules` and `promtool test rules`, every
+//! rule tested, on our families and aggregates only.
+
+use std::collections::BTreeSet;
+
+use metrics_tests::docker::{self, alert_rules, as_str, read_yaml, recording_rules, seq};
+use metrics_tests::tool::run_ok;
+
+use crate::selected_metrics;
+
+/// The families track-metrics exports that the rules read, and Prometheus' `up`.
+const OURS: [&str; 9] = [
+    "up",
+    "http_requests_total",
+    "http_request_duration_seconds_bucket",
+    "http_request_duration_seconds_count",
+    "http_request_duration_seconds_sum",
+    "http_requests_in_flight",
+    "websocket_connection_duration_seconds_count",
+    "websocket_messages_total",
+    "websocket_connections_active",
+];
+
+/// The selector of the scrape jobs of docker/prometheus.yml.
+const JOBS: &str = r#"job=~"actix-app|axum-app""#;
+
+#[test]
+fn recording_rules_pass_promtool_and_their_unit_tests() {
+    let dir = docker::dir();
+    let rules = recording_rules();
+    let out = run_ok("promtool", &["check", "rules", "recording.yml"], &dir);
+    assert!(
+        out.contains(&format!("SUCCESS: {} rules found", rules.len())),
+        "{out}"
+    );
+    let out = run_ok("promtool", &["test", "rules", "recording.test.yml"], &dir);
+    assert!(out.contains("SUCCESS"), "{out}");
+
+    let recorded: BTreeSet<&str> = rules.iter().map(|(r, _)| r.as_str()).collect();
+    for (record, expr) in &rules {
+        // level:metric:operations, the level naming the labels kept by the first `sum by`.
+        let parts: Vec<&str> = record.split(':').collect();
+        assert_eq!(parts.len(), 3, "{record}: level:metric:operations");
+        if let Some(by) = expr.split("sum by (").nth(1) {
+            let kept: BTreeSet<&str> = by.split(')').next().unwrap().split(", ").collect();
+            let level: BTreeSet<&str> = parts[0].split('_').collect();
+            assert_eq!(kept, level, "{record}: the level names what is kept");
+            assert!(!kept.contains("instance") || record.starts_with("job_instance:"));
+        }
+        for metric in selected_metrics(expr) {
+            assert!(
+                OURS.contains(&metric.as_str()) || recorded.contains(metric.as_str()),
+                "{record} selects {metric}"
+            );
+            if OURS.contains(&metric.as_str()) {
+                assert!(
+                    expr.contains(&format!("{metric}{{{JOBS}")),
+                    "{record}: {metric}"
+                );
+            }
+        }
+    }
+    // Every rule is unit tested.
+    let tests = read_yaml(&dir.join("recording.test.yml"));
+    let tested: BTreeSet<&str> = seq(&tests["tests"], "tests")
+        .iter()
+        .flat_map(|t| seq(&t["promql_expr_test"], "promql_expr_test"))
+        .map(|case| as_str(&case["expr"], "expr"))
+        .collect();
+    assert_eq!(tested, recorded, "every recording rule has a test");
+}
+
+#[test]
+fn alert_rules_pass_promtool_and_their_unit_tests() {
+    let dir = docker::dir();
+    let out = run_ok("promtool", &["check", "rules", "alerts.yml"], &dir);
+    assert!(out.contains("SUCCESS: 7 rules found"), "{out}");
+    let out = run_ok("promtool", &["test", "rules", "alerts.test.yml"], &dir);
+    assert!(out.contains("SUCCESS"), "{out}");
+
+    // Every rule: a `for:`, a known severity, the annotations, our families and aggregates
+    // only, both jobs.
+    let recorded: BTreeSet<String> = recording_rules().into_iter().map(|(r, _)| r).collect();
+    let rules = alert_rules();
+    for (name, rule) in &rules {
+        assert!(rule["for"].as_str().is_some(), "{name} has `for:`");
+        let severity = as_str(&rule["labels"]["severity"], "severity");
+        assert!(
+            ["critical", "warning"].contains(&severity),
+            "{name}: severity {severity}"
+        );
+        for key in ["summary", "description"] {
+            assert!(
+                !as_str(&rule["annotations"][key], key).is_empty(),
+                "{name}: {key}"
+            );
+        }
+        let expr = as_str(&rule["expr"], "expr");
+        for metric in selected_metrics(expr) {
+            assert!(
+                OURS.contains(&metric.as_str()) || recorded.contains(&metric),
+                "{name} selects {metric}"
+            );
+            assert!(
+                expr.contains(&format!("{metric}{{{JOBS}")),
+                "{name}: {metric}"
+            );
+        }
+    }
+
+    // Every rule is unit tested, both firing (with annotations) and quiet.
+    let tests = read_yaml(&dir.join("alerts.test.yml"));
+    let mut fired = BTreeSet::new();
+    let mut quiet = BTreeSet::new();
+    for test in seq(&tests["tests"], "tests") {
+        for case in seq(&test["alert_rule_test"], "alert_rule_test") {
+            let name = as_str(&case["alertname"], "alertname").to_owned();
+            assert!(
+                rules.contains_key(&name),
+                "a test of an unknown rule {name}"
+            );
+            let alerts = seq(&case["exp_alerts"], "exp_alerts");
+            if alerts.is_empty() {
+                quiet.insert(name);
+                continue;
+            }
+            for alert in alerts {
+                for key in ["summary", "description"] {
+                    assert!(
+                        alert["exp_annotations"][key].as_str().is_some(),
+                        "{name}: expected {key}"
+                    );
+                }
+                assert!(alert["exp_labels"]["severity"].as_str().is_some());
+            }
+            fired.insert(name);
+        }
+    }
+    let all: BTreeSet<String> = rules.keys().cloned().collect();
+    assert_eq!(fired, all, "every rule has a test where it fires");
+    assert_eq!(quiet, all, "every rule has a test where it stays quiet");
+}
