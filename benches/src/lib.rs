@@ -6,6 +6,28 @@
 //! dev-dependency only. Every variant is `#[inline(never)]` and lives in this crate,
 //! so each pays the same call.
 
+/// The app `benches/middleware.rs` and `examples/callgrind_request.rs` send requests
+/// to: ten routes like the example service's, `GET /users/{id}` the measured one.
+pub mod request_app;
+
+/// [`request_app`] on axum, for `benches/axum.rs`: the same ten routes, `GET
+/// /users/{id}` the measured one.
+pub mod axum_request_app;
+
+/// The interleaved per-request pass of `benches/middleware.rs` and `benches/axum.rs`.
+pub mod per_request;
+
+/// The `main` of the axum servers of `scripts/bench-service` (`axum-prometheus-app`,
+/// `axum-attribute-app`): reads `BIND_ADDR` (a bad one: one line, exit 2), runs `app`
+/// (called inside the runtime, which some layers need) on tokio's multi-threaded
+/// runtime, and stops on SIGINT or SIGTERM.
+pub mod axum_server;
+
+/// The floor under any request middleware, measured next to ours by
+/// `benches/callgrind.sh` and `scripts/bench-service` (one definition, so that both
+/// measure the same thing).
+pub mod floor;
+
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
@@ -360,282 +382,5 @@ pub fn assert_counted(registry: &Registry, family: &str, label: &str, handlers: 
     for handler in handlers {
         let n = counter_sum(registry, family, label, handler);
         assert!(n > 0.0, "{family}{{{label}={handler:?}}} did not move");
-    }
-}
-
-/// The app `benches/middleware.rs` and `examples/callgrind_request.rs` send requests
-/// to: ten routes like the example service's, `GET /users/{id}` the measured one.
-pub mod request_app {
-    use actix_web::dev::{ServiceFactory, ServiceRequest};
-    use actix_web::{App, HttpResponse, web};
-    use track_metrics::track_metrics;
-
-    async fn user(id: web::Path<u32>) -> HttpResponse {
-        HttpResponse::Ok().body(format!("user {id}"))
-    }
-
-    #[track_metrics(name = "user")]
-    async fn tracked_user(id: web::Path<u32>) -> HttpResponse {
-        HttpResponse::Ok().body(format!("user {id}"))
-    }
-
-    async fn other() -> &'static str {
-        "other"
-    }
-
-    /// `app` with the routes; `tracked`: the measured handler has `#[track_metrics]`.
-    pub fn routes<T>(app: App<T>, tracked: bool) -> App<T>
-    where
-        T: ServiceFactory<ServiceRequest, Config = (), Error = actix_web::Error, InitError = ()>,
-    {
-        let app = app
-            .route("/", web::get().to(other))
-            .route("/users", web::post().to(other))
-            .route("/slow", web::get().to(other))
-            .route("/error", web::get().to(other))
-            .route("/test-metrics", web::get().to(other))
-            .route("/ws", web::get().to(other));
-        let app = if tracked {
-            app.route("/users/{id}", web::get().to(tracked_user))
-        } else {
-            app.route("/users/{id}", web::get().to(user))
-        };
-        app.route("/items/{id}/parts/{part}", web::get().to(other))
-            .route("/health", web::get().to(other))
-            .route("/metrics", web::get().to(other))
-    }
-}
-
-/// [`request_app`] on axum, for `benches/axum.rs`: the same ten routes, `GET
-/// /users/{id}` the measured one.
-pub mod axum_request_app {
-    use axum::Router;
-    use axum::extract::Path;
-    use axum::routing::{get, post};
-    use track_metrics::track_metrics;
-
-    async fn user(Path(id): Path<u32>) -> String {
-        format!("user {id}")
-    }
-
-    #[track_metrics(name = "user", method = "GET", route = "/users/{id}")]
-    async fn tracked_user(Path(id): Path<u32>) -> String {
-        format!("user {id}")
-    }
-
-    async fn other() -> &'static str {
-        "other"
-    }
-
-    /// `GET /users/{id}` through `app` as `axum::serve` sends it (on a clone of the
-    /// router), its body read to the end; it must answer 2xx.
-    pub async fn send(app: &Router, id: u64) {
-        use tower::ServiceExt;
-        let req = axum::http::Request::get(format!("/users/{id}"))
-            .body(axum::body::Body::empty())
-            .expect("a valid request");
-        let res = match app.clone().oneshot(req).await {
-            Ok(res) => res,
-            Err(never) => match never {},
-        };
-        assert!(res.status().is_success());
-        let body = axum::body::to_bytes(res.into_body(), usize::MAX)
-            .await
-            .expect("a body");
-        std::hint::black_box(body);
-    }
-
-    /// The router; `tracked`: the measured handler has `#[track_metrics]`. Layers go
-    /// on top with `Router::layer`.
-    pub fn routes(tracked: bool) -> Router {
-        let app = Router::new()
-            .route("/", get(other))
-            .route("/users", post(other))
-            .route("/slow", get(other))
-            .route("/error", get(other))
-            .route("/test-metrics", get(other))
-            .route("/ws", get(other));
-        let app = if tracked {
-            app.route("/users/{id}", get(tracked_user))
-        } else {
-            app.route("/users/{id}", get(user))
-        };
-        app.route("/items/{id}/parts/{part}", get(other))
-            .route("/health", get(other))
-            .route("/metrics", get(other))
-    }
-}
-
-/// The interleaved per-request pass of `benches/middleware.rs` and `benches/axum.rs`.
-pub mod per_request {
-    use std::rc::Rc;
-
-    use super::fmt_spread;
-
-    /// One variant: runs `n` requests; the caller times it.
-    pub type Run = Rc<dyn Fn(u64)>;
-
-    // CPU ns per request of one batch.
-    fn time_batch(run: &Run, batch: u64) -> f64 {
-        let start = cpu_time::ThreadTime::now();
-        run(batch);
-        start.elapsed().as_nanos() as f64 / batch as f64
-    }
-
-    /// Times every variant in turn, round after round (the order rotating), each round a
-    /// batch of requests in thread CPU time, and prints under `title` each variant's time
-    /// and added cost per request (variant − the first, round by round), then the ratio
-    /// of each of `ours` to the last variant (the baseline), as median (min .. max).
-    #[allow(clippy::print_stdout)] // the results table
-    pub fn report(
-        title: &str,
-        variants: &[(&'static str, Run)],
-        ours: &[&str],
-        rounds: usize,
-        batch: u64,
-    ) {
-        let n = variants.len();
-        for (_, run) in variants {
-            run(batch); // warm-up: first-use registration, caches
-        }
-        let mut times = vec![Vec::with_capacity(rounds); n];
-        for round in 0..rounds {
-            for k in 0..n {
-                let v = (round + k) % n;
-                times[v].push(time_batch(&variants[v].1, batch));
-            }
-        }
-        let added =
-            |v: usize| -> Vec<f64> { (0..rounds).map(|r| times[v][r] - times[0][r]).collect() };
-        println!(
-            "\n## {title}: {rounds} rounds x {batch} requests, CPU ns per request, median (min .. max)"
-        );
-        println!("{:<22} {:>30} {:>30}", "variant", "time", "added (- bare)");
-        for (v, (name, _)) in variants.iter().enumerate() {
-            println!(
-                "{name:<22} {:>30} {:>30}",
-                fmt_spread(times[v].clone(), 1),
-                fmt_spread(added(v), 1)
-            );
-        }
-        let baseline = n - 1;
-        for ours in ours {
-            let v = variants
-                .iter()
-                .position(|(name, _)| name == ours)
-                .expect("a variant");
-            let ratio: Vec<f64> = added(v)
-                .iter()
-                .zip(added(baseline))
-                .map(|(a, b)| a / b)
-                .collect();
-            println!(
-                "ratio {ours}/{} (added) {}   goal <= 0.75",
-                variants[baseline].0,
-                fmt_spread(ratio, 3)
-            );
-        }
-    }
-}
-
-/// The `main` of the axum servers of `scripts/bench-service` (`axum-prometheus-app`,
-/// `axum-attribute-app`): reads `BIND_ADDR` (a bad one: one line, exit 2), runs `app`
-/// (called inside the runtime, which some layers need) on tokio's multi-threaded
-/// runtime, and stops on SIGINT or SIGTERM.
-pub mod axum_server {
-    use std::net::SocketAddr;
-    use std::process::ExitCode;
-
-    use axum::Router;
-
-    /// Serves `app()` as `name` on `BIND_ADDR` (default `default_addr`).
-    pub fn main(name: &'static str, default_addr: &str, app: impl FnOnce() -> Router) -> ExitCode {
-        let raw = std::env::var("BIND_ADDR").unwrap_or_else(|_| default_addr.to_owned());
-        let addr: SocketAddr = match raw.parse() {
-            Ok(addr) => addr,
-            Err(err) => {
-                eprintln!(
-                    "{name}: invalid BIND_ADDR {raw:?}: {err} (expected IP:PORT, such as {default_addr})"
-                );
-                return ExitCode::from(2);
-            }
-        };
-        let rt = match tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-        {
-            Ok(rt) => rt,
-            Err(err) => {
-                eprintln!("{name}: cannot start tokio: {err}");
-                return ExitCode::FAILURE;
-            }
-        };
-        let served = rt.block_on(async move {
-            let app = app();
-            let listener = tokio::net::TcpListener::bind(addr).await?;
-            axum::serve(listener, app)
-                .with_graceful_shutdown(shutdown(name))
-                .await
-        });
-        match served {
-            Ok(()) => ExitCode::SUCCESS,
-            Err(err) => {
-                eprintln!("{name}: cannot serve on {addr}: {err}");
-                ExitCode::from(2)
-            }
-        }
-    }
-
-    // SIGINT or SIGTERM.
-    async fn shutdown(name: &'static str) {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = match signal(SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(err) => {
-                eprintln!("{name}: cannot listen for SIGTERM: {err}");
-                let _ = tokio::signal::ctrl_c().await;
-                return;
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term.recv() => {}
-        }
-    }
-}
-
-/// The floor under any request middleware, measured next to ours by
-/// `benches/callgrind.sh` and `scripts/bench-service` (one definition, so that both
-/// measure the same thing).
-pub mod floor {
-    use std::future::Future;
-    use std::hint::black_box;
-
-    use actix_web::Error;
-    use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
-
-    /// For `App::wrap_fn`: what every actix middleware that labels requests by route does
-    /// (actix-web-prom too): forward, then ask actix which pattern the response took.
-    pub fn actix_route_labelling<S, B>(
-        req: ServiceRequest,
-        srv: &S,
-    ) -> impl Future<Output = Result<ServiceResponse<B>, Error>> + use<S, B>
-    where
-        S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
-    {
-        let res = srv.call(req);
-        async move {
-            let res = res.await?;
-            black_box(res.request().match_pattern());
-            Ok(res)
-        }
-    }
-
-    /// For `Router::layer`: a layer that only passes the request on (axum still makes a
-    /// boxed, cloned route service of it, as of any layer).
-    pub fn axum_pass_through() -> tower::util::MapRequestLayer<
-        impl Fn(axum::extract::Request) -> axum::extract::Request + Clone + Send + Sync + 'static,
-    > {
-        tower::util::MapRequestLayer::new(|req: axum::extract::Request| req)
     }
 }
