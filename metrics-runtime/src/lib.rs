@@ -59,12 +59,10 @@
 // The layers, lowest first; each module imports only from the layers above it in this
 // list (ARCHITECTURE.md has the map, and scripts/check-layers checks the `use` lines).
 //
-// 1. Leaf concerns: the configuration, the environment, the status rules, what a
-//    response is.
+// 1. Leaf concerns: the configuration, the environment, what a response is.
 mod config;
 mod responds;
 mod settings;
-mod status;
 // 2. Storage: one label set's counts, its per-thread shards, the clock.
 mod storage;
 // 3. Families: the metric families, their labels and buckets.
@@ -76,7 +74,10 @@ mod exposition;
 mod registry;
 // 6. Recording: call sites and their guards, the request a middleware serves.
 mod recording;
-// 7. Adapters: actix-web, axum, actix-ws, and what generated code calls.
+// 7. The status rules, and the probe that finishes a tracked call with its value's
+//    status.
+mod status;
+// 8. Adapters: actix-web, axum, actix-ws, and what generated code calls.
 #[cfg(feature = "actix")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
 pub mod actix;
@@ -92,9 +93,9 @@ pub mod ws;
 pub mod __private;
 
 pub use config::{Config, Error};
-pub use exposition::CONTENT_TYPE;
+pub use exposition::{CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE};
 pub use registry::{configure, registry};
-pub use registry::{render, try_render};
+pub use registry::{render, render_openmetrics, try_render};
 pub use settings::{ENV_ENABLED, ENV_TOKEN, enabled};
 pub use status::ResponseStatus;
 

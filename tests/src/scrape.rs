@@ -72,6 +72,11 @@ impl Scrape {
             .push((labels.to_vec(), value));
     }
 
+    /// Every series, as `name{label="value",...}` with the labels sorted by name.
+    pub fn keys(&self) -> impl Iterator<Item = &str> {
+        self.samples.keys().map(String::as_str)
+    }
+
     /// The value of one series, `None` if absent.
     pub fn get(&self, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
         let labels: Vec<(String, String)> = labels

@@ -19,8 +19,12 @@ pub async fn metrics(req: HttpRequest) -> HttpResponse {
 /// The same as [`metrics`](struct@metrics), as a handler for `web::get().to(..)` at any path.
 pub async fn metrics_handler(req: HttpRequest) -> HttpResponse {
     let authorization = req.headers().get(header::AUTHORIZATION);
-    let (status, header, body) =
-        Scrape::answer(authorization.map(HeaderValue::as_bytes)).into_parts();
+    let accept = req.headers().get(header::ACCEPT);
+    let (status, header, body) = Scrape::answer(
+        authorization.map(HeaderValue::as_bytes),
+        accept.map(HeaderValue::as_bytes),
+    )
+    .into_parts();
     let status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = HttpResponse::build(status);
     if let Some(header) = header {

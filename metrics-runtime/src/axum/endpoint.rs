@@ -1,7 +1,7 @@
 //! The axum `/metrics` handler.
 
 use axum::body::Body;
-use axum::http::header::AUTHORIZATION;
+use axum::http::header::{ACCEPT, AUTHORIZATION};
 use axum::http::{HeaderMap, HeaderValue, Response, StatusCode};
 
 use crate::registry::Scrape;
@@ -20,7 +20,8 @@ use crate::registry::Scrape;
 /// ```
 pub async fn metrics(headers: HeaderMap) -> Response<Body> {
     let authorization = headers.get(AUTHORIZATION).map(HeaderValue::as_bytes);
-    let (status, header, body) = Scrape::answer(authorization).into_parts();
+    let accept = headers.get(ACCEPT).map(HeaderValue::as_bytes);
+    let (status, header, body) = Scrape::answer(authorization, accept).into_parts();
     let mut response = Response::new(Body::from(body));
     *response.status_mut() =
         StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);

@@ -1,9 +1,13 @@
 //! Exposition: the families as Prometheus reads them. The HTTP families' collector
-//! (every series turned into the three families' protos, [`collector`]) and the
-//! encoders of a gathered registry ([`text`]). It knows the families, never the
+//! (every series turned into the three families' protos, [`collector`]), the
+//! encoders of a gathered registry ([`text`], [`openmetrics`]), and which of them a
+//! scrape's `Accept` header prefers ([`negotiate`]). It knows the families, never the
 //! process-wide registry: the registry layer above calls it.
 
 pub(crate) mod collector;
+pub(crate) mod negotiate;
+pub(crate) mod openmetrics;
 pub(crate) mod text;
 
+pub use openmetrics::OPENMETRICS_CONTENT_TYPE;
 pub use text::CONTENT_TYPE;

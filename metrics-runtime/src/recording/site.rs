@@ -123,14 +123,6 @@ impl Drop for Guard {
     }
 }
 
-// What the status probe finishes a call through (`probe(&out).__metrics_finish(guard)`).
-impl crate::status::Finish for Guard {
-    #[inline]
-    fn finish(self, status: u16) {
-        Guard::finish(self, status);
-    }
-}
-
 /// The status of a call that ended without an outcome: `500` while panicking (the panic
 /// goes on unwinding), `499` otherwise (the future was dropped: the client went away, a
 /// timeout).

@@ -18,7 +18,7 @@ pub(crate) use intern::series_of;
 pub(crate) use intern::{answered, expected};
 #[cfg(any(feature = "actix", feature = "axum"))]
 pub(crate) use scrape::Scrape;
-pub use scrape::{render, try_render};
+pub use scrape::{render, render_openmetrics, try_render};
 
 use crate::config::{Config, Error};
 use crate::exposition::collector::HttpCollector;

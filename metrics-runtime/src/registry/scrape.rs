@@ -2,9 +2,11 @@
 //! [`try_render`], and the answer of a `/metrics` endpoint of either framework
 //! ([`Scrape`]).
 
-use crate::exposition::text;
 #[cfg(any(feature = "actix", feature = "axum"))]
-use crate::exposition::text::CONTENT_TYPE;
+use crate::exposition::negotiate::Format;
+#[cfg(any(feature = "actix", feature = "axum"))]
+use crate::exposition::{CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE};
+use crate::exposition::{openmetrics, text};
 
 /// The registry in the Prometheus text exposition format 0.0.4.
 ///
@@ -32,12 +34,36 @@ pub fn try_render() -> Result<String, prometheus::Error> {
     text::encode(&super::registry().gather())
 }
 
+/// The registry in the OpenMetrics 1.0.0 text format, with the same series as
+/// [`render`] (see [`OPENMETRICS_CONTENT_TYPE`](crate::OPENMETRICS_CONTENT_TYPE)).
+///
+/// A `/metrics` endpoint of this crate answers in this format when the scrape's `Accept`
+/// header prefers it, as Prometheus' does. On an encoding error the error is logged and
+/// an empty string is returned.
+///
+/// ```
+/// #[track_metrics::track_metrics]
+/// fn work() {}
+///
+/// work();
+/// let text = track_metrics::render_openmetrics();
+/// assert!(text.contains("# TYPE http_requests counter\n"));
+/// assert!(text.contains(r#"http_requests_total{handler="work",method="",route="",status="200"} 1"#));
+/// assert!(text.ends_with("# EOF\n"));
+/// ```
+pub fn render_openmetrics() -> String {
+    openmetrics::encode(&super::registry().gather()).unwrap_or_else(|err| {
+        log::error!("track-metrics: cannot encode metrics: {err}");
+        String::new()
+    })
+}
+
 /// What a `/metrics` endpoint answers, whatever the framework: the section 5 rules of
 /// the contract, decided once for both.
 #[cfg(any(feature = "actix", feature = "axum"))]
 pub(crate) enum Scrape {
-    /// `200`, [`CONTENT_TYPE`], the registry.
-    Metrics(String),
+    /// `200`, the registry in the format the scrape prefers.
+    Metrics(String, Format),
     /// `404`: metrics are disabled.
     Disabled,
     /// `401` with `WWW-Authenticate: Bearer`: `METRICS_TOKEN` is set and the request
@@ -49,16 +75,22 @@ pub(crate) enum Scrape {
 
 #[cfg(any(feature = "actix", feature = "axum"))]
 impl Scrape {
-    /// The answer to a scrape with this `Authorization` header.
-    pub(crate) fn answer(authorization: Option<&[u8]>) -> Scrape {
+    /// The answer to a scrape with these `Authorization` and `Accept` headers.
+    pub(crate) fn answer(authorization: Option<&[u8]>, accept: Option<&[u8]>) -> Scrape {
         if !crate::settings::enabled() {
             return Scrape::Disabled;
         }
         if !crate::settings::scrape_allowed(authorization) {
             return Scrape::Unauthorized;
         }
-        match try_render() {
-            Ok(body) => Scrape::Metrics(body),
+        let format = Format::negotiate(accept);
+        let families = super::registry().gather();
+        let body = match format {
+            Format::Text => text::encode(&families),
+            Format::OpenMetrics => openmetrics::encode(&families),
+        };
+        match body {
+            Ok(body) => Scrape::Metrics(body, format),
             Err(err) => Scrape::Failed(one_line(&err.to_string())),
         }
     }
@@ -67,7 +99,12 @@ impl Scrape {
     /// and the body.
     pub(crate) fn into_parts(self) -> (u16, Option<(&'static str, &'static str)>, String) {
         match self {
-            Scrape::Metrics(body) => (200, Some(("content-type", CONTENT_TYPE)), body),
+            Scrape::Metrics(body, Format::Text) => {
+                (200, Some(("content-type", CONTENT_TYPE)), body)
+            }
+            Scrape::Metrics(body, Format::OpenMetrics) => {
+                (200, Some(("content-type", OPENMETRICS_CONTENT_TYPE)), body)
+            }
             Scrape::Disabled => (404, None, "metrics are disabled\n".to_owned()),
             Scrape::Unauthorized => (
                 401,

@@ -146,13 +146,6 @@ levels! {
     Level7 => Level6;
 }
 
-/// What a finished call is recorded through: the guard of a tracked call (the
-/// recording layer implements it; the rules here only decide the status).
-pub trait Finish {
-    /// Records the call with `status`.
-    fn finish(self, status: u16);
-}
-
 // One rule: a level's impl for some values, with the status it gives them.
 // `__metrics_status` says the status; `__metrics_finish`, what generated code calls,
 // records the call with it, computing it only when there is a guard (metrics on), so
@@ -169,7 +162,7 @@ macro_rules! rule {
 
             /// Records the call `guard` stands for with the status of the value.
             #[inline]
-            pub fn __metrics_finish<G: $crate::status::Finish>(self, guard: Option<G>) {
+            pub fn __metrics_finish(self, guard: Option<$crate::recording::site::Guard>) {
                 if let Some(guard) = guard {
                     guard.finish(self.__metrics_status());
                 }

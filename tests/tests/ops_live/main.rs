@@ -24,6 +24,7 @@ use metrics_tests::docker::{
 };
 use metrics_tests::guides;
 use metrics_tests::http::get;
+use metrics_tests::scrape::Scrape;
 use metrics_tests::servers::{Prometheus, QueryApi};
 use metrics_tests::stack::Shared;
 use metrics_tests::wait::poll;
@@ -50,6 +51,10 @@ fn main() -> ExitCode {
         stack.trial(
             "live_prometheus_has_the_exact_counts_of_the_traffic",
             prometheus_has_the_exact_counts_of_the_traffic,
+        ),
+        stack.trial(
+            "live_prometheus_scrapes_openmetrics_and_stores_the_series_of_the_text_format",
+            prometheus_scrapes_openmetrics_and_stores_the_series_of_the_text_format,
         ),
         stack.trial(
             "live_every_dashboard_query_and_variable_has_data",
@@ -137,6 +142,96 @@ fn prometheus_has_the_exact_counts_of_the_traffic(stack: &Stack) {
     }
     let elapsed = stack.settled_after;
     assert!(elapsed < Duration::from_secs(60), "took {elapsed:?}");
+}
+
+// Prometheus asks for OpenMetrics first, so that is what both apps answer it; it must
+// store exactly the series the text format 0.0.4 shows (same names, same labels).
+fn prometheus_scrapes_openmetrics_and_stores_the_series_of_the_text_format(stack: &Stack) {
+    for (job, app) in [("actix-app", &stack.app), ("axum-app", &stack.axum)] {
+        let prometheus_accept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        let om = get(&app.url("/metrics"), &[("accept", prometheus_accept)]);
+        assert_eq!(
+            om.content_type.as_deref(),
+            Some(track_metrics::OPENMETRICS_CONTENT_TYPE),
+            "{job}"
+        );
+        // Every series of a text scrape, as `name{labels}` with the labels sorted.
+        let text = get(&app.url("/metrics"), &[]);
+        assert_eq!(
+            text.content_type.as_deref(),
+            Some(track_metrics::CONTENT_TYPE)
+        );
+        // (Prometheus keeps no label whose value is empty.)
+        let scraped: BTreeSet<String> = Scrape::parse(&text.body)
+            .keys()
+            .map(without_empty_labels)
+            .collect();
+        // Every series Prometheus scraped from the job (not `up`, `scrape_*`, the rules'
+        // records and alerts), without the target's labels.
+        let query = format!(r#"{{job="{job}",__name__!~"up|scrape_.+|ALERTS.*|.+:.+"}}"#);
+        let stored = poll(
+            &format!("{job}: the series of a text scrape in Prometheus"),
+            Duration::from_secs(10),
+            || {
+                let result = stack.prometheus.query(&query)?;
+                let stored: BTreeSet<String> = result.iter().map(series_key).collect();
+                if stored == scraped {
+                    Ok(stored)
+                } else {
+                    Err(format!(
+                        "only in Prometheus {:?}, only in the text scrape {:?}",
+                        stored.difference(&scraped).collect::<Vec<_>>(),
+                        scraped.difference(&stored).collect::<Vec<_>>()
+                    ))
+                }
+            },
+        );
+        assert!(stored.len() > 50, "{job}: {} series", stored.len());
+    }
+}
+
+// `name{label="value",...}` without the labels whose value is `""`.
+fn without_empty_labels(key: &str) -> String {
+    let (name, labels) = key.split_once('{').expect("a series key has labels");
+    let labels = labels
+        .strip_suffix('}')
+        .expect("a series key ends its labels");
+    let mut kept = Vec::new();
+    let mut rest = labels;
+    while let Some((label, after)) = rest.split_once("=\"") {
+        // The value runs to the first `"` not escaped by a `\`.
+        let mut end = 0;
+        let mut escaped = false;
+        for (i, c) in after.char_indices() {
+            match c {
+                '\\' if !escaped => escaped = true,
+                '"' if !escaped => {
+                    end = i;
+                    break;
+                }
+                _ => escaped = false,
+            }
+        }
+        let value = &after[..end];
+        if !value.is_empty() {
+            kept.push(format!("{label}=\"{value}\""));
+        }
+        rest = after[end + 1..].trim_start_matches(',');
+    }
+    format!("{name}{{{}}}", kept.join(","))
+}
+
+// `name{label="value",...}` of a query result, its labels sorted, without `job` and
+// `instance`.
+fn series_key(series: &Json) -> String {
+    let metric = series["metric"].as_object().expect("a series has labels");
+    let labels: Vec<String> = metric
+        .iter()
+        .filter(|(name, _)| !matches!(name.as_str(), "__name__" | "job" | "instance"))
+        .map(|(name, value)| format!("{name}={:?}", value.as_str().unwrap_or_default()))
+        .collect();
+    let name = metric["__name__"].as_str().unwrap_or_default();
+    format!("{name}{{{}}}", labels.join(","))
 }
 
 fn every_dashboard_query_and_variable_has_data(stack: &Stack) {

@@ -1,0 +1,208 @@
+//! The OpenMetrics 1.0.0 text format, for every family a registry gathers: ours, the
+//! user's own prometheus-crate metrics and the process collector.
+//!
+//! Written so that Prometheus stores the same series whichever format it scraped:
+//! sample names, label values (`le` and `quantile` included) and their order are those
+//! of the text format 0.0.4 (the prometheus crate's `TextEncoder`). What differs is
+//! OpenMetrics' own: a counter family is named without its `_total` on the `TYPE` and
+//! `HELP` lines (its samples keep it); a counter whose name does not end in `_total` is
+//! exposed as `unknown`, so that its samples keep the name they have in 0.0.4 (an
+//! OpenMetrics counter's samples must end in `_total`, and renaming them would change
+//! what Prometheus stores); `HELP` escapes `"` too; infinities are `+Inf`/`-Inf`;
+//! timestamps are in seconds; the exposition ends with `# EOF`.
+
+use std::fmt::Write;
+
+use prometheus::proto::{Metric, MetricFamily, MetricType};
+
+/// The `Content-Type` of [`render_openmetrics`](crate::render_openmetrics)'s output.
+pub const OPENMETRICS_CONTENT_TYPE: &str =
+    "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+/// `families` (as a registry gathers them) in the OpenMetrics text format.
+pub(crate) fn encode(families: &[MetricFamily]) -> Result<String, prometheus::Error> {
+    let mut out = String::with_capacity(16 * 1024);
+    for family in families {
+        family_to(&mut out, family)?;
+    }
+    out.push_str("# EOF\n");
+    Ok(out)
+}
+
+fn family_to(out: &mut String, family: &MetricFamily) -> Result<(), prometheus::Error> {
+    let name = family.name();
+    // What the text format refuses too.
+    if family.get_metric().is_empty() || name.is_empty() {
+        return Err(prometheus::Error::Msg(format!(
+            "a metric family without metrics or without a name: {name:?}"
+        )));
+    }
+    let kind = family.get_field_type();
+    // The family's name and type on the TYPE and HELP lines.
+    let (family_name, type_name) = match kind {
+        MetricType::COUNTER => match name.strip_suffix("_total") {
+            Some(stem) if !stem.is_empty() => (stem, "counter"),
+            _ => (name, "unknown"),
+        },
+        MetricType::GAUGE => (name, "gauge"),
+        MetricType::HISTOGRAM => (name, "histogram"),
+        MetricType::SUMMARY => (name, "summary"),
+        MetricType::UNTYPED => (name, "unknown"),
+    };
+    if !family.help().is_empty() {
+        out.push_str("# HELP ");
+        out.push_str(family_name);
+        out.push(' ');
+        escape_to(out, family.help());
+        out.push('\n');
+    }
+    let _ = writeln!(out, "# TYPE {family_name} {type_name}");
+    for metric in family.get_metric() {
+        match kind {
+            MetricType::COUNTER => sample(
+                out,
+                name,
+                "",
+                metric,
+                None,
+                metric.get_counter().get_value(),
+            ),
+            MetricType::GAUGE => {
+                sample(out, name, "", metric, None, metric.get_gauge().get_value())
+            }
+            // Only a collector of the user's own makes one (the text format panics on it).
+            #[allow(deprecated)]
+            MetricType::UNTYPED => sample(
+                out,
+                name,
+                "",
+                metric,
+                None,
+                metric.get_untyped().get_value(),
+            ),
+            MetricType::HISTOGRAM => {
+                let histogram = metric.get_histogram();
+                let count = histogram.get_sample_count();
+                let mut inf_seen = false;
+                for bucket in histogram.get_bucket() {
+                    let bound = bucket.upper_bound();
+                    inf_seen |= bound == f64::INFINITY;
+                    let le = bound_label(bound);
+                    let cumulative = bucket.cumulative_count() as f64;
+                    sample(out, name, "_bucket", metric, Some(("le", &le)), cumulative);
+                }
+                if !inf_seen {
+                    sample(
+                        out,
+                        name,
+                        "_bucket",
+                        metric,
+                        Some(("le", "+Inf")),
+                        count as f64,
+                    );
+                }
+                sample(out, name, "_sum", metric, None, histogram.get_sample_sum());
+                sample(out, name, "_count", metric, None, count as f64);
+            }
+            MetricType::SUMMARY => {
+                let summary = metric.get_summary();
+                for quantile in summary.get_quantile() {
+                    let q = quantile.quantile().to_string();
+                    sample(
+                        out,
+                        name,
+                        "",
+                        metric,
+                        Some(("quantile", &q)),
+                        quantile.value(),
+                    );
+                }
+                sample(out, name, "_sum", metric, None, summary.sample_sum());
+                sample(
+                    out,
+                    name,
+                    "_count",
+                    metric,
+                    None,
+                    summary.sample_count() as f64,
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+// One sample line: `name{labels} value [timestamp]`, the labels in the metric's order
+// with `extra` (`le`, `quantile`) last, as the text format writes them.
+fn sample(
+    out: &mut String,
+    name: &str,
+    suffix: &str,
+    metric: &Metric,
+    extra: Option<(&str, &str)>,
+    value: f64,
+) {
+    out.push_str(name);
+    out.push_str(suffix);
+    let labels = metric.get_label();
+    if !labels.is_empty() || extra.is_some() {
+        let mut separator = '{';
+        let pairs = labels.iter().map(|pair| (pair.name(), pair.value()));
+        for (label, label_value) in pairs.chain(extra) {
+            out.push(separator);
+            out.push_str(label);
+            out.push_str("=\"");
+            escape_to(out, label_value);
+            out.push('"');
+            separator = ',';
+        }
+        out.push('}');
+    }
+    out.push(' ');
+    number_to(out, value);
+    let timestamp_ms = metric.timestamp_ms();
+    if timestamp_ms != 0 {
+        // Seconds, exactly: whole seconds and three decimals of milliseconds.
+        let sign = if timestamp_ms < 0 { "-" } else { "" };
+        let ms = timestamp_ms.unsigned_abs();
+        let _ = write!(out, " {sign}{}.{:03}", ms / 1000, ms % 1000);
+    }
+    out.push('\n');
+}
+
+// A bucket's `le`, as the text format writes it (so that Prometheus stores the same
+// series from either format).
+fn bound_label(bound: f64) -> String {
+    if bound == f64::INFINITY {
+        "+Inf".to_owned()
+    } else {
+        bound.to_string()
+    }
+}
+
+fn number_to(out: &mut String, value: f64) {
+    if value.is_nan() {
+        out.push_str("NaN");
+    } else if value == f64::INFINITY {
+        out.push_str("+Inf");
+    } else if value == f64::NEG_INFINITY {
+        out.push_str("-Inf");
+    } else {
+        let _ = write!(out, "{value}");
+    }
+}
+
+// OpenMetrics escapes `\`, `"` and line feeds in label values and in `HELP` texts.
+fn escape_to(out: &mut String, text: &str) {
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            c => out.push(c),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,124 @@
+//! The OpenMetrics encoder against the spec's shapes, and against the text format for
+//! the same families (the same sample lines).
+
+use prometheus::core::Collector;
+use prometheus::{
+    Counter, Gauge, Histogram, HistogramOpts, IntCounterVec, Opts, Registry, TextEncoder,
+};
+
+use super::encode;
+
+fn gathered(collectors: Vec<Box<dyn Collector>>) -> Vec<prometheus::proto::MetricFamily> {
+    let registry = Registry::new();
+    for collector in collectors {
+        registry.register(collector).unwrap();
+    }
+    registry.gather()
+}
+
+// The sample lines of an exposition (not the comments).
+fn samples(text: &str) -> Vec<&str> {
+    text.lines().filter(|line| !line.starts_with('#')).collect()
+}
+
+#[test]
+fn a_counter_is_named_without_total_and_ends_with_eof() {
+    let requests = IntCounterVec::new(
+        Opts::new(
+            "http_requests_total",
+            "Requests \"answered\",\nby code \\ path.",
+        ),
+        &["code"],
+    )
+    .unwrap();
+    requests.with_label_values(&["200"]).inc_by(3);
+    requests.with_label_values(&["a\"b\\c\nd"]).inc();
+    let text = encode(&gathered(vec![Box::new(requests)])).unwrap();
+    assert_eq!(
+        text,
+        "# HELP http_requests Requests \\\"answered\\\",\\nby code \\\\ path.\n\
+         # TYPE http_requests counter\n\
+         http_requests_total{code=\"200\"} 3\n\
+         http_requests_total{code=\"a\\\"b\\\\c\\nd\"} 1\n\
+         # EOF\n"
+    );
+}
+
+#[test]
+fn a_counter_without_total_keeps_its_name_as_unknown() {
+    let jobs = Counter::new("jobs_done", "Jobs done.").unwrap();
+    jobs.inc_by(2.5);
+    let text = encode(&gathered(vec![Box::new(jobs)])).unwrap();
+    assert_eq!(
+        text,
+        "# HELP jobs_done Jobs done.\n# TYPE jobs_done unknown\njobs_done 2.5\n# EOF\n"
+    );
+}
+
+#[test]
+fn gauges_histograms_and_special_values() {
+    let temperature = Gauge::new("temperature_celsius", "Temperature.").unwrap();
+    temperature.set(f64::NEG_INFINITY);
+    let latency = Histogram::with_opts(
+        HistogramOpts::new("latency_seconds", "Latency.").buckets(vec![0.005, 1.0, 2.5]),
+    )
+    .unwrap();
+    for value in [0.0, 0.5, 0.75, 3.0] {
+        latency.observe(value);
+    }
+    let text = encode(&gathered(vec![Box::new(temperature), Box::new(latency)])).unwrap();
+    assert_eq!(
+        text,
+        "# HELP latency_seconds Latency.\n\
+         # TYPE latency_seconds histogram\n\
+         latency_seconds_bucket{le=\"0.005\"} 1\n\
+         latency_seconds_bucket{le=\"1\"} 3\n\
+         latency_seconds_bucket{le=\"2.5\"} 3\n\
+         latency_seconds_bucket{le=\"+Inf\"} 4\n\
+         latency_seconds_sum 4.25\n\
+         latency_seconds_count 4\n\
+         # HELP temperature_celsius Temperature.\n\
+         # TYPE temperature_celsius gauge\n\
+         temperature_celsius -Inf\n\
+         # EOF\n"
+    );
+}
+
+#[test]
+fn timestamps_are_in_seconds() {
+    let mut families = gathered(vec![Box::new(Gauge::new("g", "G.").unwrap())]);
+    families[0].mut_metric()[0].set_timestamp_ms(1_700_000_000_123);
+    let text = encode(&families).unwrap();
+    assert!(text.contains("\ng 0 1700000000.123\n"), "{text}");
+}
+
+#[test]
+fn an_empty_registry_is_just_eof() {
+    assert_eq!(encode(&[]).unwrap(), "# EOF\n");
+}
+
+#[test]
+fn the_same_sample_lines_as_the_text_format() {
+    // The runtime's own families (with statuses, buckets and in flight), the process
+    // collector and a user's counter: every sample line as the text format writes it,
+    // so that Prometheus stores the same series from either.
+    #[crate::track_metrics(crate = "crate")]
+    fn tracked(fail: bool) -> Result<(), ()> {
+        if fail { Err(()) } else { Ok(()) }
+    }
+    tracked(false).unwrap();
+    tracked(true).unwrap_err();
+    let families = crate::registry().gather();
+    let text = TextEncoder::new().encode_to_string(&families).unwrap();
+    let openmetrics = encode(&families).unwrap();
+    assert!(openmetrics.contains("status=\"500\"}"), "{openmetrics}");
+    assert_eq!(samples(&openmetrics), samples(&text));
+    // One TYPE line a family, HELP before it, `# EOF` last and once.
+    let types = openmetrics
+        .lines()
+        .filter(|l| l.starts_with("# TYPE "))
+        .count();
+    assert_eq!(types, families.len());
+    assert_eq!(openmetrics.matches("# EOF").count(), 1);
+    assert!(openmetrics.ends_with("\n# EOF\n"));
+}
