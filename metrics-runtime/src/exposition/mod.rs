@@ -1,10 +1,11 @@
 //! Exposition: the families as Prometheus reads them. The HTTP families' collector
 //! (every series turned into the three families' protos, [`collector`]), the
 //! encoders of a gathered registry ([`text`], [`openmetrics`]), and which of them a
-//! scrape's `Accept` header prefers ([`negotiate`]). It knows the families, never the
+//! scrape's `Accept` header prefers (`negotiate`, with a framework's `/metrics`). It knows the families, never the
 //! process-wide registry: the registry layer above calls it.
 
 pub(crate) mod collector;
+#[cfg(any(feature = "actix", feature = "axum"))]
 pub(crate) mod negotiate;
 pub(crate) mod openmetrics;
 pub(crate) mod text;
