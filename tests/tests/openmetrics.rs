@@ -11,6 +11,10 @@ use axum::http::Request;
 use tower::ServiceExt;
 use track_metrics::{CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE, track_metrics};
 
+/// The two tests share the process' registry: each compares two scrapes, so the other's
+/// requests must not add series in between.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// What Prometheus 2 sends.
 const PROMETHEUS_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 
@@ -70,6 +74,7 @@ fn assert_same_series(openmetrics: &str, text: &str) {
 
 #[actix_web::test]
 async fn actix_metrics_answers_openmetrics_to_prometheus() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     let app = actix_test::init_service(
         App::new()
             .wrap(track_metrics::actix::RequestMetrics::default().exclude("/metrics"))
@@ -103,6 +108,7 @@ async fn actix_metrics_answers_openmetrics_to_prometheus() {
 
 #[tokio::test]
 async fn axum_metrics_answers_openmetrics_to_prometheus() {
+    let _alone = ONE_AT_A_TIME.lock().await;
     use axum::routing::get;
     let app = axum::Router::new()
         .route("/om/items", get(om_items))
