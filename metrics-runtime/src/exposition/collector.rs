@@ -166,16 +166,19 @@ impl Template {
 }
 
 #[cfg(test)]
+pub(crate) mod scrapes;
+
+#[cfg(test)]
 mod tests {
     use std::collections::HashMap;
 
     use prometheus::core::Collector;
     use prometheus::{Encoder, HistogramVec, IntCounterVec, IntGaugeVec, Registry, TextEncoder};
 
+    use super::scrapes::families;
     use crate::families::Builder;
     use crate::storage::HttpLabels;
     use crate::storage::Series;
-    use crate::storage::tests::families;
 
     // The prometheus crate's own families, as the runtime used them before: built by
     // the same builder with the same options, in a registry of their own.

@@ -5,8 +5,8 @@ use std::sync::{Mutex, PoisonError};
 
 use prometheus::core::Desc;
 
-use super::{Builder, bounds, desc, limit};
-use crate::storage::{HttpLabels, Series};
+use super::{Builder, bounds, desc};
+use crate::storage::{HttpLabels, Series, limit};
 
 /// The labels of every HTTP family, in the order of [`HttpLabels::values`].
 const HTTP_LABELS: [&str; 3] = ["handler", "method", "route"];

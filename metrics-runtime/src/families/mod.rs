@@ -99,29 +99,3 @@ pub(crate) fn bounds(buckets: Option<&[f64]>) -> Vec<f64> {
     }
     bounds
 }
-
-/// The smallest whole number of nanoseconds above `bound` seconds, as the prometheus
-/// crate decides it: it observed `nanos as f64 / 1e9` in the first bucket whose bound
-/// is not below it (`le`, less or equal). So a call of `n` nanoseconds goes in the first
-/// bucket whose limit is above `n`, with integer compares only, exactly as before.
-pub(crate) fn limit(bound: f64) -> u64 {
-    let fits = |nanos: u64| nanos as f64 / 1e9 <= bound;
-    if !fits(0) {
-        return 0;
-    }
-    if fits(u64::MAX) {
-        return u64::MAX;
-    }
-    // `fits` is monotonic: find the first count that does not fit, between one that
-    // fits (`low`) and one that does not (`high`).
-    let (mut low, mut high) = (0u64, u64::MAX);
-    while high - low > 1 {
-        let mid = low + (high - low) / 2;
-        if fits(mid) {
-            low = mid;
-        } else {
-            high = mid;
-        }
-    }
-    high
-}

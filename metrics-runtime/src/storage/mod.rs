@@ -94,7 +94,7 @@ pub(crate) struct Series {
     // Line 0: read or written by every call.
     // Where this thread's shard of the series is in its lease (see `Series::local`).
     index: u32,
-    // Per bound, the first nanosecond count above it (see `families::limit`).
+    // Per bound, the first nanosecond count above it (see [`limit`]).
     limits: &'static [u64],
     // Calls started here, plus calls counted here that were in flight elsewhere.
     entered: AtomicU64,
@@ -128,7 +128,7 @@ const _: () = {
 
 impl Series {
     /// A new series of `labels`, its buckets' upper `limits` in nanoseconds (see
-    /// `families::limit`). Made by the families, which list it for their collector.
+    /// [`limit`]). Made by the families, which list it for their collector.
     pub(crate) fn new(limits: &'static [u64], labels: HttpLabels<'static>) -> &'static Series {
         static INDEX: AtomicU32 = AtomicU32::new(0);
         let index = INDEX.fetch_add(1, Ordering::Relaxed);
@@ -327,4 +327,30 @@ fn add(cell: &AtomicU64, n: u64, only: bool, order: Ordering) {
     } else {
         cell.fetch_add(n, order);
     }
+}
+
+/// The smallest whole number of nanoseconds above `bound` seconds, as the prometheus
+/// crate decides it: it observed `nanos as f64 / 1e9` in the first bucket whose bound
+/// is not below it (`le`, less or equal). So a call of `n` nanoseconds goes in the first
+/// bucket whose limit is above `n`, with integer compares only, exactly as before.
+pub(crate) fn limit(bound: f64) -> u64 {
+    let fits = |nanos: u64| nanos as f64 / 1e9 <= bound;
+    if !fits(0) {
+        return 0;
+    }
+    if fits(u64::MAX) {
+        return u64::MAX;
+    }
+    // `fits` is monotonic: find the first count that does not fit, between one that
+    // fits (`low`) and one that does not (`high`).
+    let (mut low, mut high) = (0u64, u64::MAX);
+    while high - low > 1 {
+        let mid = low + (high - low) / 2;
+        if fits(mid) {
+            low = mid;
+        } else {
+            high = mid;
+        }
+    }
+    high
 }

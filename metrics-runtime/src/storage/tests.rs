@@ -1,35 +1,21 @@
-//! The storage's tests: recording, reading, shards and leases, torn reads.
+//! The storage's tests: recording, reading, shards and leases. (What a scrape reads
+//! of it through the collector, torn reads included, is tested in
+//! `exposition::collector::scrapes`.)
 
-use std::collections::HashMap;
 use std::sync::Arc;
-
-use prometheus::Registry;
-use prometheus::proto::MetricFamily;
 
 use super::shard::Pool;
 use super::*;
-use crate::exposition::collector::HttpCollector;
-use crate::families::{Builder, HttpFamilies, limit};
 
-/// HTTP families of their own (not the runtime's), with their collector registered
-/// in a registry of their own.
-pub(crate) fn families(
-    builder: &Builder,
-    buckets: Option<&[f64]>,
-) -> (&'static HttpFamilies, Registry) {
-    let families = Arc::new(HttpFamilies::new(builder, buckets).unwrap());
-    let registry = Registry::new();
-    registry
-        .register(Box::new(HttpCollector::new(Arc::clone(&families))))
-        .unwrap();
-    (&**Box::leak(Box::new(families)), registry)
+/// A series of `handler` with these bucket bounds (Prometheus' default ones for
+/// `None`), made as the HTTP families make theirs, but listed nowhere.
+fn series(buckets: Option<&[f64]>, handler: &'static str) -> &'static Series {
+    let bounds = buckets.unwrap_or(prometheus::DEFAULT_BUCKETS);
+    let limits: Vec<u64> = bounds.iter().map(|&bound| limit(bound)).collect();
+    Series::new(Box::leak(limits.into_boxed_slice()), labels(handler))
 }
 
-fn plain(buckets: Option<&[f64]>) -> (&'static HttpFamilies, Registry) {
-    families(&Builder::new(None, HashMap::new()), buckets)
-}
-
-fn labels(handler: &'static str) -> HttpLabels<'static> {
+pub(crate) fn labels(handler: &'static str) -> HttpLabels<'static> {
     HttpLabels {
         handler,
         method: "GET",
@@ -37,13 +23,13 @@ fn labels(handler: &'static str) -> HttpLabels<'static> {
     }
 }
 
-fn buckets(series: &Series) -> (Vec<u64>, Reading) {
+pub(crate) fn buckets(series: &Series) -> (Vec<u64>, Reading) {
     let mut buckets = Vec::new();
     let reading = series.read(&mut buckets);
     (buckets, reading)
 }
 
-fn statuses(series: &Series) -> Vec<(u16, u64)> {
+pub(crate) fn statuses(series: &Series) -> Vec<(u16, u64)> {
     let mut all = Vec::new();
     series.statuses(|code, count| all.push((code, count)));
     all.sort();
@@ -52,7 +38,7 @@ fn statuses(series: &Series) -> Vec<(u16, u64)> {
 
 #[test]
 fn records_count_status_and_duration() {
-    let series = crate::registry::series_of("unit_record", "GET", "/r");
+    let series = series(None, "unit_record");
     series.enter();
     assert_eq!(buckets(series).1.in_flight, 1);
     let start = series.now();
@@ -71,8 +57,7 @@ fn records_count_status_and_duration() {
 
 #[test]
 fn a_duration_equal_to_a_bound_is_in_that_bucket() {
-    let (families, _) = plain(None);
-    let series = families.new_series(labels("unit_edges"));
+    let series = series(None, "unit_edges");
     // Default bounds: 0.005 0.01 0.025 0.05 0.1 0.25 0.5 1 2.5 5 10.
     for nanos in [0, 5_000_000] {
         series.observe(nanos);
@@ -105,8 +90,7 @@ fn a_duration_equal_to_a_bound_is_in_that_bucket() {
 #[test]
 fn more_buckets_than_inline_and_more_statuses_than_slots() {
     let bounds: Vec<f64> = (1..=40).map(|i| f64::from(i) / 100.0).collect();
-    let (families, _) = plain(Some(&bounds));
-    let series = families.new_series(labels("unit_many"));
+    let series = series(Some(&bounds), "unit_many");
     for i in 1..=41u64 {
         series.observe(i * 10_000_000);
     }
@@ -125,8 +109,7 @@ fn more_buckets_than_inline_and_more_statuses_than_slots() {
 
 #[test]
 fn each_thread_counts_in_its_own_shard_and_a_scrape_sums_them() {
-    let (families, _) = plain(None);
-    let series = families.new_series(labels("unit_shards"));
+    let series = series(None, "unit_shards");
     // Statuses in different slot orders per shard, one beyond the slots, and the
     // series' own counts: each status once, summed.
     let threads: Vec<_> = (0..3u16)
@@ -169,8 +152,7 @@ fn each_thread_counts_in_its_own_shard_and_a_scrape_sums_them() {
 #[test]
 fn a_lease_given_back_is_the_next_one_taken_with_its_shards() {
     static POOL: Pool = Pool(Mutex::new(Vec::new()));
-    let (families, _) = plain(None);
-    let series = families.new_series(labels("unit_lease"));
+    let series = series(None, "unit_lease");
     let mut first = POOL.lease();
     assert!(first.get(series).is_none());
     let shard = first.new_shard(series);
@@ -189,8 +171,7 @@ fn threads_that_come_and_go_hand_their_shards_on_and_lose_nothing() {
     const ROUNDS: u64 = 8;
     const THREADS: u64 = 4;
     const CALLS: u64 = 10_000;
-    let (families, _) = plain(None);
-    let series = families.new_series(labels("unit_churn"));
+    let series = series(None, "unit_churn");
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let scraper = {
         let done = Arc::clone(&done);
@@ -235,8 +216,7 @@ fn threads_that_come_and_go_hand_their_shards_on_and_lose_nothing() {
 
 #[test]
 fn more_statuses_than_a_scrape_merges_on_the_stack_still_sum() {
-    let (families, _) = plain(None);
-    let series = families.new_series(labels("unit_spilled"));
+    let series = series(None, "unit_spilled");
     let threads: Vec<_> = (0..2)
         .map(|_| {
             std::thread::spawn(move || {
@@ -256,39 +236,8 @@ fn more_statuses_than_a_scrape_merges_on_the_stack_still_sum() {
 }
 
 #[test]
-fn the_count_is_the_sum_of_the_buckets() {
-    let (families, registry) = plain(Some(&[0.001, 0.1]));
-    let series = families.new_series(labels("unit_count"));
-    for nanos in [
-        1,
-        1_000_000,
-        1_000_001,
-        100_000_000,
-        100_000_001,
-        u64::MAX / 4,
-    ] {
-        series.record_nanos(200, nanos, series);
-    }
-    let gathered = registry.gather();
-    let histogram =
-        family(&gathered, "http_request_duration_seconds").get_metric()[0].get_histogram();
-    assert_eq!(histogram.get_sample_count(), 6);
-    let cumulative: Vec<u64> = histogram
-        .get_bucket()
-        .iter()
-        .map(|b| b.cumulative_count())
-        .collect();
-    assert_eq!(cumulative, [2, 4]);
-    let counted = family(&gathered, "http_requests_total").get_metric()[0]
-        .get_counter()
-        .get_value();
-    assert_eq!(counted, 6.0);
-}
-
-#[test]
 fn the_sum_stays_exact_over_long_uptimes() {
-    let (families, _) = plain(None);
-    let series = families.new_series(labels("unit_sum"));
+    let series = series(None, "unit_sum");
     // 31.7 years of summed time, then a million calls of one nanosecond: an f64
     // sum of seconds (1e9 s, 1.2e-7 s apart) would drop every one of them.
     series.observe(1_000_000_000_000_000_000);
@@ -308,9 +257,8 @@ fn the_sum_stays_exact_over_long_uptimes() {
 
 #[test]
 fn a_call_counted_elsewhere_leaves_where_it_was_in_flight() {
-    let (families, _) = plain(None);
-    let first = families.new_series(labels("unit_first"));
-    let then = families.new_series(labels("unit_then"));
+    let first = series(None, "unit_first");
+    let then = series(None, "unit_then");
     first.enter();
     first.enter();
     then.record_nanos(200, 1, first);
@@ -320,93 +268,4 @@ fn a_call_counted_elsewhere_leaves_where_it_was_in_flight() {
     assert_eq!(buckets(then).1.count, 1);
     first.leave();
     assert_eq!(buckets(first).1.in_flight, 0);
-}
-
-#[test]
-fn a_scrape_never_sees_a_torn_series() {
-    const THREADS: u64 = 4;
-    const CALLS: u64 = 100_000;
-    let (families, registry) = plain(None);
-    let series = families.new_series(labels("unit_torn"));
-    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let scraper = {
-        let done = Arc::clone(&done);
-        std::thread::spawn(move || {
-            let mut last = (0u64, 0u64, 0f64, Vec::new());
-            let mut scrapes = 0;
-            while !done.load(Ordering::Acquire) || scrapes == 0 {
-                let gathered = registry.gather();
-                scrapes += 1;
-                let Some(h) = find(&gathered, "http_request_duration_seconds") else {
-                    continue;
-                };
-                let h = h.get_metric()[0].get_histogram();
-                let cumulative: Vec<u64> = h
-                    .get_bucket()
-                    .iter()
-                    .map(|b| b.cumulative_count())
-                    .collect();
-                // Cumulative, so no bucket above the `+Inf` one (the count).
-                assert!(cumulative.windows(2).all(|w| w[0] <= w[1]));
-                assert!(cumulative.last().is_none_or(|&c| c <= h.get_sample_count()));
-                let requests = family(&gathered, "http_requests_total").get_metric()[0]
-                    .get_counter()
-                    .get_value() as u64;
-                let gauge = family(&gathered, "http_requests_in_flight").get_metric()[0]
-                    .get_gauge()
-                    .get_value();
-                assert!((0.0..=THREADS as f64).contains(&gauge), "{gauge}");
-                // The sum holds at least every counted call (1 µs or more each).
-                assert!(h.get_sample_sum() >= h.get_sample_count() as f64 * 0.999e-6);
-                assert!(h.get_sample_count() >= last.0, "the count went down");
-                assert!(requests >= last.1, "a counter went down");
-                assert!(h.get_sample_sum() >= last.2, "the sum went down");
-                assert!(
-                    cumulative
-                        .iter()
-                        .zip(&last.3)
-                        .all(|(now, then)| now >= then),
-                    "a bucket went down"
-                );
-                last = (
-                    h.get_sample_count(),
-                    requests,
-                    h.get_sample_sum(),
-                    cumulative,
-                );
-            }
-            (scrapes, last)
-        })
-    };
-    let workers: Vec<_> = (0..THREADS)
-        .map(|t| {
-            std::thread::spawn(move || {
-                for i in 0..CALLS {
-                    series.enter();
-                    series.record_nanos(200, 1_000 + (t * CALLS + i) % 20_000_000, series);
-                }
-            })
-        })
-        .collect();
-    for worker in workers {
-        worker.join().unwrap();
-    }
-    done.store(true, Ordering::Release);
-    let (scrapes, _) = scraper.join().unwrap();
-    assert!(scrapes > 1, "{scrapes}");
-    let (counts, reading) = buckets(series);
-    assert_eq!(reading.count, THREADS * CALLS);
-    assert_eq!(counts.iter().sum::<u64>(), THREADS * CALLS);
-    assert_eq!(reading.in_flight, 0);
-    assert_eq!(statuses(series), [(200, THREADS * CALLS)]);
-    let sum: u64 = (0..THREADS * CALLS).map(|n| 1_000 + n % 20_000_000).sum();
-    assert_eq!(reading.sum_nanos, sum);
-}
-
-fn find<'a>(gathered: &'a [MetricFamily], name: &str) -> Option<&'a MetricFamily> {
-    gathered.iter().find(|f| f.name() == name)
-}
-
-fn family<'a>(gathered: &'a [MetricFamily], name: &str) -> &'a MetricFamily {
-    find(gathered, name).unwrap_or_else(|| panic!("no {name}"))
 }
