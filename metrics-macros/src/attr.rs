@@ -13,7 +13,7 @@ use crate::errors::Errors;
 use crate::http;
 
 // The valid keys, named in every error about a key.
-const ARGUMENTS: &str = "`name`, `method`, `route`, `crate`";
+const ARGUMENTS: &str = "`name`, `method`, `route`, `crate`, `objective`";
 
 /// The arguments as written, each with its original tokens.
 #[derive(Default)]
@@ -22,6 +22,7 @@ pub(crate) struct Args {
     method: Option<LitStr>,
     route: Option<LitStr>,
     krate: Option<LitStr>,
+    objective: Option<syn::Path>,
 }
 
 /// Valid options: what the expansion needs, with defaults not yet applied.
@@ -30,6 +31,8 @@ pub(crate) struct Options {
     pub(crate) method: Option<String>,
     pub(crate) route: Option<String>,
     pub(crate) krate: Option<syn::Path>,
+    /// The path of the `Objective` (a const) the handler counts toward.
+    pub(crate) objective: Option<syn::Path>,
 }
 
 impl Args {
@@ -56,6 +59,10 @@ impl Args {
                 continue;
             };
             let key_name = ident.to_string();
+            if key_name == "objective" {
+                args.parse_objective(ident, meta, errors);
+                continue;
+            }
             let slot = match key_name.as_str() {
                 "name" => &mut args.name,
                 "method" => &mut args.method,
@@ -103,6 +110,37 @@ impl Args {
         args
     }
 
+    // `objective = PATH`: a path, not a string.
+    fn parse_objective(&mut self, ident: syn::Ident, meta: Meta, errors: &mut Errors) {
+        let path = match meta {
+            Meta::NameValue(nv) => match nv.value {
+                Expr::Path(path) if path.qself.is_none() && path.attrs.is_empty() => path.path,
+                other => {
+                    errors.push(syn::Error::new_spanned(
+                        other,
+                        "expected the path of an `Objective` constant: `objective = CHECKOUT`",
+                    ));
+                    return;
+                }
+            },
+            other @ (Meta::Path(_) | Meta::List(_)) => {
+                errors.push(syn::Error::new_spanned(
+                    other,
+                    "expected `objective = PATH`, the path of an `Objective` constant",
+                ));
+                return;
+            }
+        };
+        if self.objective.is_some() {
+            errors.push(syn::Error::new_spanned(
+                ident,
+                "`objective` set multiple times; a handler counts toward one objective",
+            ));
+            return;
+        }
+        self.objective = Some(path);
+    }
+
     /// Validates every value; an invalid one is reported and left out.
     pub(crate) fn build(self, errors: &mut Errors) -> Options {
         let name = checked(self.name, check_name, errors);
@@ -126,6 +164,7 @@ impl Args {
             method,
             route,
             krate,
+            objective: self.objective,
         }
     }
 }
@@ -217,11 +256,28 @@ mod tests {
     }
 
     #[test]
+    fn an_objective_is_a_path() {
+        let (options, errors) = options("objective = objectives::CHECKOUT, name = \"pay\"");
+        assert!(errors.is_ok());
+        let path = options.objective.unwrap();
+        let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        assert_eq!(segments, ["objectives", "CHECKOUT"]);
+        assert_eq!(options.name.as_deref(), Some("pay"));
+        let (options, errors) = options("objective = \"checkout\"");
+        assert!(options.objective.is_none());
+        assert_eq!(
+            errors.unwrap_err().to_string(),
+            "expected the path of an `Objective` constant: `objective = CHECKOUT`"
+        );
+    }
+
+    #[test]
     fn no_arguments_leave_every_default() {
         let (options, errors) = options("");
         assert!(errors.is_ok());
         assert!(options.name.is_none() && options.method.is_none());
         assert!(options.route.is_none() && options.krate.is_none());
+        assert!(options.objective.is_none());
     }
 
     #[test]

@@ -7,7 +7,8 @@
 //! IDEs keep working.
 
 use proc_macro2::{Delimiter, Group, Ident, Span, TokenStream};
-use quote::{ToTokens, quote};
+use quote::{ToTokens, quote, quote_spanned};
+use syn::spanned::Spanned;
 
 use crate::attr::{Args, Options};
 use crate::body::break_returns;
@@ -91,8 +92,16 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
             quote!(#private::responds::<#ty>().__metrics_responds())
         }
     };
+    // Spanned on the objective's path: an objective without a target, or a path that is
+    // not one, is reported there.
+    let new_site = match &options.objective {
+        None => quote!(#private::CallSite::new(#name, #method, #route)),
+        Some(objective) => quote_spanned! {objective.span()=>
+            #private::CallSite::with_objective(#name, #method, #route, &#objective)
+        },
+    };
     let start = quote! {
-        static #site: #private::CallSite = #private::CallSite::new(#name, #method, #route);
+        static #site: #private::CallSite = #new_site;
         let #guard = #site.start(#responds);
     };
     // `ty`: the type of the outcome, when `run` needs it as expected type.
@@ -221,7 +230,7 @@ mod tests {
         assert_eq!(
             messages,
             [
-                "unknown argument `bogus`; expected one of `name`, `method`, `route`, `crate`",
+                "unknown argument `bogus`; expected one of `name`, `method`, `route`, `crate`, `objective`",
                 "`name` must not be empty",
             ]
         );

@@ -92,12 +92,41 @@ pub mod ws;
 #[path = "private.rs"]
 pub mod __private;
 
-pub use config::{Config, Error};
+pub use config::{Config, Error, Objective};
 pub use exposition::{CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE};
 pub use registry::{configure, registry};
 pub use registry::{render, render_openmetrics, try_render};
 pub use settings::{ENV_ENABLED, ENV_TOKEN, enabled};
 pub use status::ResponseStatus;
+
+/// Exposes `build_info{service, version, revision}` = 1: which build of the program is
+/// running. Call it once, in `main`.
+///
+/// `service` and `version` are the calling crate's name and version (`CARGO_PKG_NAME`,
+/// `CARGO_PKG_VERSION`); `revision` is the `GIT_REVISION` environment variable at build
+/// time (`GIT_REVISION=$(git rev-parse --short HEAD) cargo build`), empty when it is
+/// unset. The family takes the configured namespace and constant labels, like every
+/// other (a constant label `service`, when configured, names the service instead).
+/// Later calls change nothing; with metrics disabled it registers nothing.
+///
+/// ```
+/// track_metrics::build_info!();
+/// # let text = track_metrics::render();
+/// # assert!(text.contains(&format!("version=\"{}\"", env!("CARGO_PKG_VERSION"))));
+/// ```
+#[macro_export]
+macro_rules! build_info {
+    () => {
+        $crate::__private::build_info(
+            ::core::env!("CARGO_PKG_NAME"),
+            ::core::env!("CARGO_PKG_VERSION"),
+            match ::core::option_env!("GIT_REVISION") {
+                ::core::option::Option::Some(revision) => revision,
+                ::core::option::Option::None => "",
+            },
+        )
+    };
+}
 
 /// Records Prometheus RED metrics for every call of a function.
 ///
@@ -127,6 +156,7 @@ pub use status::ResponseStatus;
 /// | `method = "GET"` | `method` (upper case; several joined by `,`) | from the route attribute, else empty |
 /// | `route = "/users/{id}"` | `route`: the pattern, never the raw path | from the route attribute, else empty |
 /// | `crate = "..."` | – (path of this crate in generated code) | `::track_metrics` |
+/// | `objective = PATH` | – (the [`Objective`] constant the handler counts toward) | none |
 ///
 /// # Status
 ///

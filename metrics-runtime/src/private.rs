@@ -9,5 +9,6 @@
 //! `status` module).
 
 pub use crate::recording::site::{CallSite, Guard, call};
+pub use crate::registry::build_info;
 pub use crate::responds::{AnyResponse, NotResponse, responds};
 pub use crate::status::probe;

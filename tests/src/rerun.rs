@@ -39,3 +39,43 @@ pub const CHILD_MARKER: &str = "METRICS_TESTS_CHILD";
 pub fn is_child(test_name: &str) -> bool {
     std::env::var(CHILD_MARKER).is_ok_and(|name| name == test_name)
 }
+
+/// Runs the calling test in a child process per environment and asserts each passed,
+/// returning `false`; in the child, returns `true` (the test's body then runs).
+pub fn in_child(test: &str, envs: &[&[(&str, &str)]]) -> bool {
+    if is_child(test) {
+        return true;
+    }
+    for env in envs {
+        let (passed, output) = rerun_self(test, env);
+        assert!(passed, "{test} with {env:?} failed:\n{output}");
+    }
+    false
+}
+
+/// Every log record of this process from [`capture_logs`] on, as `LEVEL message`.
+pub fn logs() -> Vec<String> {
+    LOGS.lock().unwrap().clone()
+}
+
+/// Keeps every log record of this process (for [`logs`]); once per process.
+pub fn capture_logs() {
+    log::set_logger(&Capture).unwrap();
+    log::set_max_level(log::LevelFilter::Trace);
+}
+
+static LOGS: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+struct Capture;
+
+impl log::Log for Capture {
+    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
+        true
+    }
+    fn log(&self, record: &log::Record<'_>) {
+        LOGS.lock()
+            .unwrap()
+            .push(format!("{} {}", record.level(), record.args()));
+    }
+    fn flush(&self) {}
+}

@@ -2,51 +2,16 @@
 //! `configure()`. Each case reruns this binary in a fresh process with its own
 //! environment (see `metrics_tests::rerun`).
 
-use std::sync::Mutex;
-
 use actix_web::test as actix_test;
 use actix_web::{App, HttpResponse};
-use metrics_tests::rerun::{is_child, rerun_self};
+use metrics_tests::rerun::{capture_logs, in_child, logs};
 use metrics_tests::scrape::Scrape;
 use track_metrics::actix::ENV_TOKEN;
 use track_metrics::{Config, ENV_ENABLED, Error, track_metrics};
 
-/// Runs the calling test in a child process per environment, or returns `true` in the child.
-fn in_child(test: &str, envs: &[&[(&str, &str)]]) -> bool {
-    if is_child(test) {
-        return true;
-    }
-    for env in envs {
-        let (passed, output) = rerun_self(test, env);
-        assert!(passed, "{test} with {env:?} failed:\n{output}");
-    }
-    false
-}
-
 #[track_metrics]
 fn work(x: u32) -> u32 {
     x + 1
-}
-
-static LOGS: Mutex<Vec<String>> = Mutex::new(Vec::new());
-
-struct Capture;
-
-impl log::Log for Capture {
-    fn enabled(&self, _: &log::Metadata<'_>) -> bool {
-        true
-    }
-    fn log(&self, record: &log::Record<'_>) {
-        LOGS.lock()
-            .unwrap()
-            .push(format!("{} {}", record.level(), record.args()));
-    }
-    fn flush(&self) {}
-}
-
-fn capture_logs() {
-    log::set_logger(&Capture).unwrap();
-    log::set_max_level(log::LevelFilter::Trace);
 }
 
 async fn scrape_status(token: Option<&str>) -> (u16, Option<String>) {
@@ -81,11 +46,7 @@ async fn disabled_by_prometheus_enabled() {
     );
     assert!(!track_metrics::render().contains("http_requests_total"));
     assert_eq!(scrape_status(None).await.0, 404);
-    assert!(
-        LOGS.lock().unwrap().is_empty(),
-        "no warning: {:?}",
-        LOGS.lock().unwrap()
-    );
+    assert!(logs().is_empty(), "no warning: {:?}", logs());
 }
 
 #[actix_web::test]
@@ -113,11 +74,7 @@ async fn enabled_by_prometheus_enabled() {
         content_type.as_deref(),
         Some("text/plain; version=0.0.4; charset=utf-8")
     );
-    assert!(
-        LOGS.lock().unwrap().is_empty(),
-        "no warning: {:?}",
-        LOGS.lock().unwrap()
-    );
+    assert!(logs().is_empty(), "no warning: {:?}", logs());
 }
 
 #[test]
@@ -133,7 +90,7 @@ fn an_unknown_prometheus_enabled_warns_once_and_stays_enabled() {
         assert!(track_metrics::enabled());
         assert_eq!(work(2), 3);
     }
-    let logs = LOGS.lock().unwrap().clone();
+    let logs = logs();
     assert_eq!(logs.len(), 1, "one warning: {logs:?}");
     assert!(logs[0].starts_with("WARN "), "{logs:?}");
     assert!(
@@ -298,7 +255,7 @@ fn a_family_name_taken_by_the_user_is_logged_not_fatal() {
         .register(Box::new(mine.clone()))
         .unwrap();
     assert_eq!(work(1), 2, "tracked calls still work");
-    let logs = LOGS.lock().unwrap().clone();
+    let logs = logs();
     assert!(
         logs.iter()
             .any(|l| l.starts_with("ERROR ") && l.contains("http_requests_total")),

@@ -15,6 +15,8 @@ use std::fmt::Write;
 
 use prometheus::proto::{Metric, MetricFamily, MetricType};
 
+use crate::families::bound_label;
+
 /// The `Content-Type` of [`render_openmetrics`](crate::render_openmetrics)'s output.
 pub const OPENMETRICS_CONTENT_TYPE: &str =
     "application/openmetrics-text; version=1.0.0; charset=utf-8";
@@ -172,14 +174,6 @@ fn sample(
 
 // A bucket's `le`, as the text format writes it (so that Prometheus stores the same
 // series from either format).
-fn bound_label(bound: f64) -> String {
-    if bound == f64::INFINITY {
-        "+Inf".to_owned()
-    } else {
-        bound.to_string()
-    }
-}
-
 fn number_to(out: &mut String, value: f64) {
     if value.is_nan() {
         out.push_str("NaN");

@@ -11,13 +11,15 @@
 use std::collections::HashMap;
 
 use prometheus::core::{Collector, Desc};
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts};
+use prometheus::{GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts};
 
 mod http;
+mod objectives;
 #[cfg(feature = "ws")]
 pub(crate) mod ws;
 
 pub(crate) use http::HttpFamilies;
+pub(crate) use objectives::ObjectiveFamilies;
 #[cfg(feature = "ws")]
 pub(crate) use ws::WsFamilies;
 
@@ -34,6 +36,11 @@ impl Builder {
             namespace,
             const_labels,
         }
+    }
+
+    /// Whether every family carries the constant label `name`.
+    pub(crate) fn has_const_label(&self, name: &str) -> bool {
+        self.const_labels.contains_key(name)
     }
 
     fn opts(&self, name: &str, help: &str) -> Opts {
@@ -62,6 +69,15 @@ impl Builder {
         IntGaugeVec::new(self.opts(name, help), labels)
     }
 
+    pub(crate) fn float_gauge(
+        &self,
+        name: &str,
+        help: &str,
+        labels: &[&str],
+    ) -> Result<GaugeVec, prometheus::Error> {
+        GaugeVec::new(self.opts(name, help), labels)
+    }
+
     // `buckets: None` keeps the prometheus crate's default buckets.
     pub(crate) fn histogram(
         &self,
@@ -85,6 +101,16 @@ pub(crate) fn desc(family: &dyn Collector) -> Result<Desc, prometheus::Error> {
         .first()
         .map(|desc| (*desc).clone())
         .ok_or_else(|| prometheus::Error::Msg("a family without a descriptor".to_owned()))
+}
+
+/// A bucket's `le` label as the duration histogram writes it (the prometheus crate's
+/// text encoder: Rust's `Display` of the bound).
+pub(crate) fn bound_label(bound: f64) -> String {
+    if bound == f64::INFINITY {
+        "+Inf".to_owned()
+    } else {
+        bound.to_string()
+    }
 }
 
 // The bounds a prometheus histogram keeps of `buckets`: the defaults for none, a last

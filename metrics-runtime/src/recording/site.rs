@@ -8,6 +8,7 @@ use std::mem::ManuallyDrop;
 
 use once_cell::sync::OnceCell;
 
+use crate::config::Objective;
 use crate::recording::request::{self, Call};
 use crate::storage::HttpLabels;
 use crate::storage::Series;
@@ -21,6 +22,9 @@ use crate::storage::Series;
 pub struct CallSite {
     labels: HttpLabels<'static>,
     series: OnceCell<&'static Series>,
+    // The objective its handler counts toward, and whether that is exposed yet.
+    objective: Option<&'static Objective>,
+    joined: OnceCell<()>,
 }
 
 impl CallSite {
@@ -33,7 +37,22 @@ impl CallSite {
                 route,
             },
             series: OnceCell::new(),
+            objective: None,
+            joined: OnceCell::new(),
         }
+    }
+
+    /// A call site whose handler counts toward `objective` (`#[track_metrics(objective
+    /// = …)]`); an objective without a target does not compile.
+    pub const fn with_objective(
+        handler: &'static str,
+        method: &'static str,
+        route: &'static str,
+        objective: &'static Objective,
+    ) -> CallSite {
+        let mut site = CallSite::new(handler, method, route);
+        site.objective = Some(objective.checked());
+        site
     }
 
     /// Starts a call: `None` when metrics are disabled (one relaxed load), else a
@@ -47,6 +66,7 @@ impl CallSite {
         }
         let call = request::enter(self.labels.handler, responds);
         if call.names() {
+            self.join_objective();
             return Some(Guard {
                 series: None,
                 start: 0,
@@ -84,8 +104,18 @@ impl CallSite {
             method,
             route,
         } = self.labels;
+        self.join_objective();
         self.series
             .get_or_init(|| crate::registry::interned(handler, method, route))
+    }
+
+    // The first call exposes the objective's series (see `registry::join`).
+    #[inline]
+    fn join_objective(&self) {
+        if let Some(objective) = self.objective {
+            self.joined
+                .get_or_init(|| crate::registry::join(objective, self.labels.handler));
+        }
     }
 }
 

@@ -50,11 +50,25 @@ pub(crate) use table::{answered, expected};
 #[cfg(any(feature = "actix", feature = "axum"))]
 mod table {
     use std::cell::RefCell;
+    use std::collections::HashMap;
+    use std::collections::hash_map::Entry;
     use std::hash::BuildHasher;
 
-    use hashbrown::HashTable;
+    use foldhash::fast::FixedState;
 
     use crate::storage::Series;
+
+    // A thread's table: the hash of a label set (`hash`) to its series. Two label sets of
+    // one 64-bit hash are told apart by the series' labels, checked on every hit: the
+    // table keeps the first, the other is looked up in `INTERNED` each time (correct,
+    // only slower, and with foldhash's 64 bits it does not happen in practice).
+    type Table = HashMap<u64, &'static Series, FixedState>;
+
+    const fn table() -> RefCell<Table> {
+        RefCell::new(HashMap::with_hasher(FixedState::with_seed(
+            0x1319_8a2e_0370_7344,
+        )))
+    }
 
     /// The series of these labels: `handler` a name from the source code, `route` a
     /// pattern (or `""`), `method` a label of `recording::method_label`.
@@ -67,12 +81,13 @@ mod table {
         let local = LOCAL.try_with(|local| {
             // Not reentrant; a thread being torn down has no table: the shared one.
             let mut local = local.try_borrow_mut().ok()?;
-            if let Some(series) = local.find(hash, |s| is(s, handler, method, route)) {
-                return Some(*series);
+            match local.entry(hash) {
+                Entry::Occupied(entry) => {
+                    let series = *entry.get();
+                    is(series, handler, method, route).then_some(series)
+                }
+                Entry::Vacant(entry) => Some(*entry.insert(intern(handler, method, route))),
             }
-            let series = intern(handler, method, route);
-            local.insert_unique(hash, series, |s| hash_of(s));
-            Some(series)
         });
         match local {
             Ok(Some(series)) => series,
@@ -85,11 +100,6 @@ mod table {
         labels.handler == handler && labels.method == method && labels.route == route
     }
 
-    fn hash_of(series: &Series) -> u64 {
-        let labels = series.labels();
-        hash(labels.handler, labels.method, labels.route)
-    }
-
     /// Where a request of `method` and `route` (known when it starts, as axum's
     /// are) starts in flight: in the series of the tracked handler that answered
     /// one last on this thread, so that naming it moves nothing; else in the
@@ -99,16 +109,14 @@ mod table {
         let key = hash("", method, route);
         let expected = EXPECTED.try_with(|expected| {
             let mut expected = expected.try_borrow_mut().ok()?;
-            let same =
-                |s: &&'static Series| s.labels().method == method && s.labels().route == route;
-            if let Some(series) = expected.find(key, same) {
-                return Some(*series);
+            match expected.entry(key) {
+                Entry::Occupied(entry) => {
+                    let series = *entry.get();
+                    let labels = series.labels();
+                    (labels.method == method && labels.route == route).then_some(series)
+                }
+                Entry::Vacant(entry) => Some(*entry.insert(series_of("", method, route))),
             }
-            let series = series_of("", method, route);
-            expected.insert_unique(key, series, |s| {
-                hash("", s.labels().method, s.labels().route)
-            });
-            Some(series)
         });
         match expected {
             Ok(Some(series)) => series,
@@ -127,17 +135,8 @@ mod table {
         }
         let key = hash("", labels.method, labels.route);
         let _ = EXPECTED.try_with(|expected| {
-            let Ok(mut expected) = expected.try_borrow_mut() else {
-                return;
-            };
-            let same = |s: &&'static Series| {
-                s.labels().method == labels.method && s.labels().route == labels.route
-            };
-            match expected.entry(key, same, |s| hash("", s.labels().method, s.labels().route)) {
-                hashbrown::hash_table::Entry::Occupied(mut entry) => *entry.get_mut() = series,
-                hashbrown::hash_table::Entry::Vacant(entry) => {
-                    entry.insert(series);
-                }
+            if let Ok(mut expected) = expected.try_borrow_mut() {
+                expected.insert(key, series);
             }
         });
     }
@@ -145,11 +144,11 @@ mod table {
     thread_local! {
         // This thread's copy of what it has looked up in `INTERNED`, so that a lookup
         // takes no lock and touches no cache line shared with other threads.
-        static LOCAL: RefCell<HashTable<&'static Series>> = const { RefCell::new(HashTable::new()) };
+        static LOCAL: RefCell<Table> = const { table() };
         // By method and route, the series of the tracked handler that answered a request
         // of them last on this thread (`expected`); as bounded as `INTERNED`.
         #[cfg(feature = "axum")]
-        static EXPECTED: RefCell<HashTable<&'static Series>> = const { RefCell::new(HashTable::new()) };
+        static EXPECTED: RefCell<Table> = const { table() };
     }
 
     #[cold]
@@ -159,8 +158,7 @@ mod table {
 
     fn hash(handler: &str, method: &str, route: &str) -> u64 {
         // A fixed seed: the same hash in every thread's table.
-        foldhash::fast::FixedState::with_seed(0x243f_6a88_85a3_08d3)
-            .hash_one((handler, method, route))
+        FixedState::with_seed(0x243f_6a88_85a3_08d3).hash_one((handler, method, route))
     }
 
     #[cfg(test)]

@@ -1,21 +1,25 @@
 //! The runtime: one per process, started by [`configure`] or on first use. It holds the
 //! registry and the families, and registers them all or nothing.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use once_cell::sync::OnceCell;
 use prometheus::Registry;
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
 
+mod build_info;
 mod intern;
+mod objectives;
 mod scrape;
 
+pub use build_info::build_info;
 pub(crate) use intern::interned;
 #[cfg(any(feature = "actix", feature = "axum"))]
 pub(crate) use intern::series_of;
 #[cfg(feature = "axum")]
 pub(crate) use intern::{answered, expected};
+pub(crate) use objectives::join;
 #[cfg(any(feature = "actix", feature = "axum"))]
 pub(crate) use scrape::Scrape;
 pub use scrape::{render, render_openmetrics, try_render};
@@ -24,14 +28,16 @@ use crate::config::{Config, Error};
 use crate::exposition::collector::HttpCollector;
 #[cfg(feature = "ws")]
 use crate::families::WsFamilies;
-use crate::families::{Builder, HttpFamilies};
+use crate::families::{Builder, HttpFamilies, ObjectiveFamilies};
 
 struct Runtime {
     registry: Registry,
     // Shared with the collector registered for them.
     http: Arc<HttpFamilies>,
-    #[cfg(feature = "ws")]
+    objectives: ObjectiveFamilies,
+    joined: Mutex<objectives::Joined>,
     builder: Builder,
+    build_info: OnceCell<()>,
     #[cfg(feature = "ws")]
     ws: OnceCell<Option<WsFamilies>>,
 }
@@ -132,24 +138,29 @@ impl Runtime {
     // user's own (the default registry has one already).
     fn build(config: Config) -> Result<(Runtime, Vec<Box<dyn Collector>>), Error> {
         config.check_buckets()?;
+        let buckets = config.histogram_buckets();
         let Config {
             namespace,
             const_labels,
-            buckets,
             registry,
+            ..
         } = config;
         let builder = Builder::new(namespace, const_labels);
         let http = Arc::new(HttpFamilies::new(&builder, buckets.as_deref())?);
+        let objectives = ObjectiveFamilies::new(&builder)?;
         let mut collectors: Vec<Box<dyn Collector>> =
             vec![Box::new(HttpCollector::new(Arc::clone(&http)))];
+        collectors.extend(objectives.collectors());
         if registry.is_some() {
             collectors.extend(process_collector());
         }
         let runtime = Runtime {
             registry: registry.unwrap_or_else(|| prometheus::default_registry().clone()),
             http,
-            #[cfg(feature = "ws")]
+            objectives,
+            joined: Mutex::default(),
             builder,
+            build_info: OnceCell::new(),
             #[cfg(feature = "ws")]
             ws: OnceCell::new(),
         };
@@ -166,7 +177,6 @@ impl Runtime {
 
     // For families built after start-up: a failure is logged, never fatal, and the
     // families keep working unregistered.
-    #[cfg(feature = "ws")]
     fn register_late(&self, collectors: Vec<Box<dyn Collector>>) {
         if let Err(err) = self.register(collectors) {
             log::error!("track-metrics: {err}; these metrics are not exported");

@@ -6,6 +6,10 @@ use std::fmt;
 
 use prometheus::Registry;
 
+mod objective;
+
+pub use objective::Objective;
+
 /// How the metric families are set up; pass it to [`configure`](crate::configure) before
 /// first use.
 ///
@@ -26,6 +30,7 @@ pub struct Config {
     pub(crate) const_labels: HashMap<String, String>,
     pub(crate) buckets: Option<Vec<f64>>,
     pub(crate) registry: Option<Registry>,
+    pub(crate) objectives: Vec<Objective>,
 }
 
 impl Config {
@@ -50,6 +55,28 @@ impl Config {
     /// Upper bounds, in seconds, of the request duration histogram's buckets.
     pub fn buckets(mut self, buckets: Vec<f64>) -> Config {
         self.buckets = Some(buckets);
+        self
+    }
+
+    /// The objectives this program declares: each latency threshold becomes a bucket
+    /// boundary of `http_request_duration_seconds` (beside [`buckets`](Config::buckets)
+    /// or the defaults), so the latency objective is measured exactly.
+    ///
+    /// An objective first used without being listed here still works: if its threshold
+    /// is not a boundary, one warning is logged and it is measured at the next boundary
+    /// above.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use track_metrics::{Config, Objective};
+    ///
+    /// const SEARCH: Objective = Objective::new("search").latency(Duration::from_millis(300), 0.95);
+    ///
+    /// let config = Config::new().objectives(&[SEARCH]);
+    /// # let _ = config;
+    /// ```
+    pub fn objectives(mut self, objectives: &[Objective]) -> Config {
+        self.objectives.extend_from_slice(objectives);
         self
     }
 
@@ -130,5 +157,30 @@ impl Config {
             )));
         }
         Ok(())
+    }
+
+    // The duration histogram's buckets: the configured ones (`None`: the defaults) with
+    // every objective's latency threshold added as a boundary.
+    pub(crate) fn histogram_buckets(&self) -> Option<Vec<f64>> {
+        let mut thresholds = self
+            .objectives
+            .iter()
+            .filter_map(Objective::latency_target)
+            .map(|(threshold, _)| threshold.as_secs_f64())
+            .peekable();
+        if thresholds.peek().is_none() {
+            return self.buckets.clone();
+        }
+        let mut buckets = self
+            .buckets
+            .clone()
+            .unwrap_or_else(|| prometheus::DEFAULT_BUCKETS.to_vec());
+        for threshold in thresholds {
+            if !buckets.contains(&threshold) {
+                buckets.push(threshold);
+            }
+        }
+        buckets.sort_by(f64::total_cmp);
+        Some(buckets)
     }
 }
