@@ -8,6 +8,13 @@ use std::process::{Command, Output, Stdio};
 /// Runs `tool args` in `dir` with `input` on its stdin and fails the test unless it
 /// succeeds; returns its stdout.
 pub fn run_ok_with_input(tool: &str, args: &[&str], dir: &Path, input: &str) -> String {
+    let out = run_with_input(tool, args, dir, input);
+    succeeded(tool, args, &out)
+}
+
+/// Runs `tool args` in `dir` with `input` on its stdin, to completion, whatever its exit
+/// status; fails the test if it cannot run or does not read its input.
+pub fn run_with_input(tool: &str, args: &[&str], dir: &Path, input: &str) -> Output {
     let mut child = Command::new(tool)
         .args(args)
         .current_dir(dir)
@@ -21,9 +28,8 @@ pub fn run_ok_with_input(tool: &str, args: &[&str], dir: &Path, input: &str) -> 
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
     let out = child.wait_with_output().expect("wait for the tool");
     let written = writer.join().expect("the stdin writer");
-    let stdout = succeeded(tool, args, &out);
     written.expect("the tool read all of its input");
-    stdout
+    out
 }
 
 /// Runs `tool args` in `dir` and fails the test unless it succeeds; returns its stdout.

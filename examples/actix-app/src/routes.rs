@@ -10,8 +10,20 @@ use actix_ws::{AggregatedMessage, CloseCode};
 use once_cell::sync::Lazy;
 use prometheus::IntCounter;
 use serde::{Deserialize, Serialize};
-use track_metrics::track_metrics;
 use track_metrics::ws::{TrackedSession, TrackedStream};
+use track_metrics::{Objective, track_metrics};
+
+/// The objective of the user routes: 99.9 % of requests succeed, 99 % finish within
+/// 250 ms (a default bucket boundary). `docker/objectives.yml` alerts on it.
+const USERS: Objective = Objective::new("users")
+    .success_rate(0.999)
+    .latency(Duration::from_millis(250), 0.99);
+
+/// The demo routes that fail or wait on request (`/error`, `/slow`), as an objective of
+/// their own, so its alerts can be seen firing: 99 % succeed, 99 % within 250 ms.
+const DEMO: Objective = Objective::new("demo")
+    .success_rate(0.99)
+    .latency(Duration::from_millis(250), 0.99);
 
 /// The longest `/slow?ms=N` accepts.
 const MAX_SLOW_MS: u64 = 5000;
@@ -104,7 +116,7 @@ async fn index() -> &'static str {
 }
 
 // The id is parsed here, not by the extractor, so that a bad id is a counted 404.
-#[track_metrics]
+#[track_metrics(objective = USERS)]
 #[get("/users/{id}")]
 async fn get_user(id: web::Path<String>) -> Result<web::Json<User>, ApiError> {
     let id = id.into_inner();
@@ -119,7 +131,7 @@ async fn get_user(id: web::Path<String>) -> Result<web::Json<User>, ApiError> {
 
 // Taking the extractor's `Result` answers malformed bodies with the service's own JSON
 // error, and keeps them counted with the attribute alone (without `RequestMetrics`).
-#[track_metrics]
+#[track_metrics(objective = USERS)]
 #[post("/users")]
 async fn create_user(
     body: Result<web::Json<NewUser>, actix_web::Error>,
@@ -136,7 +148,7 @@ async fn create_user(
 
 // A plain extractor: under `RequestMetrics` a malformed query is still counted, as the
 // 400 actix answers (with `handler=""`, since no handler ran).
-#[track_metrics]
+#[track_metrics(objective = DEMO)]
 #[get("/slow")]
 async fn slow(params: web::Query<SlowParams>) -> Result<String, ApiError> {
     let ms = params.ms;
@@ -149,7 +161,7 @@ async fn slow(params: web::Query<SlowParams>) -> Result<String, ApiError> {
     Ok(format!("slept {ms} ms\n"))
 }
 
-#[track_metrics]
+#[track_metrics(objective = DEMO)]
 #[get("/error")]
 async fn error() -> Result<HttpResponse, ApiError> {
     Err(ApiError::Internal("this route fails on purpose"))

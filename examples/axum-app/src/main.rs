@@ -25,6 +25,8 @@ const DRAIN: Duration = Duration::from_secs(5);
 /// one it cannot listen on.
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    // build_info{service, version, revision}: the revision is GIT_REVISION at build time.
+    track_metrics::build_info!();
 
     let raw = std::env::var("BIND_ADDR").unwrap_or_else(|_| DEFAULT_BIND_ADDR.to_owned());
     let addr: SocketAddr = match raw.parse() {

@@ -14,7 +14,19 @@ use axum::{Json, Router};
 use prometheus::IntCounter;
 use serde::{Deserialize, Serialize};
 use track_metrics::axum::RequestMetricsLayer;
-use track_metrics::{ResponseStatus, track_metrics};
+use track_metrics::{Objective, ResponseStatus, track_metrics};
+
+/// The objective of the user routes: 99.9 % of requests succeed, 99 % finish within
+/// 250 ms (a default bucket boundary). `docker/objectives.yml` alerts on it.
+const USERS: Objective = Objective::new("users")
+    .success_rate(0.999)
+    .latency(Duration::from_millis(250), 0.99);
+
+/// The demo routes that fail or wait on request (`/error`, `/slow`), as an objective of
+/// their own, so its alerts can be seen firing: 99 % succeed, 99 % within 250 ms.
+const DEMO: Objective = Objective::new("demo")
+    .success_rate(0.99)
+    .latency(Duration::from_millis(250), 0.99);
 
 /// The longest `/slow?ms=N` accepts.
 const MAX_SLOW_MS: u64 = 5000;
@@ -145,7 +157,7 @@ async fn index() -> &'static str {
 ///
 /// The id is parsed here, not by the extractor, so that a bad id is a counted 404 (as in
 /// actix-app), not axum's 400.
-#[track_metrics(method = "GET", route = "/users/{id}")]
+#[track_metrics(method = "GET", route = "/users/{id}", objective = USERS)]
 async fn get_user(Path(id): Path<String>) -> Result<Json<User>, ApiError> {
     match id.parse::<u32>() {
         Ok(id @ 1..=KNOWN_USERS) => Ok(Json(User {
@@ -161,7 +173,7 @@ async fn get_user(Path(id): Path<String>) -> Result<Json<User>, ApiError> {
 /// Taking the extractor's `Result` answers every bad body (malformed, a missing field, not
 /// JSON) with the service's 400 and its JSON error, where axum's own rejections would be
 /// 400, 415 or 422; and the handler runs, so it is counted under its name.
-#[track_metrics(method = "POST", route = "/users")]
+#[track_metrics(method = "POST", route = "/users", objective = USERS)]
 async fn create_user(
     State(state): State<AppState>,
     body: Result<Json<NewUser>, JsonRejection>,
@@ -179,7 +191,7 @@ async fn create_user(
 ///
 /// A plain extractor: under the layer a malformed query is still counted, as the 400 axum
 /// answers (with `handler=""`, since no handler ran), as in actix-app.
-#[track_metrics(method = "GET", route = "/slow")]
+#[track_metrics(method = "GET", route = "/slow", objective = DEMO)]
 async fn slow(Query(params): Query<SlowParams>) -> Result<String, ApiError> {
     let ms = params.ms;
     if ms > MAX_SLOW_MS {
@@ -192,7 +204,7 @@ async fn slow(Query(params): Query<SlowParams>) -> Result<String, ApiError> {
 }
 
 /// `GET /error`: a 500 on purpose.
-#[track_metrics(method = "GET", route = "/error")]
+#[track_metrics(method = "GET", route = "/error", objective = DEMO)]
 async fn error() -> Result<String, ApiError> {
     Err(ApiError::Internal("this route fails on purpose"))
 }
