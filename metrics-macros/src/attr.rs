@@ -257,14 +257,14 @@ mod tests {
 
     #[test]
     fn an_objective_is_a_path() {
-        let (options, errors) = options("objective = objectives::CHECKOUT, name = \"pay\"");
+        let (parsed, errors) = options("objective = objectives::CHECKOUT, name = \"pay\"");
         assert!(errors.is_ok());
-        let path = options.objective.unwrap();
+        let path = parsed.objective.unwrap();
         let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
         assert_eq!(segments, ["objectives", "CHECKOUT"]);
-        assert_eq!(options.name.as_deref(), Some("pay"));
-        let (options, errors) = options("objective = \"checkout\"");
-        assert!(options.objective.is_none());
+        assert_eq!(parsed.name.as_deref(), Some("pay"));
+        let (parsed, errors) = options("objective = \"checkout\"");
+        assert!(parsed.objective.is_none());
         assert_eq!(
             errors.unwrap_err().to_string(),
             "expected the path of an `Objective` constant: `objective = CHECKOUT`"

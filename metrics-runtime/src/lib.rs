@@ -63,6 +63,7 @@
 mod config;
 mod responds;
 mod settings;
+mod trace;
 // 2. Storage: one label set's counts, its per-thread shards, the clock.
 mod storage;
 // 3. Families: the metric families, their labels and buckets.

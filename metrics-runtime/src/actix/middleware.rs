@@ -14,7 +14,12 @@ use std::task::{Context, Poll};
 
 use actix_web::Error;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
+use actix_web::http::header::HeaderName;
 use pin_project_lite::pin_project;
+
+// The W3C trace context header: a sampled trace becomes the exemplar of the
+// request's bucket.
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 
 use super::route_cache::Routes;
 use crate::recording::request::Start;
@@ -128,7 +133,8 @@ where
             Start::Unrouted | Start::Excluded => None,
         };
         let (request, in_flight) = Request::new(method, start);
-        let mut served = Served::start(request, in_flight);
+        let trace = Served::trace_of(req.headers().get(TRACEPARENT).map(|v| v.as_bytes()));
+        let mut served = Served::start(request, in_flight, trace);
         // Routing and inner middleware run here already, with the request current.
         let inner = served.within(|| self.service.call(req));
         let routed = Routed {

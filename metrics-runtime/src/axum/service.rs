@@ -5,8 +5,12 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::extract::MatchedPath;
-use axum::http::{Request, Response};
+use axum::http::{HeaderName, Request, Response};
 use tower_service::Service;
+
+// The W3C trace context header: a sampled trace becomes the exemplar of the
+// request's bucket.
+const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 
 use super::RequestMetricsFuture;
 use crate::recording::request::{self, Start};
@@ -62,7 +66,8 @@ where
             (Start::Routed(expected), Some(expected))
         };
         let (request, in_flight) = request::Request::new(method, start);
-        let mut served = Served::start(request, in_flight);
+        let trace = Served::trace_of(req.headers().get(TRACEPARENT).map(|v| v.as_bytes()));
+        let mut served = Served::start(request, in_flight, trace);
         // Inner layers may run here already, with the request current.
         let inner = served.within(|| self.inner.call(req));
         RequestMetricsFuture::recorded(inner, served, expected)

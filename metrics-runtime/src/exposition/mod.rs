@@ -5,6 +5,7 @@
 //! process-wide registry: the registry layer above calls it.
 
 pub(crate) mod collector;
+pub(crate) mod exemplars;
 #[cfg(any(feature = "actix", feature = "axum"))]
 pub(crate) mod negotiate;
 pub(crate) mod openmetrics;

@@ -15,23 +15,33 @@ use std::fmt::Write;
 
 use prometheus::proto::{Metric, MetricFamily, MetricType};
 
+use super::exemplars::Exemplars;
 use crate::families::bound_label;
+use crate::storage::Exemplar;
 
 /// The `Content-Type` of [`render_openmetrics`](crate::render_openmetrics)'s output.
 pub const OPENMETRICS_CONTENT_TYPE: &str =
     "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-/// `families` (as a registry gathers them) in the OpenMetrics text format.
-pub(crate) fn encode(families: &[MetricFamily]) -> Result<String, prometheus::Error> {
+/// `families` (as a registry gathers them) in the OpenMetrics text format, with the
+/// `exemplars` of their histograms' buckets.
+pub(crate) fn encode(
+    families: &[MetricFamily],
+    exemplars: &Exemplars,
+) -> Result<String, prometheus::Error> {
     let mut out = String::with_capacity(16 * 1024);
     for family in families {
-        family_to(&mut out, family)?;
+        family_to(&mut out, family, exemplars)?;
     }
     out.push_str("# EOF\n");
     Ok(out)
 }
 
-fn family_to(out: &mut String, family: &MetricFamily) -> Result<(), prometheus::Error> {
+fn family_to(
+    out: &mut String,
+    family: &MetricFamily,
+    exemplars: &Exemplars,
+) -> Result<(), prometheus::Error> {
     let name = family.name();
     // What the text format refuses too.
     if family.get_metric().is_empty() || name.is_empty() {
@@ -85,23 +95,22 @@ fn family_to(out: &mut String, family: &MetricFamily) -> Result<(), prometheus::
             MetricType::HISTOGRAM => {
                 let histogram = metric.get_histogram();
                 let count = histogram.get_sample_count();
+                let exemplars = exemplars.buckets(name, metric);
+                let exemplar = |i: usize| exemplars.get(i).copied().flatten();
                 let mut inf_seen = false;
-                for bucket in histogram.get_bucket() {
+                let buckets = histogram.get_bucket();
+                for (i, bucket) in buckets.iter().enumerate() {
                     let bound = bucket.upper_bound();
                     inf_seen |= bound == f64::INFINITY;
                     let le = bound_label(bound);
                     let cumulative = bucket.cumulative_count() as f64;
-                    sample(out, name, "_bucket", metric, Some(("le", &le)), cumulative);
+                    sample_line(out, name, "_bucket", metric, Some(("le", &le)), cumulative);
+                    exemplar_to(out, exemplar(i));
                 }
                 if !inf_seen {
-                    sample(
-                        out,
-                        name,
-                        "_bucket",
-                        metric,
-                        Some(("le", "+Inf")),
-                        count as f64,
-                    );
+                    let le = Some(("le", "+Inf"));
+                    sample_line(out, name, "_bucket", metric, le, count as f64);
+                    exemplar_to(out, exemplar(buckets.len()));
                 }
                 sample(out, name, "_sum", metric, None, histogram.get_sample_sum());
                 sample(out, name, "_count", metric, None, count as f64);
@@ -134,9 +143,45 @@ fn family_to(out: &mut String, family: &MetricFamily) -> Result<(), prometheus::
     Ok(())
 }
 
-// One sample line: `name{labels} value [timestamp]`, the labels in the metric's order
-// with `extra` (`le`, `quantile`) last, as the text format writes them.
+// One sample line, `name{labels} value [timestamp]`, with its newline.
 fn sample(
+    out: &mut String,
+    name: &str,
+    suffix: &str,
+    metric: &Metric,
+    extra: Option<(&str, &str)>,
+    value: f64,
+) {
+    sample_line(out, name, suffix, metric, extra, value);
+    out.push('\n');
+}
+
+// ` # {trace_id="…",span_id="…"} value timestamp` and the newline: the exemplar of the
+// bucket just written (its value in seconds, its timestamp in seconds with the
+// milliseconds), or only the newline. Ids are hex digits, so the labels need no escaping
+// and stay far below the 128-character limit (`trace_id` 32 + `span_id` 16 + names).
+fn exemplar_to(out: &mut String, exemplar: Option<Exemplar>) {
+    if let Some(Exemplar {
+        trace,
+        nanos,
+        unix_millis,
+    }) = exemplar
+    {
+        let _ = write!(
+            out,
+            " # {{trace_id=\"{}\",span_id=\"{}\"}} ",
+            trace.trace_id(),
+            trace.span_id()
+        );
+        number_to(out, nanos as f64 / 1e9);
+        let _ = write!(out, " {}.{:03}", unix_millis / 1000, unix_millis % 1000);
+    }
+    out.push('\n');
+}
+
+// A sample without its newline: `name{labels} value [timestamp]`, the labels in the
+// metric's order with `extra` (`le`, `quantile`) last, as the text format writes them.
+fn sample_line(
     out: &mut String,
     name: &str,
     suffix: &str,
@@ -169,7 +214,6 @@ fn sample(
         let ms = timestamp_ms.unsigned_abs();
         let _ = write!(out, " {sign}{}.{:03}", ms / 1000, ms % 1000);
     }
-    out.push('\n');
 }
 
 // A bucket's `le`, as the text format writes it (so that Prometheus stores the same

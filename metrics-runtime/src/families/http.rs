@@ -9,7 +9,7 @@ use super::{Builder, bounds, desc};
 use crate::storage::{HttpLabels, Series, limit};
 
 /// The labels of every HTTP family, in the order of [`HttpLabels::values`].
-const HTTP_LABELS: [&str; 3] = ["handler", "method", "route"];
+pub(crate) const HTTP_LABELS: [&str; 3] = ["handler", "method", "route"];
 
 /// The label `http_requests_total` has after [`HTTP_LABELS`].
 const STATUS_LABEL: &str = "status";

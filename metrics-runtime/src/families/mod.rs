@@ -18,7 +18,7 @@ mod objectives;
 #[cfg(feature = "ws")]
 pub(crate) mod ws;
 
-pub(crate) use http::HttpFamilies;
+pub(crate) use http::{HTTP_LABELS, HttpFamilies};
 pub(crate) use objectives::ObjectiveFamilies;
 #[cfg(feature = "ws")]
 pub(crate) use ws::WsFamilies;

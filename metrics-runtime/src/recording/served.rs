@@ -7,6 +7,7 @@ use std::collections::HashSet;
 
 use crate::recording::request::{self, Request};
 use crate::storage::Series;
+use crate::trace::Trace;
 
 /// The `method` label of a request: one of the nine standard methods, else `_OTHER`,
 /// so that no request can add a label value.
@@ -69,12 +70,19 @@ pub(crate) struct Served {
     current: Option<Request>,
     // `None` once recorded, or for a route left out.
     start: Option<u64>,
+    // The sampled trace the request belongs to: its observation becomes an exemplar.
+    trace: Option<Trace>,
 }
 
 impl Served {
     /// Starts serving `request`: starts the clock and puts it in flight in `in_flight`
-    /// (where `Request::new` said it starts; `None` for a route left out).
-    pub(crate) fn start(request: Request, in_flight: Option<&'static Series>) -> Served {
+    /// (where `Request::new` said it starts; `None` for a route left out). `trace`: the
+    /// sampled trace of its `traceparent` header, if any (see [`Served::trace_of`]).
+    pub(crate) fn start(
+        request: Request,
+        in_flight: Option<&'static Series>,
+        trace: Option<Trace>,
+    ) -> Served {
         let start = in_flight.map(|series| {
             let start = series.now();
             series.enter();
@@ -83,7 +91,14 @@ impl Served {
         Served {
             current: Some(request),
             start,
+            trace,
         }
+    }
+
+    /// The sampled trace of a request's `traceparent` header value, if well formed.
+    #[inline]
+    pub(crate) fn trace_of(traceparent: Option<&[u8]>) -> Option<Trace> {
+        traceparent.and_then(Trace::from_traceparent)
     }
 
     /// Runs `f` (the call of the inner service) with the request current.
@@ -153,7 +168,10 @@ impl Served {
     ) -> Option<&'static Series> {
         let start = self.start.take()?;
         let (counted, in_flight) = self.current.as_mut()?.finish(route)?;
-        counted.record(status, start, in_flight);
+        match self.trace {
+            None => counted.record(status, start, in_flight),
+            Some(trace) => counted.record_traced(status, start, in_flight, trace),
+        }
         Some(counted)
     }
 }

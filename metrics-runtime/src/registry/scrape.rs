@@ -2,6 +2,7 @@
 //! [`try_render`], and the answer of a `/metrics` endpoint of either framework
 //! ([`Scrape`]).
 
+use crate::exposition::exemplars::Exemplars;
 #[cfg(any(feature = "actix", feature = "axum"))]
 use crate::exposition::negotiate::Format;
 #[cfg(any(feature = "actix", feature = "axum"))]
@@ -52,7 +53,7 @@ pub fn try_render() -> Result<String, prometheus::Error> {
 /// assert!(text.ends_with("# EOF\n"));
 /// ```
 pub fn render_openmetrics() -> String {
-    openmetrics::encode(&super::registry().gather()).unwrap_or_else(|err| {
+    openmetrics::encode(&super::registry().gather(), &exemplars()).unwrap_or_else(|err| {
         log::error!("track-metrics: cannot encode metrics: {err}");
         String::new()
     })
@@ -87,7 +88,7 @@ impl Scrape {
         let families = super::registry().gather();
         let body = match format {
             Format::Text => text::encode(&families),
-            Format::OpenMetrics => openmetrics::encode(&families),
+            Format::OpenMetrics => openmetrics::encode(&families, &exemplars()),
         };
         match body {
             Ok(body) => Scrape::Metrics(body, format),
@@ -120,4 +121,9 @@ impl Scrape {
 #[cfg(any(feature = "actix", feature = "axum"))]
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+// The exemplars of the HTTP families now, for an OpenMetrics scrape.
+fn exemplars() -> Exemplars {
+    Exemplars::of(super::http_families())
 }

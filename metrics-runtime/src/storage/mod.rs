@@ -65,12 +65,14 @@ use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, Ordering};
 use once_cell::race::OnceBox;
 
 mod clock;
+mod exemplar;
 mod read;
 mod shard;
 #[cfg(test)]
 pub(crate) mod tests;
 
 use clock::clock;
+pub(crate) use exemplar::Exemplar;
 pub(crate) use read::Reading;
 
 /// How many distinct status codes a series keeps in its first two cache lines; more
@@ -113,6 +115,8 @@ pub(crate) struct Series {
     // Cold: read by the collector and by the registry's lookups.
     more: Box<[AtomicU64]>,
     overflow: OnceBox<[AtomicU64; 500]>,
+    // Made on the first exemplar (see `exemplar.rs`); in the series only, not its shards.
+    exemplars: OnceBox<exemplar::Exemplars>,
     labels: HttpLabels<'static>,
     // A series' shards, one per thread lease that recorded in it; empty in a shard.
     shards: Mutex<Vec<&'static Series>>,
@@ -155,6 +159,7 @@ impl Series {
             buckets: [const { AtomicU64::new(0) }; INLINE_BUCKETS],
             more,
             overflow: OnceBox::new(),
+            exemplars: OnceBox::new(),
             labels,
             shards: Mutex::new(Vec::new()),
         }))
@@ -225,16 +230,21 @@ impl Series {
     // exceed (`le`).
     #[inline]
     fn observe_in(&self, nanos: u64, only: bool) {
-        let bucket = self
-            .limits
-            .iter()
-            .position(|&limit| nanos < limit)
-            .unwrap_or(self.limits.len());
+        let bucket = self.bucket_of(nanos);
         add(&self.sum, nanos, only, Ordering::Relaxed);
         // Release, last: a scrape that sees the bucket sees the sum and `entered`.
         if let Some(bucket) = self.bucket(bucket) {
             add(bucket, 1, only, Ordering::Release);
         }
+    }
+
+    // The index of the bucket of a call of `nanos`, `+Inf` (`limits.len()`) included.
+    #[inline]
+    fn bucket_of(&self, nanos: u64) -> usize {
+        self.limits
+            .iter()
+            .position(|&limit| nanos < limit)
+            .unwrap_or(self.limits.len())
     }
 
     #[inline]

@@ -7,6 +7,7 @@ use prometheus::{
 };
 
 use super::encode;
+use crate::exposition::exemplars::Exemplars;
 
 fn gathered(collectors: Vec<Box<dyn Collector>>) -> Vec<prometheus::proto::MetricFamily> {
     let registry = Registry::new();
@@ -33,7 +34,7 @@ fn a_counter_is_named_without_total_and_ends_with_eof() {
     .unwrap();
     requests.with_label_values(&["200"]).inc_by(3);
     requests.with_label_values(&["a\"b\\c\nd"]).inc();
-    let text = encode(&gathered(vec![Box::new(requests)])).unwrap();
+    let text = encode(&gathered(vec![Box::new(requests)]), &Exemplars::default()).unwrap();
     assert_eq!(
         text,
         "# HELP http_requests Requests \\\"answered\\\",\\nby code \\\\ path.\n\
@@ -48,7 +49,7 @@ fn a_counter_is_named_without_total_and_ends_with_eof() {
 fn a_counter_without_total_keeps_its_name_as_unknown() {
     let jobs = Counter::new("jobs_done", "Jobs done.").unwrap();
     jobs.inc_by(2.5);
-    let text = encode(&gathered(vec![Box::new(jobs)])).unwrap();
+    let text = encode(&gathered(vec![Box::new(jobs)]), &Exemplars::default()).unwrap();
     assert_eq!(
         text,
         "# HELP jobs_done Jobs done.\n# TYPE jobs_done unknown\njobs_done 2.5\n# EOF\n"
@@ -66,7 +67,11 @@ fn gauges_histograms_and_special_values() {
     for value in [0.0, 0.5, 0.75, 3.0] {
         latency.observe(value);
     }
-    let text = encode(&gathered(vec![Box::new(temperature), Box::new(latency)])).unwrap();
+    let text = encode(
+        &gathered(vec![Box::new(temperature), Box::new(latency)]),
+        &Exemplars::default(),
+    )
+    .unwrap();
     assert_eq!(
         text,
         "# HELP latency_seconds Latency.\n\
@@ -88,13 +93,13 @@ fn gauges_histograms_and_special_values() {
 fn timestamps_are_in_seconds() {
     let mut families = gathered(vec![Box::new(Gauge::new("g", "G.").unwrap())]);
     families[0].mut_metric()[0].set_timestamp_ms(1_700_000_000_123);
-    let text = encode(&families).unwrap();
+    let text = encode(&families, &Exemplars::default()).unwrap();
     assert!(text.contains("\ng 0 1700000000.123\n"), "{text}");
 }
 
 #[test]
 fn an_empty_registry_is_just_eof() {
-    assert_eq!(encode(&[]).unwrap(), "# EOF\n");
+    assert_eq!(encode(&[], &Exemplars::default()).unwrap(), "# EOF\n");
 }
 
 #[test]
@@ -122,7 +127,7 @@ fn the_same_sample_lines_as_the_text_format() {
     }
     let families = registry.gather();
     let text = TextEncoder::new().encode_to_string(&families).unwrap();
-    let openmetrics = encode(&families).unwrap();
+    let openmetrics = encode(&families, &Exemplars::default()).unwrap();
     assert!(openmetrics.contains("status=\"500\"}"), "{openmetrics}");
     assert_eq!(samples(&openmetrics), samples(&text));
     // One TYPE line a family, HELP before it, `# EOF` last and once.
@@ -133,4 +138,72 @@ fn the_same_sample_lines_as_the_text_format() {
     assert_eq!(types, families.len());
     assert_eq!(openmetrics.matches("# EOF").count(), 1);
     assert!(openmetrics.ends_with("\n# EOF\n"));
+}
+
+#[test]
+fn a_bucket_carries_the_exemplar_of_its_last_sampled_trace() {
+    use std::collections::HashMap;
+
+    use crate::exposition::collector::scrapes::families;
+    use crate::families::Builder;
+    use crate::storage::HttpLabels;
+    use crate::trace::Trace;
+
+    let builder = Builder::new(None, HashMap::new());
+    let (families, registry) = families(&builder, Some(&[0.1, 1.0]));
+    let series = families.new_series(HttpLabels {
+        handler: "unit_exemplar",
+        method: "GET",
+        route: "/e",
+    });
+    let trace = |id: &str| {
+        Trace::from_traceparent(format!("00-{id}-00f067aa0ba902b7-01").as_bytes()).unwrap()
+    };
+    // Two fast calls with traces (the last one is kept), one slow without.
+    let start = series.now();
+    series.record_traced(200, start, series, trace(&"1".repeat(32)));
+    series.record_traced(200, series.now(), series, trace(&"a".repeat(32)));
+    series.record_nanos(500, 2_000_000_000, series);
+    let text = encode(&registry.gather(), &Exemplars::of(families)).unwrap();
+    let buckets: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("http_request_duration_seconds_bucket"))
+        .collect();
+    assert_eq!(buckets.len(), 3, "{text}");
+    let (sample, exemplar) = buckets[0].split_once(" # ").unwrap();
+    assert_eq!(
+        sample,
+        r#"http_request_duration_seconds_bucket{handler="unit_exemplar",method="GET",route="/e",le="0.1"} 2"#
+    );
+    let (labels, rest) = exemplar.split_once("} ").unwrap();
+    assert_eq!(
+        labels,
+        format!(
+            r#"{{trace_id="{}",span_id="00f067aa0ba902b7""#,
+            "a".repeat(32)
+        )
+    );
+    let [value, timestamp]: [f64; 2] = rest
+        .split(' ')
+        .map(|n| n.parse().unwrap())
+        .collect::<Vec<_>>()
+        .try_into()
+        .unwrap();
+    assert!((0.0..0.1).contains(&value), "{value}");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    assert!((now - 60.0..=now + 1.0).contains(&timestamp), "{timestamp}");
+    // No exemplar where no sampled trace was observed.
+    assert!(
+        !buckets[1].contains('#') && !buckets[2].contains('#'),
+        "{text}"
+    );
+    // The text format has none.
+    assert!(
+        !crate::exposition::text::encode(&registry.gather())
+            .unwrap()
+            .contains("trace_id")
+    );
 }
