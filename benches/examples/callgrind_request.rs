@@ -51,6 +51,19 @@ fn main() {
                 true,
             ))),
         ),
+        // Every request with a sampled W3C `traceparent`: its exemplar is kept.
+        "middleware+attribute+traceparent" => {
+            TRACED.store(true, std::sync::atomic::Ordering::Relaxed);
+            run(
+                &system,
+                requests,
+                new_paths,
+                system.block_on(init_service(routes(
+                    App::new().wrap(RequestMetrics::default()),
+                    true,
+                ))),
+            )
+        }
         "actix-web-prom" => {
             let prom = PrometheusMetricsBuilder::new("bench")
                 .registry(prometheus::Registry::new())
@@ -92,6 +105,9 @@ fn main() {
     }
 }
 
+// Whether requests carry a sampled `traceparent` (variant `middleware+attribute+traceparent`).
+static TRACED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn run<S, B>(system: &actix_web::rt::SystemRunner, requests: u64, new_paths: bool, app: S)
 where
     S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
@@ -128,7 +144,14 @@ where
     S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
     B: actix_web::body::MessageBody,
 {
-    let req = TestRequest::get().uri(&format!("/users/{id}")).to_request();
+    let mut req = TestRequest::get().uri(&format!("/users/{id}"));
+    if TRACED.load(std::sync::atomic::Ordering::Relaxed) {
+        req = req.insert_header((
+            "traceparent",
+            "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        ));
+    }
+    let req = req.to_request();
     let res = call_service(app, req).await;
     assert!(res.status().is_success());
     black_box(res);
