@@ -206,32 +206,81 @@ pub fn alert_rules() -> BTreeMap<String, Yaml> {
     out
 }
 
-/// The rule files a Prometheus config of docker/ loads, written into `dir`: docker/alerts.yml
-/// with `for:` replaced for the named alerts, the others as they are.
+/// The rule files a Prometheus config of docker/ loads, written into `dir`, with `for:`
+/// replaced for the named alerts wherever they are (docker/alerts.yml, docker/objectives.yml),
+/// the other rules as they are.
 pub fn write_rule_files(config: &Yaml, dir: &Path, for_overrides: &[(&str, &str)]) {
     for file in seq(&config["rule_files"], "rule_files") {
         let file = as_str(file, "a rule file");
-        let rules = if file == "alerts.yml" {
-            alert_rules_with_for(for_overrides)
-        } else {
-            read_yaml(&self::dir().join(file))
-        };
-        write_yaml(&dir.join(file), &rules);
+        write_yaml(&dir.join(file), &rules_with_for(file, for_overrides));
     }
 }
 
-/// docker/alerts.yml with `for:` replaced for the named alerts.
-pub fn alert_rules_with_for(overrides: &[(&str, &str)]) -> Yaml {
-    let mut rules = read_yaml(&dir().join("alerts.yml"));
-    for group in rules["groups"].as_sequence_mut().unwrap() {
-        for rule in group["rules"].as_sequence_mut().unwrap() {
-            let name = rule["alert"].as_str().unwrap().to_owned();
+/// A rule file of docker/ with `for:` replaced for the named alerts (every rule of that
+/// name: docker/objectives.yml has a page and a ticket rule under each alert name).
+pub fn rules_with_for(file: &str, overrides: &[(&str, &str)]) -> Yaml {
+    let mut rules = read_yaml(&dir().join(file));
+    for group in rules["groups"].as_sequence_mut().expect("groups") {
+        for rule in group["rules"].as_sequence_mut().expect("rules") {
+            let Some(name) = rule["alert"].as_str().map(str::to_owned) else {
+                continue;
+            };
             if let Some((_, duration)) = overrides.iter().find(|(n, _)| *n == name) {
                 rule["for"] = (*duration).into();
             }
         }
     }
     rules
+}
+
+/// The rule files of docker/ that hold alert rules.
+pub const ALERT_RULE_FILES: [&str; 2] = ["alerts.yml", "objectives.yml"];
+
+/// The recording rules of a rule file of docker/, in order: `(record, expr)`.
+pub fn recording_rules_of(file: &str) -> Vec<(String, String)> {
+    rules_of(file)
+        .into_iter()
+        .filter_map(|rule| {
+            let record = rule["record"].as_str()?.to_owned();
+            Some((record, as_str(&rule["expr"], "expr").to_owned()))
+        })
+        .collect()
+}
+
+/// The alert rules of a rule file of docker/, in order, by name (a name may come twice:
+/// docker/objectives.yml has a page and a ticket rule per alert).
+pub fn alert_rules_of(file: &str) -> Vec<(String, Yaml)> {
+    rules_of(file)
+        .into_iter()
+        .filter_map(|rule| Some((rule["alert"].as_str()?.to_owned(), rule)))
+        .collect()
+}
+
+/// The recording rules of docker/objectives.yml: `(record, expr)`.
+pub fn objective_recording_rules() -> Vec<(String, String)> {
+    recording_rules_of("objectives.yml")
+}
+
+/// The alert rules of every rule file of docker/ (docker/alerts.yml, docker/objectives.yml).
+pub fn every_alert_rule() -> Vec<(String, Yaml)> {
+    ALERT_RULE_FILES
+        .iter()
+        .flat_map(|file| alert_rules_of(file))
+        .collect()
+}
+
+/// Every rule of a rule file of docker/, groups flattened, in order.
+fn rules_of(file: &str) -> Vec<Yaml> {
+    let rules = read_yaml(&dir().join(file));
+    seq(&rules["groups"], "groups")
+        .iter()
+        .flat_map(|group| seq(&group["rules"], "rules").clone())
+        .collect()
+}
+
+/// docker/alerts.yml with `for:` replaced for the named alerts.
+pub fn alert_rules_with_for(overrides: &[(&str, &str)]) -> Yaml {
+    rules_with_for("alerts.yml", overrides)
 }
 
 /// docker/grafana/dashboards/*.json, by file name.

@@ -66,6 +66,18 @@ impl Traffic {
         });
     }
 
+    /// `GET /users/1` once per trace id, with a sampled W3C `traceparent` of that trace
+    /// (32 hex digits) and the span `00f067aa0ba902b7`: the exemplars of its bucket.
+    pub fn traced(&self, trace_ids: &[&str]) {
+        for trace in trace_ids {
+            let header = format!("00-{trace}-00f067aa0ba902b7-01");
+            let url = format!("http://{}/users/1", self.addr);
+            let response = get(&url, &[("traceparent", &header)]);
+            assert_eq!(response.status, 200, "traced GET /users/1");
+            self.count("get_user", "GET", "/users/{id}", 200);
+        }
+    }
+
     /// `n` calls of `/error`.
     pub fn errors(&self, n: usize) {
         for _ in 0..n {

@@ -21,7 +21,8 @@ pub struct Prometheus {
 impl Prometheus {
     /// Prometheus in `dir` (created) on the config `rewrite` makes of a file of docker/
     /// (and `authorization` added to the first scrape job, if given), with the rule files
-    /// it names, `for:` overridden for the named alerts; waits until it is ready.
+    /// it names, `for:` overridden for the named alerts; waits until it is ready. Exemplar
+    /// storage is on, as docs/exemplars.md asks (and the compose files do).
     pub fn start(
         dir: &Path,
         rewrite: &Rewrite<'_>,
@@ -43,6 +44,7 @@ impl Prometheus {
                 format!("--config.file={}", dir.join("prometheus.yml").display()),
                 format!("--storage.tsdb.path={}", dir.join("data").display()),
                 format!("--web.listen-address=127.0.0.1:{port}"),
+                "--enable-feature=exemplar-storage".to_owned(),
             ]),
         );
         let base = format!("http://127.0.0.1:{port}");

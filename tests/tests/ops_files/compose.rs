@@ -131,10 +131,10 @@ fn check_prometheus_service(
         let mounted = mounted_from(service, &format!("/etc/prometheus/{rules}"));
         assert_eq!(canonical(&mounted), canonical(&docker::dir().join(rules)));
     }
-    assert!(
-        seq(&service["command"], "command")
-            .contains(&Yaml::from("--config.file=/etc/prometheus/prometheus.yml"))
-    );
+    let command = seq(&service["command"], "command");
+    assert!(command.contains(&Yaml::from("--config.file=/etc/prometheus/prometheus.yml")));
+    // The exemplars of the OpenMetrics scrape are stored (docs/exemplars.md).
+    assert!(command.contains(&Yaml::from("--enable-feature=exemplar-storage")));
     assert_eq!(&scrape_targets(&parsed), apps, "{config}: the app services");
     parsed
 }

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use serde_json::Value as Json;
 
-use metrics_tests::docker::{self, dashboards, panels, recording_rules};
+use metrics_tests::docker::{self, dashboards, objective_recording_rules, panels, recording_rules};
 use metrics_tests::tool::run_ok;
 
 use crate::selected_metrics;
@@ -44,7 +44,12 @@ fn dashboard_matches_grafanas_published_schema() {
     assert!(out.contains("actix-app.json"), "{out}");
 
     // What the schema cannot say: variables, data source, unique ids, what is shown.
-    let recorded: BTreeSet<String> = recording_rules().into_iter().map(|(r, _)| r).collect();
+    // docker/recording.yml's aggregates and docker/objectives.yml's objectives.
+    let recorded: BTreeSet<String> = recording_rules()
+        .into_iter()
+        .chain(objective_recording_rules())
+        .map(|(r, _)| r)
+        .collect();
     for (file, dashboard) in dashboards() {
         let variables: BTreeMap<&str, &Json> = dashboard["templating"]["list"]
             .as_array()
@@ -96,7 +101,14 @@ fn dashboard_matches_grafanas_published_schema() {
                 }
             }
         }
-        for row in ["Overview", "Requests", "Latency", "Process", "WebSocket"] {
+        for row in [
+            "Overview",
+            "Objectives",
+            "Requests",
+            "Latency",
+            "Process",
+            "WebSocket",
+        ] {
             assert!(titles.iter().any(|t| t.starts_with(row)), "row {row}");
         }
         let exprs: Vec<String> = panels(&dashboard)
@@ -121,6 +133,12 @@ fn dashboard_matches_grafanas_published_schema() {
             "websocket_connections_active",
             "websocket_messages_total",
             "websocket_connection_duration_seconds_bucket",
+            "job_objective_slo:http_requests_bad:budget_remaining30d{",
+            "1 - job_objective_slo:http_requests_bad:ratio_rate1h{",
+            "job_objective_slo:http_objective_target:max{",
+            "job_objective_slo:http_requests_bad:burnrate5m{",
+            "job_objective_slo:http_requests_bad:burnrate3d{",
+            "build_info{",
         ] {
             assert!(
                 exprs.iter().any(|e| e.contains(needle)),

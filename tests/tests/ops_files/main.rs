@@ -7,12 +7,13 @@
 //! (`scripts/test` installs them).
 //!
 //! By topic: the Prometheus configs (`prometheus.rs`), the recording and alert rules
-//! (`rules.rs`), Alertmanager (`alertmanager.rs`), the dashboard (`dashboard.rs`) and the
-//! compose files (`compose.rs`).
+//! (`rules.rs`), the objectives' rules (`objectives.rs`), Alertmanager (`alertmanager.rs`),
+//! the dashboard (`dashboard.rs`) and the compose files (`compose.rs`).
 
 mod alertmanager;
 mod compose;
 mod dashboard;
+mod objectives;
 mod prometheus;
 mod rules;
 

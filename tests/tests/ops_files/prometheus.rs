@@ -46,7 +46,11 @@ fn prometheus_configs_pass_promtool_with_loopback_targets() {
         });
         assert_eq!(
             seq(&config["rule_files"], "rule_files"),
-            &vec![Yaml::from("recording.yml"), Yaml::from("alerts.yml")],
+            &vec![
+                Yaml::from("recording.yml"),
+                Yaml::from("alerts.yml"),
+                Yaml::from("objectives.yml"),
+            ],
             "{file}: the rule files next to the config, aggregates first"
         );
         docker::write_rule_files(&config, dir.path(), &[]);
@@ -56,7 +60,7 @@ fn prometheus_configs_pass_promtool_with_loopback_targets() {
             &["check", "config", "prometheus.yml"],
             dir.path(),
         );
-        assert!(out.contains("SUCCESS: 2 rule files found"), "{file}: {out}");
+        assert!(out.contains("SUCCESS: 3 rule files found"), "{file}: {out}");
     }
 
     // The documented `authorization:` block, uncommented, is valid too.

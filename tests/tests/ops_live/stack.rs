@@ -20,6 +20,19 @@ const WS_ENDED: &str =
 const WS_CLOSES: &str = r#"sum(websocket_messages_total{job="actix-app", handler="ws", direction="received", kind="close"})"#;
 const WS_ACTIVE: &str = r#"sum(websocket_connections_active{job="actix-app", handler="ws"})"#;
 
+/// The trace ids of the traced requests of the second round, by job (see [`JOBS`]): the
+/// exemplars Prometheus must store.
+pub const TRACES: [[&str; 2]; 2] = [
+    [
+        "0af7651916cd43dd8448eb211c80319c",
+        "4bf92f3577b34da6a3ce929d0e0e4736",
+    ],
+    [
+        "5b8aa5a2d2c872e8321cf37308d69df2",
+        "c5b48e2a7d1c4f6e9a3b0d2e1f4a6b8c",
+    ],
+];
+
 /// The scrape jobs of docker/prometheus.yml, one for each example.
 pub const JOBS: [&str; 2] = ["actix-app", "axum-app"];
 
@@ -157,6 +170,9 @@ impl metrics_tests::stack::Stack for Stack {
             seen.ws[..2] == [one.clone(), one.clone()]
         });
 
+        for (each, traces) in traffic.iter().zip(TRACES) {
+            each.traced(&traces);
+        }
         std::thread::scope(|s| {
             for each in &traffic {
                 s.spawn(|| {
