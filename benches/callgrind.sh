@@ -34,7 +34,8 @@ if ((${#variants[@]} == 0)); then
     variants=(bare attribute layer layer+attribute axum-prometheus)
   fi
 fi
-cargo build --release -q -p metrics-benches --example "$example"
+# CALLGRIND_FEATURES: cargo features of metrics-benches (e.g. `opentelemetry`).
+cargo build --release -q -p metrics-benches --example "$example" ${CALLGRIND_FEATURES:+--features "$CALLGRIND_FEATURES"}
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json,sys; print(json.load(sys.stdin)["target_directory"])')
 bin="$target_dir/release/examples/$example"
 tmp=$(mktemp -d)

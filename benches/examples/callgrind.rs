@@ -26,6 +26,9 @@ fn main() {
         "cached-async" => |x| ready(cached_async(x)),
         "tracked-async" => |x| ready(tracked_async(x)),
         "autometrics-async" => |x| ready(auto::autometrics_async(x)),
+        // Every call inside a sampled OpenTelemetry span: each one writes its exemplar.
+        #[cfg(feature = "opentelemetry")]
+        "tracked-otel-sampled" => tracked,
         other => {
             eprintln!("callgrind: unknown variant {other:?}; usage: callgrind <variant> <calls>");
             std::process::exit(2);
@@ -35,7 +38,20 @@ fn main() {
     // runs for a set time and so for a varying number of instructions) happens outside
     // the loop that callgrind counts.
     black_box(f(black_box(0)));
+    #[cfg(feature = "opentelemetry")]
+    let _span = (variant == "tracked-otel-sampled").then(sampled_span);
     measured_loop(f, calls);
+}
+
+// A sampled span of a real SDK tracer (no exporter), current until dropped.
+#[cfg(feature = "opentelemetry")]
+fn sampled_span() -> opentelemetry::ContextGuard {
+    use opentelemetry::trace::{TraceContextExt, Tracer, TracerProvider};
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_sampler(opentelemetry_sdk::trace::Sampler::AlwaysOn)
+        .build();
+    let span = provider.tracer("callgrind").start("calls");
+    opentelemetry::Context::current_with_span(span).attach()
 }
 
 // callgrind.sh counts the instructions executed inside this function only.

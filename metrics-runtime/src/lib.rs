@@ -52,6 +52,7 @@
 //! | `actix` | yes | actix-web 4: `actix::RequestMetrics`, `actix::metrics`, the status of its types |
 //! | `ws` | no | `ws`: WebSocket metrics on actix-ws (implies `actix`) |
 //! | `axum` | no | axum 0.8: `axum::RequestMetricsLayer`, `axum::metrics`, the status of its types |
+//! | `opentelemetry` | no | exemplars from the current OpenTelemetry span (opentelemetry 0.31; `tracing` spans through tracing-opentelemetry 0.32), for tracked calls and requests |
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]

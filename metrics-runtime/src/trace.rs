@@ -1,5 +1,6 @@
-//! The trace a request belongs to, for exemplars: a W3C `traceparent` header, parsed
-//! strictly because it is untrusted input.
+//! The trace a call or request belongs to, for exemplars: the current OpenTelemetry span
+//! (cargo feature `opentelemetry`), or a W3C `traceparent` header, parsed strictly
+//! because it is untrusted input.
 
 use std::fmt;
 
@@ -30,6 +31,24 @@ impl Trace {
         let [flags]: [u8; 1] = hex(&rest[50..52])?;
         let sampled = flags & 1 == 1;
         (sampled && trace_id != [0; 16] && span_id != [0; 8]).then_some(Trace { trace_id, span_id })
+    }
+
+    /// The current OpenTelemetry span's trace when it is sampled (and valid): the span of
+    /// `opentelemetry`'s current context, which `tracing-opentelemetry` (0.32 on) sets
+    /// to a `tracing` span's while it is entered. One thread-local read, no allocation
+    /// or reference count.
+    #[cfg(feature = "opentelemetry")]
+    #[inline]
+    pub(crate) fn current() -> Option<Trace> {
+        use opentelemetry::trace::TraceContextExt;
+        opentelemetry::Context::map_current(|cx| {
+            let span = cx.span();
+            let context = span.span_context();
+            (context.is_valid() && context.is_sampled()).then(|| Trace {
+                trace_id: context.trace_id().to_bytes(),
+                span_id: context.span_id().to_bytes(),
+            })
+        })
     }
 
     /// The trace id as 32 lower-case hex digits (with [`fmt::Display`]).

@@ -168,7 +168,13 @@ impl Served {
     ) -> Option<&'static Series> {
         let start = self.start.take()?;
         let (counted, in_flight) = self.current.as_mut()?.finish(route)?;
-        match self.trace {
+        // The current OpenTelemetry span first (feature `opentelemetry`), else the
+        // request's `traceparent`.
+        #[cfg(feature = "opentelemetry")]
+        let trace = Trace::current().or(self.trace);
+        #[cfg(not(feature = "opentelemetry"))]
+        let trace = self.trace;
+        match trace {
             None => counted.record(status, start, in_flight),
             Some(trace) => counted.record_traced(status, start, in_flight, trace),
         }

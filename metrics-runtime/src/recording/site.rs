@@ -141,6 +141,14 @@ impl Guard {
     #[inline]
     fn record(&self, status: u16) {
         if let Some(series) = self.series {
+            // With the `opentelemetry` feature, the call's span when it is sampled: the
+            // call's observation becomes its bucket's exemplar.
+            #[cfg(feature = "opentelemetry")]
+            match crate::trace::Trace::current() {
+                Some(trace) => series.record_traced(status, self.start, series, trace),
+                None => series.record(status, self.start, series),
+            }
+            #[cfg(not(feature = "opentelemetry"))]
             series.record(status, self.start, series);
         }
         request::leave(self.call);

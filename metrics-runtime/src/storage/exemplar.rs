@@ -7,7 +7,7 @@
 //! sample; losing one to a concurrent writer is fine), and read by a scrape.
 
 use std::sync::{Mutex, PoisonError};
-#[cfg(any(feature = "actix", feature = "axum", test))]
+#[cfg(any(feature = "actix", feature = "axum", feature = "opentelemetry", test))]
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::Series;
@@ -31,7 +31,7 @@ pub(super) struct Exemplars {
 impl Series {
     /// Counts a finished call as [`Series::record`] does, and keeps it as its bucket's
     /// exemplar, with `trace`.
-    #[cfg(any(feature = "actix", feature = "axum", test))]
+    #[cfg(any(feature = "actix", feature = "axum", feature = "opentelemetry", test))]
     pub(crate) fn record_traced(
         &'static self,
         status: u16,
@@ -45,7 +45,7 @@ impl Series {
         self.keep_exemplar(nanos, trace);
     }
 
-    #[cfg(any(feature = "actix", feature = "axum", test))]
+    #[cfg(any(feature = "actix", feature = "axum", feature = "opentelemetry", test))]
     #[cold]
     fn keep_exemplar(&self, nanos: u64, trace: Trace) {
         let exemplars = self.exemplars.get_or_init(|| {
