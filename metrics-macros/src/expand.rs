@@ -92,16 +92,27 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
             quote!(#private::responds::<#ty>().__metrics_responds())
         }
     };
-    // Spanned on the objective's path: an objective without a target, or a path that is
-    // not one, is reported there.
+    // With an objective, a `static` of its own (see `ObjectiveSite`), spanned on the
+    // objective's path: a path that is not an objective is reported there. The call
+    // sites of every other function stay as small as they were.
     let new_site = match &options.objective {
-        None => quote!(#private::CallSite::new(#name, #method, #route)),
-        Some(objective) => quote_spanned! {objective.span()=>
-            #private::CallSite::with_objective(#name, #method, #route, &#objective)
-        },
+        None => {
+            quote!(static #site: #private::CallSite = #private::CallSite::new(#name, #method, #route);)
+        }
+        Some(objective) => {
+            let objective_site = Ident::new("__METRICS_OBJECTIVE", Span::call_site());
+            let new_objective = quote_spanned! {objective.span()=>
+                #private::ObjectiveSite::new(&#objective)
+            };
+            quote! {
+                static #objective_site: #private::ObjectiveSite = #new_objective;
+                static #site: #private::CallSite =
+                    #private::CallSite::with_objective(#name, #method, #route, &#objective_site);
+            }
+        }
     };
     let start = quote! {
-        static #site: #private::CallSite = #new_site;
+        #new_site
         let #guard = #site.start(#responds);
     };
     // `ty`: the type of the outcome, when `run` needs it as expected type.

@@ -8,7 +8,7 @@
 //! records the call with the status of `out` (the levels [`probe`] returns are in the
 //! `status` module).
 
-pub use crate::recording::site::{CallSite, Guard, call};
+pub use crate::recording::site::{CallSite, Guard, ObjectiveSite, call};
 pub use crate::registry::build_info;
 pub use crate::responds::{AnyResponse, NotResponse, responds};
 pub use crate::status::probe;

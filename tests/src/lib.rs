@@ -4,7 +4,7 @@
 //! ([`server`]), read a
 //! scrape ([`scrape`]), wait for something ([`wait`]), rerun a test in a fresh process
 //! ([`rerun`]), make junk for floods ([`junk`]), run a required tool ([`tool`]), read the
-//! files of `docker/` ([`docker`]) and the queries of the guides in `docs/` ([`guides`]); and for the
+//! files of `docker/` ([`docker`]), the PromQL in them ([`promql`]) and the queries of the guides in `docs/` ([`guides`]); and for the
 //! live ops tests: the servers of the stack ([`servers`]), starting and stopping a stack
 //! once per test binary ([`stack`]), the traffic they send ([`traffic`]) and a webhook
 //! receiving Alertmanager's notifications ([`webhook`]).
@@ -17,6 +17,7 @@ pub mod guides;
 pub mod http;
 pub mod junk;
 pub mod process;
+pub mod promql;
 pub mod rerun;
 pub mod routes;
 pub mod scrape;

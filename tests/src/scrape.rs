@@ -256,3 +256,35 @@ fn key(name: &str, labels: &[(String, String)]) -> String {
     let inner: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v:?}")).collect();
     format!("{name}{{{}}}", inner.join(","))
 }
+
+/// One exemplar of an OpenMetrics exposition: the bucket it is on and its trace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exemplar {
+    /// The bucket's `le`.
+    pub le: String,
+    /// 32 hex digits.
+    pub trace_id: String,
+    /// 16 hex digits.
+    pub span_id: String,
+}
+
+/// The exemplars on `handler`'s `http_request_duration_seconds` buckets in `om`, after
+/// checking that `om` is a valid OpenMetrics exposition (the `openmetrics-parser` crate).
+pub fn exemplars(om: &str, handler: &str) -> Vec<Exemplar> {
+    openmetrics_parser::openmetrics::parse_openmetrics(om)
+        .unwrap_or_else(|err| panic!("invalid OpenMetrics ({err:?}):\n{om}"));
+    let prefix = format!("http_request_duration_seconds_bucket{{handler=\"{handler}\"");
+    let quoted = |text: &str, name: &str| {
+        let after = text.split(&format!("{name}=\"")).nth(1).expect(name);
+        after.split('"').next().unwrap_or_default().to_owned()
+    };
+    om.lines()
+        .filter(|line| line.starts_with(&prefix))
+        .filter_map(|line| line.split_once(" # "))
+        .map(|(sample, exemplar)| Exemplar {
+            le: quoted(sample, "le"),
+            trace_id: quoted(exemplar, "trace_id"),
+            span_id: quoted(exemplar, "span_id"),
+        })
+        .collect()
+}

@@ -7,6 +7,7 @@ use actix_web::test as actix_test;
 use actix_web::{App, HttpResponse};
 use axum::body::{Body, to_bytes};
 use axum::http::Request;
+use metrics_tests::scrape;
 use tower::ServiceExt;
 use track_metrics::track_metrics;
 
@@ -38,32 +39,11 @@ fn traceparent(trace: &str, span: &str) -> String {
     format!("00-{trace}-{span}-01")
 }
 
-/// The bucket lines of `handler` that carry an exemplar, as `(le, trace_id, span_id)`,
-/// after checking the exposition is valid OpenMetrics.
+/// `(le, trace_id, span_id)` of each exemplar on `handler`'s buckets.
 fn exemplars(om: &str, handler: &str) -> Vec<(String, String, String)> {
-    openmetrics_parser::openmetrics::parse_openmetrics(om)
-        .unwrap_or_else(|err| panic!("invalid OpenMetrics ({err:?}):\n{om}"));
-    let prefix = format!("http_request_duration_seconds_bucket{{handler=\"{handler}\"");
-    om.lines()
-        .filter(|line| line.starts_with(&prefix))
-        .filter_map(|line| line.split_once(" # "))
-        .map(|(sample, exemplar)| {
-            let le = sample
-                .split("le=\"")
-                .nth(1)
-                .unwrap()
-                .split('"')
-                .next()
-                .unwrap();
-            let value = |name: &str| {
-                exemplar.split(&format!("{name}=\"")).nth(1).unwrap()[..]
-                    .split('"')
-                    .next()
-                    .unwrap()
-                    .to_owned()
-            };
-            (le.to_owned(), value("trace_id"), value("span_id"))
-        })
+    scrape::exemplars(om, handler)
+        .into_iter()
+        .map(|e| (e.le, e.trace_id, e.span_id))
         .collect()
 }
 

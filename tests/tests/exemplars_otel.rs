@@ -6,6 +6,7 @@
 
 use actix_web::test as actix_test;
 use actix_web::{App, HttpResponse};
+use metrics_tests::scrape;
 use opentelemetry::trace::{TraceContextExt, Tracer, TracerProvider};
 use opentelemetry_sdk::trace::{Sampler, SdkTracerProvider};
 use tracing_opentelemetry::OpenTelemetrySpanExt;
@@ -46,20 +47,11 @@ fn provider(sampler: Sampler) -> SdkTracerProvider {
 }
 
 /// The `(trace_id, span_id)` of every exemplar on `handler`'s duration buckets, in a
-/// valid OpenMetrics exposition.
+/// valid OpenMetrics exposition of the registry now.
 fn exemplars(handler: &str) -> Vec<(String, String)> {
-    let om = track_metrics::render_openmetrics();
-    openmetrics_parser::openmetrics::parse_openmetrics(&om)
-        .unwrap_or_else(|err| panic!("invalid OpenMetrics ({err:?}):\n{om}"));
-    let prefix = format!("http_request_duration_seconds_bucket{{handler=\"{handler}\"");
-    om.lines()
-        .filter(|line| line.starts_with(&prefix))
-        .filter_map(|line| line.split_once(" # {trace_id=\""))
-        .map(|(_, rest)| {
-            let (trace, rest) = rest.split_once("\",span_id=\"").unwrap();
-            let span = rest.split('"').next().unwrap();
-            (trace.to_owned(), span.to_owned())
-        })
+    scrape::exemplars(&track_metrics::render_openmetrics(), handler)
+        .into_iter()
+        .map(|e| (e.trace_id, e.span_id))
         .collect()
 }
 

@@ -22,9 +22,27 @@ use crate::storage::Series;
 pub struct CallSite {
     labels: HttpLabels<'static>,
     series: OnceCell<&'static Series>,
-    // The objective its handler counts toward, and whether that is exposed yet.
-    objective: Option<&'static Objective>,
+    // The objective its handler counts toward, if any.
+    objective: Option<&'static ObjectiveSite>,
+}
+
+/// The objective a tracked function's handler counts toward (`#[track_metrics(objective
+/// = …)]`), and whether its series are exposed yet: a `static` of its own beside the
+/// call site, generated only for a function that names an objective (so that every
+/// other call site's constant stays as small as it was).
+pub struct ObjectiveSite {
+    objective: &'static Objective,
     joined: OnceCell<()>,
+}
+
+impl ObjectiveSite {
+    /// The site of `objective`; an objective without a target does not compile.
+    pub const fn new(objective: &'static Objective) -> ObjectiveSite {
+        ObjectiveSite {
+            objective: objective.checked(),
+            joined: OnceCell::new(),
+        }
+    }
 }
 
 impl CallSite {
@@ -38,20 +56,18 @@ impl CallSite {
             },
             series: OnceCell::new(),
             objective: None,
-            joined: OnceCell::new(),
         }
     }
 
-    /// A call site whose handler counts toward `objective` (`#[track_metrics(objective
-    /// = …)]`); an objective without a target does not compile.
+    /// A call site whose handler counts toward the objective of `objective`.
     pub const fn with_objective(
         handler: &'static str,
         method: &'static str,
         route: &'static str,
-        objective: &'static Objective,
+        objective: &'static ObjectiveSite,
     ) -> CallSite {
         let mut site = CallSite::new(handler, method, route);
-        site.objective = Some(objective.checked());
+        site.objective = Some(objective);
         site
     }
 
@@ -112,9 +128,9 @@ impl CallSite {
     // The first call exposes the objective's series (see `registry::join`).
     #[inline]
     fn join_objective(&self) {
-        if let Some(objective) = self.objective {
-            self.joined
-                .get_or_init(|| crate::registry::join(objective, self.labels.handler));
+        if let Some(site) = self.objective {
+            site.joined
+                .get_or_init(|| crate::registry::join(site.objective, self.labels.handler));
         }
     }
 }
