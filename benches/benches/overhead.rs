@@ -6,7 +6,9 @@
 //! counted) that prints each overhead (variant − bare) and the goal ratios with
 //! min/median/max over rounds. `BENCH_ROUNDS` and `BENCH_BATCH` set its size; a
 //! criterion filter that matches nothing (`-- none`) skips to it. The disabled case
-//! needs its own process: see `disabled.rs`.
+//! needs its own process: see `disabled.rs`. With `--features opentelemetry`, it also
+//! reports a tracked call in a sampled span (which records an exemplar) against one
+//! with no trace.
 
 #![allow(clippy::print_stdout)] // the results table
 
@@ -52,6 +54,60 @@ const FLOOR: [Variant; 3] = [
 ];
 
 const CONTENDED: [Variant; 3] = [("bare", bare), ("cached", cached), ("tracked", tracked)];
+
+// With the `opentelemetry` feature: a call with no trace, and one in a sampled span
+// (which records the exemplar of its bucket). Making a span current costs more than
+// the call, so both `-in-span` variants make it current: their difference is what the
+// tracked call costs there.
+#[cfg(feature = "opentelemetry")]
+const TRACED: [Variant; 4] = [
+    ("bare", bare),
+    ("tracked", tracked),
+    ("bare-in-span", |x| in_span(bare, x)),
+    ("tracked-in-span", |x| in_span(tracked, x)),
+];
+
+// `f(x)` with a sampled span of a real SDK tracer (no exporter) current.
+#[cfg(feature = "opentelemetry")]
+fn in_span(f: fn(u64) -> u64, x: u64) -> u64 {
+    use opentelemetry::trace::{TraceContextExt, Tracer, TracerProvider};
+    thread_local! {
+        static SAMPLED: opentelemetry::Context = {
+            let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+                .with_sampler(opentelemetry_sdk::trace::Sampler::AlwaysOn)
+                .build();
+            let span = provider.tracer("overhead").start("calls");
+            opentelemetry::Context::current_with_span(span)
+        };
+    }
+    SAMPLED.with(|cx| {
+        let _current = cx.clone().attach();
+        f(x)
+    })
+}
+
+// Tracked with no trace and in a sampled span, each against its own baseline.
+#[cfg(feature = "opentelemetry")]
+fn report_traced(rounds: usize, batch: u64) {
+    let times = interleave(&TRACED, rounds, batch);
+    let minus = |a: usize, b: usize| -> Vec<f64> {
+        (0..rounds).map(|r| times[a][r] - times[b][r]).collect()
+    };
+    println!(
+        "\n## feature opentelemetry: {rounds} rounds x {batch} calls, CPU ns per call, median (min .. max)"
+    );
+    for (v, (name, _)) in TRACED.iter().enumerate() {
+        println!("{name:<18} {:>30}", fmt_spread(times[v].clone(), 2));
+    }
+    println!(
+        "tracked, no trace        (tracked - bare)                 {}",
+        fmt_spread(minus(1, 0), 2)
+    );
+    println!(
+        "tracked, sampled span    (tracked-in-span - bare-in-span) {}",
+        fmt_spread(minus(3, 2), 2)
+    );
+}
 
 fn criterion_groups(c: &mut Criterion) {
     for (group, variants) in [("sync", &SYNC), ("async", &ASYNC)] {
@@ -196,6 +252,8 @@ fn main() {
         report("sync", &with_floor, rounds, batch);
         report("async", &ASYNC, rounds, batch);
         report_contended(rounds.min(21), batch * 5);
+        #[cfg(feature = "opentelemetry")]
+        report_traced(rounds, batch);
     }
     assert_recorded();
 }

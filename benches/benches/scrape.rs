@@ -7,7 +7,9 @@
 //! interleaved pass (time, min/median/max over rounds) and the allocations of one
 //! scrape each, counted by a global allocator. With `SCRAPE_THREADS=N`, N threads make
 //! every call (each series then has a shard per thread to sum: the worst case of a
-//! server whose N workers all serve every route).
+//! server whose N workers all serve every route). With `--features opentelemetry`, every
+//! call is made in a sampled span, so every series holds an exemplar, which the
+//! OpenMetrics scrape writes (the worst case for its exemplar lookup).
 
 #![allow(clippy::print_stdout)] // the results table
 
@@ -47,6 +49,8 @@ fn populate() {
     std::thread::scope(|scope| {
         for _ in 0..threads {
             scope.spawn(|| {
+                #[cfg(feature = "opentelemetry")]
+                let _span = sampled_span();
                 for site in &sites {
                     for status in STATUSES {
                         site.start(false)
@@ -57,6 +61,17 @@ fn populate() {
             });
         }
     });
+}
+
+// A sampled span of a real SDK tracer (no exporter), current until dropped.
+#[cfg(feature = "opentelemetry")]
+fn sampled_span() -> opentelemetry::ContextGuard {
+    use opentelemetry::trace::{TraceContextExt, Tracer, TracerProvider};
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_sampler(opentelemetry_sdk::trace::Sampler::AlwaysOn)
+        .build();
+    let span = provider.tracer("scrape").start("calls");
+    opentelemetry::Context::current_with_span(span).attach()
 }
 
 // What a user writes without our crate: gather and encode with the prometheus crate.
@@ -156,6 +171,14 @@ fn main() {
         series,
         HANDLERS * STATUSES.len(),
         "every series is exported"
+    );
+    #[cfg(feature = "opentelemetry")]
+    assert!(
+        track_metrics::render_openmetrics()
+            .matches(" # {trace_id=")
+            .count()
+            >= HANDLERS,
+        "every histogram holds an exemplar"
     );
 
     let mut c = Criterion::default()

@@ -53,6 +53,7 @@
 //! | `ws` | no | `ws`: WebSocket metrics on actix-ws (implies `actix`) |
 //! | `axum` | no | axum 0.8: `axum::RequestMetricsLayer`, `axum::metrics`, the status of its types |
 //! | `opentelemetry` | no | exemplars from the current OpenTelemetry span (opentelemetry 0.31; `tracing` spans through tracing-opentelemetry 0.32), for tracked calls and requests |
+//! | `native-histograms` | no | native (exponential) buckets in `http_request_duration_seconds` beside the classic ones, and the protobuf exposition that carries them (`render_protobuf`, negotiated by `/metrics`; prost 0.14) |
 
 #![forbid(unsafe_code)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -95,7 +96,11 @@ pub mod ws;
 pub mod __private;
 
 pub use config::{Config, Error, Objective};
+#[cfg(feature = "native-histograms")]
+pub use exposition::PROTOBUF_CONTENT_TYPE;
 pub use exposition::{CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE};
+#[cfg(feature = "native-histograms")]
+pub use registry::render_protobuf;
 pub use registry::{configure, registry};
 pub use registry::{render, render_openmetrics, try_render};
 pub use settings::{ENV_ENABLED, ENV_TOKEN, enabled};

@@ -12,8 +12,10 @@ pub struct Response {
     pub status: u16,
     /// `Content-Type`, if any.
     pub content_type: Option<String>,
-    /// Body as text.
+    /// Body as text (invalid UTF-8 replaced).
     pub body: String,
+    /// Body as sent.
+    pub bytes: Vec<u8>,
 }
 
 impl Response {
@@ -42,10 +44,12 @@ fn read(answer: Result<Answer<ureq::Body>, ureq::Error>) -> Result<Response, ure
         .get("content-type")
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
+    let bytes = answer.body_mut().read_to_vec()?;
     Ok(Response {
         status: answer.status().as_u16(),
         content_type,
-        body: answer.body_mut().read_to_string()?,
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes,
     })
 }
 

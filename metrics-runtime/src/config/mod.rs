@@ -6,6 +6,8 @@ use std::fmt;
 
 use prometheus::Registry;
 
+#[cfg(feature = "native-histograms")]
+mod native;
 mod objective;
 
 pub use objective::Objective;
@@ -31,6 +33,10 @@ pub struct Config {
     pub(crate) buckets: Option<Vec<f64>>,
     pub(crate) registry: Option<Registry>,
     pub(crate) objectives: Vec<Objective>,
+    #[cfg(feature = "native-histograms")]
+    pub(crate) native_schema: Option<i8>,
+    #[cfg(feature = "native-histograms")]
+    pub(crate) native_range: Option<(std::time::Duration, std::time::Duration)>,
 }
 
 impl Config {

@@ -6,10 +6,18 @@
 
 pub(crate) mod collector;
 pub(crate) mod exemplars;
+#[cfg(feature = "native-histograms")]
+pub(crate) mod native;
 #[cfg(any(feature = "actix", feature = "axum"))]
 pub(crate) mod negotiate;
 pub(crate) mod openmetrics;
+#[cfg(feature = "native-histograms")]
+mod proto;
+#[cfg(feature = "native-histograms")]
+pub(crate) mod protobuf;
 pub(crate) mod text;
 
 pub use openmetrics::OPENMETRICS_CONTENT_TYPE;
+#[cfg(feature = "native-histograms")]
+pub use protobuf::PROTOBUF_CONTENT_TYPE;
 pub use text::CONTENT_TYPE;

@@ -1,7 +1,8 @@
 //! Which format a scrape gets, by its `Accept` header (RFC 9110, section 12.5.1): each
 //! format takes the quality of the most specific media range that matches it (`q=0`
 //! refuses it), the higher quality wins, and a tie goes to the format listed first.
-//! Without an `Accept`, or with nothing we serve in it, the text format 0.0.4.
+//! Without an `Accept`, or with nothing we serve in it, the text format 0.0.4; among
+//! formats of the same quality and position (`*/*`), text 0.0.4, then OpenMetrics.
 
 /// A format `/metrics` can answer in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -10,7 +11,19 @@ pub(crate) enum Format {
     Text,
     /// OpenMetrics 1.0.0 text.
     OpenMetrics,
+    /// Length-delimited `io.prometheus.client.MetricFamily` messages (feature
+    /// `native-histograms`).
+    #[cfg(feature = "native-histograms")]
+    Protobuf,
 }
+
+/// The formats we serve, in the order a tie prefers them.
+const FORMATS: &[Format] = &[
+    Format::Text,
+    Format::OpenMetrics,
+    #[cfg(feature = "native-histograms")]
+    Format::Protobuf,
+];
 
 impl Format {
     /// The format the `Accept` header value `accept` prefers.
@@ -19,16 +32,12 @@ impl Format {
             return Format::Text;
         };
         // Per format: (quality, specificity, position) of the range that decides it.
-        let mut text: Option<(u16, u8, usize)> = None;
-        let mut openmetrics: Option<(u16, u8, usize)> = None;
+        let mut best: [Option<(u16, u8, usize)>; FORMATS.len()] = [None; FORMATS.len()];
         for (position, range) in accept.split(',').enumerate() {
             let Some(range) = Range::parse(range) else {
                 continue;
             };
-            for (format, best) in [
-                (Format::Text, &mut text),
-                (Format::OpenMetrics, &mut openmetrics),
-            ] {
+            for (&format, best) in FORMATS.iter().zip(&mut best) {
                 if let Some(specificity) = range.matches(format)
                     && best.is_none_or(|(_, s, _)| specificity > s)
                 {
@@ -36,25 +45,33 @@ impl Format {
                 }
             }
         }
-        let score = |best: Option<(u16, u8, usize)>| {
-            best.filter(|&(quality, _, _)| quality > 0)
-                .map(|(quality, _, position)| (quality, std::cmp::Reverse(position)))
-        };
-        match (score(text), score(openmetrics)) {
-            (text, Some(openmetrics)) if text.is_none_or(|text| openmetrics > text) => {
-                Format::OpenMetrics
-            }
-            _ => Format::Text,
-        }
+        // The highest quality, then the earliest range, then the earliest format.
+        FORMATS
+            .iter()
+            .zip(best)
+            .enumerate()
+            .filter_map(|(order, (&format, best))| {
+                let (quality, _, position) = best.filter(|&(quality, _, _)| quality > 0)?;
+                let score = (
+                    quality,
+                    std::cmp::Reverse(position),
+                    std::cmp::Reverse(order),
+                );
+                Some((score, format))
+            })
+            .max_by_key(|&(score, _)| score)
+            .map_or(Format::Text, |(_, format)| format)
     }
 }
 
-// One media range of an `Accept` header: `type/subtype`, its `version` parameter if
-// any, and its quality in thousandths.
+// One media range of an `Accept` header: `type/subtype`, its `version`, `proto` and
+// `encoding` parameters if any, and its quality in thousandths.
 struct Range<'a> {
     kind: &'a str,
     subtype: &'a str,
     version: Option<&'a str>,
+    proto: Option<&'a str>,
+    encoding: Option<&'a str>,
     quality: u16,
 }
 
@@ -66,6 +83,8 @@ impl<'a> Range<'a> {
             kind: kind.trim(),
             subtype: subtype.trim(),
             version: None,
+            proto: None,
+            encoding: None,
             quality: 1000,
         };
         for parameter in parts {
@@ -76,6 +95,8 @@ impl<'a> Range<'a> {
             match name.trim() {
                 name if name.eq_ignore_ascii_case("q") => range.quality = quality(value)?,
                 name if name.eq_ignore_ascii_case("version") => range.version = Some(value),
+                name if name.eq_ignore_ascii_case("proto") => range.proto = Some(value),
+                name if name.eq_ignore_ascii_case("encoding") => range.encoding = Some(value),
                 _ => {}
             }
         }
@@ -88,6 +109,8 @@ impl<'a> Range<'a> {
         let (kind, subtype, versions): (&str, &str, &[&str]) = match format {
             Format::Text => ("text", "plain", &["0.0.4"]),
             Format::OpenMetrics => ("application", "openmetrics-text", &["1.0.0"]),
+            #[cfg(feature = "native-histograms")]
+            Format::Protobuf => ("application", "vnd.google.protobuf", &[]),
         };
         if self.kind == "*" && self.subtype == "*" {
             return Some(1);
@@ -100,6 +123,13 @@ impl<'a> Range<'a> {
         }
         if !self.subtype.eq_ignore_ascii_case(subtype) {
             return None;
+        }
+        #[cfg(feature = "native-histograms")]
+        if format == Format::Protobuf {
+            // Only the one message and encoding we write, named.
+            let named = self.proto == Some("io.prometheus.client.MetricFamily")
+                && self.encoding == Some("delimited");
+            return named.then_some(4);
         }
         match self.version {
             None => Some(3),
@@ -153,12 +183,19 @@ mod tests {
         assert_eq!(negotiate(""), Text);
         assert_eq!(negotiate("*/*"), Text);
         assert_eq!(negotiate("application/json"), Text);
+        // Protobuf without the feature that writes it; with it, not another message.
+        #[cfg(not(feature = "native-histograms"))]
         assert_eq!(
             negotiate(
                 "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited"
             ),
             Text
         );
+        assert_eq!(
+            negotiate("application/vnd.google.protobuf;proto=other.Message;encoding=delimited"),
+            Text
+        );
+        assert_eq!(negotiate("application/vnd.google.protobuf"), Text);
         assert_eq!(Format::negotiate(Some(&[0xff, 0xfe])), Text);
         assert_eq!(negotiate(",,;;==garbage/"), Text);
     }
@@ -197,9 +234,14 @@ mod tests {
         assert_eq!(negotiate("application/*"), OpenMetrics);
         assert_eq!(negotiate("text/*"), Text);
         // The most specific range decides a format's quality.
+        // `application/*` names the protobuf exposition too, when it is served.
+        #[cfg(feature = "native-histograms")]
+        let application = Format::Protobuf;
+        #[cfg(not(feature = "native-histograms"))]
+        let application = Text;
         assert_eq!(
             negotiate("application/*;q=0.9, application/openmetrics-text;q=0, */*;q=0.1"),
-            Text
+            application
         );
         assert_eq!(
             negotiate("*/*;q=0.5, application/openmetrics-text;q=0.6"),
@@ -222,5 +264,29 @@ mod tests {
             negotiate("text/plain;version=1.0.0, application/openmetrics-text;q=0.5"),
             OpenMetrics
         );
+    }
+
+    #[cfg(feature = "native-histograms")]
+    #[test]
+    fn protobuf_when_preferred() {
+        use super::Format::Protobuf;
+        // What Prometheus 2.42 sends with `--enable-feature=native-histograms`.
+        let prometheus = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+        assert_eq!(negotiate(prometheus), Protobuf);
+        assert_eq!(
+            negotiate(
+                "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited; q=0.4, text/plain; q=0.5"
+            ),
+            Text
+        );
+        assert_eq!(
+            negotiate(
+                "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text"
+            ),
+            Text
+        );
+        // Wildcards keep the text formats first.
+        assert_eq!(negotiate("*/*"), Text);
+        assert_eq!(negotiate("application/*"), OpenMetrics);
     }
 }

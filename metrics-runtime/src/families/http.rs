@@ -39,6 +39,9 @@ pub(crate) struct HttpFamilies {
     pub(crate) bounds: Vec<f64>,
     // Per bound, the first whole number of nanoseconds above it.
     limits: Vec<u64>,
+    // The window of the duration's native buckets, when it keeps them.
+    #[cfg(feature = "native-histograms")]
+    native: Option<&'static crate::storage::NativeLayout>,
     // Every series, in the order they were made; never shrinks.
     series: Mutex<Vec<&'static Series>>,
 }
@@ -74,13 +77,29 @@ impl HttpFamilies {
             in_flight: desc(&in_flight)?,
             limits: bounds.iter().map(|&bound| limit(bound)).collect(),
             bounds,
+            #[cfg(feature = "native-histograms")]
+            native: None,
             series: Mutex::new(Vec::new()),
         })
+    }
+
+    /// These families with native buckets in the duration histogram, in `layout`'s
+    /// window, beside the classic ones.
+    #[cfg(feature = "native-histograms")]
+    pub(crate) fn with_native(mut self, layout: crate::storage::NativeLayout) -> HttpFamilies {
+        self.native = Some(Box::leak(Box::new(layout)));
+        self
     }
 
     /// A new series of `labels` in these families, listed for the collector. (One per
     /// label set: the registry interns them.)
     pub(crate) fn new_series(&'static self, labels: HttpLabels<'static>) -> &'static Series {
+        #[cfg(feature = "native-histograms")]
+        let series = match self.native {
+            Some(layout) => Series::with_native(&self.limits, layout, labels),
+            None => Series::new(&self.limits, labels),
+        };
+        #[cfg(not(feature = "native-histograms"))]
         let series = Series::new(&self.limits, labels);
         self.series
             .lock()

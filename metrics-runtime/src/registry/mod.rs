@@ -22,6 +22,8 @@ pub(crate) use intern::{answered, expected};
 pub(crate) use objectives::join;
 #[cfg(any(feature = "actix", feature = "axum"))]
 pub(crate) use scrape::Scrape;
+#[cfg(feature = "native-histograms")]
+pub use scrape::render_protobuf;
 pub use scrape::{render, render_openmetrics, try_render};
 
 use crate::config::{Config, Error};
@@ -139,6 +141,8 @@ impl Runtime {
     fn build(config: Config) -> Result<(Runtime, Vec<Box<dyn Collector>>), Error> {
         config.check_buckets()?;
         let buckets = config.histogram_buckets();
+        #[cfg(feature = "native-histograms")]
+        let native = config.native_settings()?;
         let Config {
             namespace,
             const_labels,
@@ -146,7 +150,14 @@ impl Runtime {
             ..
         } = config;
         let builder = Builder::new(namespace, const_labels);
-        let http = Arc::new(HttpFamilies::new(&builder, buckets.as_deref())?);
+        let http = HttpFamilies::new(&builder, buckets.as_deref())?;
+        #[cfg(feature = "native-histograms")]
+        let http = http.with_native(crate::storage::NativeLayout::new(
+            native.schema,
+            native.zero_threshold,
+            native.top,
+        ));
+        let http = Arc::new(http);
         let objectives = ObjectiveFamilies::new(&builder)?;
         let mut collectors: Vec<Box<dyn Collector>> =
             vec![Box::new(HttpCollector::new(Arc::clone(&http)))];

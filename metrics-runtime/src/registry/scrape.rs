@@ -59,12 +59,47 @@ pub fn render_openmetrics() -> String {
     })
 }
 
+/// The registry in Prometheus' protobuf exposition (feature `native-histograms`; see
+/// [`PROTOBUF_CONTENT_TYPE`](crate::PROTOBUF_CONTENT_TYPE)): length-delimited
+/// `io.prometheus.client.MetricFamily` messages, the same families and series as
+/// [`render`], and `http_request_duration_seconds` with its native buckets beside the
+/// classic ones.
+///
+/// A `/metrics` endpoint of this crate answers in this format when the scrape's `Accept`
+/// header prefers it, as Prometheus' does with its `native-histograms` feature on. On
+/// an encoding error the error is logged and nothing is returned.
+///
+/// ```
+/// #[track_metrics::track_metrics]
+/// fn work() {}
+///
+/// work();
+/// let bytes = track_metrics::render_protobuf();
+/// assert!(!bytes.is_empty());
+/// ```
+#[cfg(feature = "native-histograms")]
+pub fn render_protobuf() -> Vec<u8> {
+    protobuf(&super::registry().gather()).unwrap_or_else(|err| {
+        log::error!("track-metrics: cannot encode metrics: {err}");
+        Vec::new()
+    })
+}
+
+// `families` in the protobuf exposition, with the exemplars and native buckets of the
+// HTTP families (read after `families` were gathered).
+#[cfg(feature = "native-histograms")]
+fn protobuf(families: &[prometheus::proto::MetricFamily]) -> Result<Vec<u8>, prometheus::Error> {
+    let http = super::http_families();
+    let natives = crate::exposition::native::Natives::of(http);
+    crate::exposition::protobuf::encode(families, &Exemplars::of(http), &natives)
+}
+
 /// What a `/metrics` endpoint answers, whatever the framework: the section 5 rules of
 /// the contract, decided once for both.
 #[cfg(any(feature = "actix", feature = "axum"))]
 pub(crate) enum Scrape {
     /// `200`, the registry in the format the scrape prefers.
-    Metrics(String, Format),
+    Metrics(Vec<u8>, Format),
     /// `404`: metrics are disabled.
     Disabled,
     /// `401` with `WWW-Authenticate: Bearer`: `METRICS_TOKEN` is set and the request
@@ -87,8 +122,12 @@ impl Scrape {
         let format = Format::negotiate(accept);
         let families = super::registry().gather();
         let body = match format {
-            Format::Text => text::encode(&families),
-            Format::OpenMetrics => openmetrics::encode(&families, &exemplars()),
+            Format::Text => text::encode(&families).map(String::into_bytes),
+            Format::OpenMetrics => {
+                openmetrics::encode(&families, &exemplars()).map(String::into_bytes)
+            }
+            #[cfg(feature = "native-histograms")]
+            Format::Protobuf => protobuf(&families),
         };
         match body {
             Ok(body) => Scrape::Metrics(body, format),
@@ -98,21 +137,28 @@ impl Scrape {
 
     /// The status code, the header to send with it (name in lower case, value) if any,
     /// and the body.
-    pub(crate) fn into_parts(self) -> (u16, Option<(&'static str, &'static str)>, String) {
+    pub(crate) fn into_parts(self) -> (u16, Option<(&'static str, &'static str)>, Vec<u8>) {
         match self {
-            Scrape::Metrics(body, Format::Text) => {
-                (200, Some(("content-type", CONTENT_TYPE)), body)
+            Scrape::Metrics(body, format) => {
+                let content_type = match format {
+                    Format::Text => CONTENT_TYPE,
+                    Format::OpenMetrics => OPENMETRICS_CONTENT_TYPE,
+                    #[cfg(feature = "native-histograms")]
+                    Format::Protobuf => crate::exposition::PROTOBUF_CONTENT_TYPE,
+                };
+                (200, Some(("content-type", content_type)), body)
             }
-            Scrape::Metrics(body, Format::OpenMetrics) => {
-                (200, Some(("content-type", OPENMETRICS_CONTENT_TYPE)), body)
-            }
-            Scrape::Disabled => (404, None, "metrics are disabled\n".to_owned()),
+            Scrape::Disabled => (404, None, b"metrics are disabled\n".to_vec()),
             Scrape::Unauthorized => (
                 401,
                 Some(("www-authenticate", "Bearer")),
-                "a bearer token is required\n".to_owned(),
+                b"a bearer token is required\n".to_vec(),
             ),
-            Scrape::Failed(reason) => (500, None, format!("cannot encode metrics: {reason}\n")),
+            Scrape::Failed(reason) => (
+                500,
+                None,
+                format!("cannot encode metrics: {reason}\n").into_bytes(),
+            ),
         }
     }
 }

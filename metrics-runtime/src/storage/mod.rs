@@ -66,6 +66,8 @@ use once_cell::race::OnceBox;
 
 mod clock;
 mod exemplar;
+#[cfg(feature = "native-histograms")]
+mod native;
 mod read;
 mod shard;
 #[cfg(test)]
@@ -73,6 +75,8 @@ pub(crate) mod tests;
 
 use clock::clock;
 pub(crate) use exemplar::Exemplar;
+#[cfg(feature = "native-histograms")]
+pub(crate) use native::NativeLayout;
 pub(crate) use read::Reading;
 
 /// How many distinct status codes a series keeps in its first two cache lines; more
@@ -117,6 +121,10 @@ pub(crate) struct Series {
     overflow: OnceBox<[AtomicU64; 500]>,
     // Made on the first exemplar (see `exemplar.rs`); in the series only, not its shards.
     exemplars: OnceBox<exemplar::Exemplars>,
+    // The native buckets (see `native.rs`), when the families keep them: the series'
+    // and each shard's own.
+    #[cfg(feature = "native-histograms")]
+    native: Option<&'static native::NativeCounts>,
     labels: HttpLabels<'static>,
     // A series' shards, one per thread lease that recorded in it; empty in a shard.
     shards: Mutex<Vec<&'static Series>>,
@@ -134,20 +142,35 @@ impl Series {
     /// A new series of `labels`, its buckets' upper `limits` in nanoseconds (see
     /// [`limit`]). Made by the families, which list it for their collector.
     pub(crate) fn new(limits: &'static [u64], labels: HttpLabels<'static>) -> &'static Series {
-        static INDEX: AtomicU32 = AtomicU32::new(0);
-        let index = INDEX.fetch_add(1, Ordering::Relaxed);
         // Leaked on purpose: bounded by the program's label sets, and read by the
         // families' collector as long as the process lives.
-        Series::block(index, limits, labels)
+        Box::leak(Series::block(Series::next_index(), limits, labels))
+    }
+
+    /// [`Series::new`] with native buckets in `layout`'s window besides.
+    #[cfg(feature = "native-histograms")]
+    pub(crate) fn with_native(
+        limits: &'static [u64],
+        layout: &'static NativeLayout,
+        labels: HttpLabels<'static>,
+    ) -> &'static Series {
+        let mut series = Series::block(Series::next_index(), limits, labels);
+        series.native = Some(native::NativeCounts::leaked(layout));
+        Box::leak(series)
+    }
+
+    fn next_index() -> u32 {
+        static INDEX: AtomicU32 = AtomicU32::new(0);
+        INDEX.fetch_add(1, Ordering::Relaxed)
     }
 
     // The counts of one series, or of one of its shards, all 0.
-    fn block(index: u32, limits: &'static [u64], labels: HttpLabels<'static>) -> &'static Series {
+    fn block(index: u32, limits: &'static [u64], labels: HttpLabels<'static>) -> Box<Series> {
         // The buckets beyond the inline ones: `limits.len() + 1` in all.
         let more = (INLINE_BUCKETS..=limits.len())
             .map(|_| AtomicU64::new(0))
             .collect();
-        Box::leak(Box::new(Series {
+        Box::new(Series {
             index,
             limits,
             entered: AtomicU64::new(0),
@@ -160,9 +183,11 @@ impl Series {
             more,
             overflow: OnceBox::new(),
             exemplars: OnceBox::new(),
+            #[cfg(feature = "native-histograms")]
+            native: None,
             labels,
             shards: Mutex::new(Vec::new()),
-        }))
+        })
     }
 
     /// A reading of the clock, to pass back to [`Series::record`].
@@ -232,6 +257,11 @@ impl Series {
     fn observe_in(&self, nanos: u64, only: bool) {
         let bucket = self.bucket_of(nanos);
         add(&self.sum, nanos, only, Ordering::Relaxed);
+        // Before the classic bucket: a scrape that sees that sees this.
+        #[cfg(feature = "native-histograms")]
+        if let Some(native) = self.native {
+            native.observe(nanos, only);
+        }
         // Release, last: a scrape that sees the bucket sees the sum and `entered`.
         if let Some(bucket) = self.bucket(bucket) {
             add(bucket, 1, only, Ordering::Release);

@@ -61,6 +61,27 @@ impl Series {
         }
     }
 
+    /// Reads the native buckets into `slots` (the zero bucket first, see `native.rs`),
+    /// summed over the series and its shards, and gives their window; `None` when the
+    /// series keeps none.
+    ///
+    /// After [`Series::read`]: a call records its native bucket before its classic one,
+    /// so these hold at least the calls that read counted.
+    #[cfg(feature = "native-histograms")]
+    pub(crate) fn read_native(&self, slots: &mut Vec<u64>) -> Option<&'static super::NativeLayout> {
+        let native = self.native?;
+        let layout = native.layout();
+        slots.clear();
+        slots.resize(layout.slots(), 0);
+        let shards = self.shards.lock().unwrap_or_else(PoisonError::into_inner);
+        for block in iter::once(self).chain(shards.iter().copied()) {
+            if let Some(native) = block.native {
+                native.add_to(slots);
+            }
+        }
+        Some(layout)
+    }
+
     /// Calls `f` with each status counted so far and its count.
     pub(crate) fn statuses(&self, mut f: impl FnMut(u16, u64)) {
         let shards = self.shards.lock().unwrap_or_else(PoisonError::into_inner);

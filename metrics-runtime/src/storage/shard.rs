@@ -75,7 +75,15 @@ impl Lease {
     #[cold]
     #[inline(never)]
     pub(super) fn new_shard(&mut self, series: &'static Series) -> &'static Series {
-        let shard = Series::block(series.index, series.limits, series.labels);
+        #[cfg_attr(not(feature = "native-histograms"), allow(unused_mut))]
+        let mut shard = Series::block(series.index, series.limits, series.labels);
+        #[cfg(feature = "native-histograms")]
+        {
+            shard.native = series
+                .native
+                .map(|native| super::native::NativeCounts::leaked(native.layout()));
+        }
+        let shard: &'static Series = Box::leak(shard);
         series
             .shards
             .lock()

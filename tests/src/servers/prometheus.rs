@@ -29,6 +29,18 @@ impl Prometheus {
         for_overrides: &[(&str, &str)],
         authorization: Option<Yaml>,
     ) -> Prometheus {
+        Prometheus::start_with_features(dir, rewrite, for_overrides, authorization, &[])
+    }
+
+    /// [`Prometheus::start`] with these features enabled besides `exemplar-storage`
+    /// (`native-histograms`, say).
+    pub fn start_with_features(
+        dir: &Path,
+        rewrite: &Rewrite<'_>,
+        for_overrides: &[(&str, &str)],
+        authorization: Option<Yaml>,
+        features: &[&str],
+    ) -> Prometheus {
         fs::create_dir_all(dir).unwrap();
         let mut config = docker::prometheus_config(rewrite);
         if let Some(auth) = authorization {
@@ -44,7 +56,15 @@ impl Prometheus {
                 format!("--config.file={}", dir.join("prometheus.yml").display()),
                 format!("--storage.tsdb.path={}", dir.join("data").display()),
                 format!("--web.listen-address=127.0.0.1:{port}"),
-                "--enable-feature=exemplar-storage".to_owned(),
+                format!(
+                    "--enable-feature={}",
+                    ["exemplar-storage"]
+                        .iter()
+                        .chain(features)
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
             ]),
         );
         let base = format!("http://127.0.0.1:{port}");

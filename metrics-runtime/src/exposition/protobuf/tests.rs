@@ -1,0 +1,125 @@
+//! The protobuf exposition: native buckets as client_golang writes them, and a full
+//! scrape decoded back.
+
+use prost::Message;
+
+use super::spans;
+use crate::exposition::proto;
+use crate::storage::NativeLayout;
+
+// Counts per key into slots of `layout` (the zero bucket first).
+fn slots(layout: &NativeLayout, zero: u64, keys: &[(i32, u64)]) -> Vec<u64> {
+    let mut slots = vec![0; layout.slots()];
+    slots[0] = zero;
+    for &(key, count) in keys {
+        let slot = (1..layout.slots()).find(|&s| layout.key(s) == key).unwrap();
+        slots[slot] += count;
+    }
+    slots
+}
+
+fn pairs(spans: &[proto::BucketSpan]) -> Vec<(i32, u32)> {
+    spans.iter().map(|s| (s.offset(), s.length())).collect()
+}
+
+// benches/reference/native_buckets.go: client_golang 1.14, the same observations.
+#[test]
+fn spans_and_deltas_are_client_golangs() {
+    let layout = NativeLayout::new(3, (-20f64).exp2(), 1024.0);
+    // 0, 1, 953 ns (zero); 954, 1000 (-159); 999999, 1000000, 1000001 (-79);
+    // 1090507, 1090508 (-78); 5 ms (-61); 250 ms (-16); 500 ms (-8); 500 ms + 1 (-7);
+    // 1 s (0); 1 s + 1, 1090507732 (1); 1090507733 (2); 2 s (8); 1000 s (80).
+    let keys = [
+        (-159, 2),
+        (-79, 3),
+        (-78, 2),
+        (-61, 1),
+        (-16, 1),
+        (-8, 1),
+        (-7, 1),
+        (0, 1),
+        (1, 2),
+        (2, 1),
+        (8, 1),
+        (80, 1),
+    ];
+    let (found, deltas) = spans(&layout, &slots(&layout, 3, &keys));
+    assert_eq!(
+        pairs(&found),
+        [
+            (-159, 1),
+            (79, 2),
+            (16, 1),
+            (44, 1),
+            (7, 2),
+            (6, 3),
+            (5, 1),
+            (71, 1)
+        ]
+    );
+    assert_eq!(deltas, [2, 1, -1, -1, 0, 0, 0, 0, 1, -1, 0, 0]);
+
+    let layout = NativeLayout::new(0, (-20f64).exp2(), 1024.0);
+    let keys = [(-19, 1), (-18, 1), (-1, 1), (0, 2), (1, 1), (2, 2), (3, 1)];
+    let (found, deltas) = spans(&layout, &slots(&layout, 0, &keys));
+    assert_eq!(pairs(&found), [(-19, 2), (16, 5)]);
+    assert_eq!(deltas, [1, 0, 0, 1, -1, 1, -1]);
+
+    let layout = NativeLayout::new(1, (-16f64).exp2(), 1024.0);
+    let keys = [(-31, 1), (-26, 1), (-1, 1), (0, 1), (1, 1), (2, 1)];
+    let (found, deltas) = spans(&layout, &slots(&layout, 1, &keys));
+    assert_eq!(pairs(&found), [(-31, 1), (4, 1), (24, 4)]);
+    assert_eq!(deltas, [1, 0, 0, 0, 0, 0]);
+}
+
+#[test]
+fn an_empty_native_histogram_has_one_empty_span() {
+    let layout = NativeLayout::new(3, (-20f64).exp2(), 1024.0);
+    let (found, deltas) = spans(&layout, &vec![0; layout.slots()]);
+    assert_eq!(pairs(&found), [(0, 0)]);
+    assert!(deltas.is_empty());
+    // Only the zero bucket: the same.
+    let mut only_zero = vec![0; layout.slots()];
+    only_zero[0] = 4;
+    assert_eq!(pairs(&spans_of(&layout, &only_zero)), [(0, 0)]);
+}
+
+fn spans_of(layout: &NativeLayout, slots: &[u64]) -> Vec<proto::BucketSpan> {
+    spans(layout, slots).0
+}
+
+// Bytes as client_golang's proto package writes them: a family decoded by prost from
+// bytes we wrote is the family we meant (the wire format itself is checked against the
+// real Prometheus in tests/tests/native_histograms.rs).
+#[test]
+fn length_delimited_families_decode() {
+    let family = proto::MetricFamily {
+        name: Some("h".to_owned()),
+        help: Some("help".to_owned()),
+        r#type: Some(proto::MetricType::Histogram as i32),
+        metric: vec![proto::Metric {
+            histogram: Some(proto::Histogram {
+                sample_count: Some(2),
+                schema: Some(3),
+                positive_span: vec![proto::BucketSpan {
+                    offset: Some(-159),
+                    length: Some(1),
+                }],
+                positive_delta: vec![-2],
+                ..proto::Histogram::default()
+            }),
+            ..proto::Metric::default()
+        }],
+    };
+    let mut bytes = Vec::new();
+    family.encode_length_delimited(&mut bytes).unwrap();
+    family.encode_length_delimited(&mut bytes).unwrap();
+    let mut rest = bytes.as_slice();
+    for _ in 0..2 {
+        assert_eq!(
+            proto::MetricFamily::decode_length_delimited(&mut rest).unwrap(),
+            family
+        );
+    }
+    assert!(rest.is_empty());
+}

@@ -1,0 +1,168 @@
+//! Native histograms (feature `native-histograms`, CONTRACT §12) against the real
+//! Prometheus 2.42 started with `--enable-feature=native-histograms` on the shipped
+//! docker/prometheus.yml: it negotiates the protobuf exposition with an axum service on a
+//! real socket, stores `http_request_duration_seconds` as a native histogram, counts
+//! every request in it and reads the slow route's median within 10 % of what the test
+//! measured itself. Also: the protobuf answer of `/metrics` (its content type; the
+//! classic exposition unchanged beside it).
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::Query;
+use axum::routing::get;
+use metrics_tests::docker::Rewrite;
+use metrics_tests::http::get as http_get;
+use metrics_tests::server::serve_on_own_runtime;
+use metrics_tests::servers::{Prometheus, QueryApi};
+use metrics_tests::wait::poll;
+use serde::Deserialize;
+use track_metrics::axum::RequestMetricsLayer;
+
+/// What Prometheus 2.42 sends with `--enable-feature=native-histograms`.
+const PROTOBUF_ACCEPT: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
+#[derive(Deserialize)]
+struct Slow {
+    ms: u64,
+}
+
+async fn root() -> &'static str {
+    "ok"
+}
+
+async fn slow(Query(Slow { ms }): Query<Slow>) -> &'static str {
+    tokio::time::sleep(Duration::from_millis(ms)).await;
+    "slow"
+}
+
+// The service: `/`, `/ping`, `/slow?ms=N` and `/metrics`, every request counted by the layer.
+fn service() -> &'static str {
+    static ADDR: OnceLock<String> = OnceLock::new();
+    ADDR.get_or_init(|| {
+        let addr = serve_on_own_runtime(|listener| async move {
+            let app = Router::new()
+                .route("/", get(root))
+                .route("/ping", get(root))
+                .route("/slow", get(slow))
+                .route("/metrics", get(track_metrics::axum::metrics))
+                .layer(RequestMetricsLayer::new());
+            axum::serve(listener, app).await.unwrap();
+        });
+        addr.to_string()
+    })
+}
+
+#[test]
+fn metrics_answers_protobuf_when_preferred() {
+    let addr = service();
+    // A request first (to a route of this test's own): a family without series is left
+    // out of every format.
+    assert_eq!(http_get(&format!("http://{addr}/ping"), &[]).status, 200);
+    let answer = http_get(
+        &format!("http://{addr}/metrics"),
+        &[("accept", PROTOBUF_ACCEPT)],
+    );
+    assert_eq!(answer.status, 200);
+    assert_eq!(
+        answer.content_type.as_deref(),
+        Some(track_metrics::PROTOBUF_CONTENT_TYPE)
+    );
+    // Length-delimited messages: the first one's length, a varint, then the message;
+    // the duration family among them (its name is a string field, as written).
+    let name = b"http_request_duration_seconds";
+    assert!(answer.bytes.windows(name.len()).any(|w| w == name));
+    assert!(!answer.body.contains("# TYPE"));
+    // Without an Accept: the text format, as before.
+    let text = http_get(&format!("http://{addr}/metrics"), &[]);
+    assert_eq!(
+        text.content_type.as_deref(),
+        Some(track_metrics::CONTENT_TYPE)
+    );
+    assert!(
+        text.body
+            .contains("# TYPE http_request_duration_seconds histogram")
+    );
+}
+
+#[test]
+fn prometheus_stores_and_queries_the_native_histogram() {
+    let addr = service();
+    let dir = tempfile::tempdir().unwrap();
+    let prometheus = Prometheus::start_with_features(
+        dir.path(),
+        &Rewrite {
+            file: "prometheus.yml",
+            targets: &[("actix-app", vec![addr.to_owned()]), ("axum-app", vec![])],
+            alertmanagers: &["127.0.0.1:9".to_owned()],
+            remote_write: None,
+            interval: Some("1s"),
+        },
+        &[],
+        None,
+        &["native-histograms"],
+    );
+    let url = |path: &str| format!("http://{addr}{path}");
+    // One request of each route, scraped, so that the requests counted next are increases
+    // of series Prometheus already has.
+    http_get(&url("/"), &[]);
+    http_get(&url("/slow?ms=50"), &[]);
+    let count = |route: &str| {
+        prometheus.value(&format!(
+            r#"histogram_count(http_request_duration_seconds{{job="actix-app",route="{route}"}})"#
+        ))
+    };
+    poll("the first scrape", Duration::from_secs(30), || {
+        match (count("/")?, count("/slow")?) {
+            (Some(_), Some(_)) => Ok(()),
+            other => Err(format!("not scraped yet: {other:?}")),
+        }
+    });
+
+    const SLOW: usize = 20;
+    const FAST: usize = 30;
+    let mut took: Vec<Duration> = (0..SLOW)
+        .map(|_| {
+            let start = Instant::now();
+            assert_eq!(http_get(&url("/slow?ms=50"), &[]).status, 200);
+            start.elapsed()
+        })
+        .collect();
+    for _ in 0..FAST {
+        assert_eq!(http_get(&url("/"), &[]).status, 200);
+    }
+    took.sort();
+    let measured = took[SLOW / 2].as_secs_f64();
+
+    // Every request, in the native histogram's count: one series per route, no `_bucket`.
+    poll("every request counted", Duration::from_secs(30), || {
+        let counts = (count("/")?, count("/slow")?);
+        let want = (Some((FAST + 1).to_string()), Some((SLOW + 1).to_string()));
+        if counts == want {
+            Ok(())
+        } else {
+            Err(format!("counts {counts:?}, want {want:?}"))
+        }
+    });
+    // What Prometheus 2.42 keeps of the classic buckets when it scrapes native ones.
+    let classic = prometheus
+        .value(r#"count(http_request_duration_seconds_bucket{job="actix-app"})"#)
+        .unwrap();
+    assert_eq!(classic, None, "classic buckets beside the native ones");
+    let rate = prometheus
+        .value(r#"histogram_count(rate(http_request_duration_seconds{job="actix-app",route="/slow"}[1m])) > 0"#)
+        .unwrap();
+    assert!(rate.is_some(), "a rate of the native histogram");
+    let median = prometheus
+        .value(r#"histogram_quantile(0.5, sum by (route) (rate(http_request_duration_seconds{job="actix-app",route="/slow"}[1m])))"#)
+        .unwrap()
+        .expect("a median")
+        .parse::<f64>()
+        .unwrap();
+    assert!(
+        (median - measured).abs() <= 0.1 * measured,
+        "the native median {median} s, measured {measured} s"
+    );
+    prometheus.stop();
+}
