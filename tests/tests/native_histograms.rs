@@ -3,7 +3,7 @@
 //! docker/prometheus.yml: it negotiates the protobuf exposition with an axum service on a
 //! real socket, stores `http_request_duration_seconds` as a native histogram, counts
 //! every request in it and reads the slow route's median within 10 % of what the test
-//! measured itself. Also: the protobuf answer of `/metrics` (its content type; the
+//! measured itself; the guide's queries have data. Also: the protobuf answer of `/metrics` (its content type; the
 //! classic exposition unchanged beside it).
 
 use std::sync::OnceLock;
@@ -13,6 +13,7 @@ use axum::Router;
 use axum::extract::Query;
 use axum::routing::get;
 use metrics_tests::docker::Rewrite;
+use metrics_tests::guides;
 use metrics_tests::http::get as http_get;
 use metrics_tests::server::serve_on_own_runtime;
 use metrics_tests::servers::{Prometheus, QueryApi};
@@ -145,11 +146,16 @@ fn prometheus_stores_and_queries_the_native_histogram() {
             Err(format!("counts {counts:?}, want {want:?}"))
         }
     });
-    // What Prometheus 2.42 keeps of the classic buckets when it scrapes native ones.
-    let classic = prometheus
-        .value(r#"count(http_request_duration_seconds_bucket{job="actix-app"})"#)
-        .unwrap();
-    assert_eq!(classic, None, "classic buckets beside the native ones");
+    // What Prometheus 2.42 keeps of the classic histogram when it scrapes the native one
+    // (docs/native-histograms.md says so): nothing.
+    for suffix in ["_bucket", "_count", "_sum"] {
+        let classic = prometheus
+            .value(&format!(
+                r#"count(http_request_duration_seconds{suffix}{{job="actix-app"}})"#
+            ))
+            .unwrap();
+        assert_eq!(classic, None, "{suffix} beside the native histogram");
+    }
     let rate = prometheus
         .value(r#"histogram_count(rate(http_request_duration_seconds{job="actix-app",route="/slow"}[1m])) > 0"#)
         .unwrap();
@@ -164,5 +170,15 @@ fn prometheus_stores_and_queries_the_native_histogram() {
         (median - measured).abs() <= 0.1 * measured,
         "the native median {median} s, measured {measured} s"
     );
+    // Every query of the guide has data.
+    for expr in guides::promql("docs/native-histograms.md") {
+        let result = prometheus
+            .query(&expr)
+            .unwrap_or_else(|err| panic!("docs/native-histograms.md: {err}\n{expr}"));
+        assert!(
+            !result.is_empty(),
+            "docs/native-histograms.md: no data\n{expr}"
+        );
+    }
     prometheus.stop();
 }

@@ -44,16 +44,21 @@ impl Exemplars {
         if self.by_labels.is_empty() || family != self.family {
             return &[];
         }
-        let value = |name: &str| {
-            metric
-                .get_label()
-                .iter()
-                .find(|pair| pair.name() == name)
-                .map_or("", |pair| pair.value())
-        };
-        let key = HTTP_LABELS.map(value);
+        let key = http_label_values(metric);
         // The map's keys are `'static`; a shorter-lived key looks them up.
         let by_labels: &HashMap<[&str; 3], Vec<Option<Exemplar>>> = &self.by_labels;
         by_labels.get(&key).map_or(&[], Vec::as_slice)
     }
+}
+
+/// The values of `metric`'s HTTP labels (`handler`, `method`, `route`), `""` for one it
+/// does not have: how the encoders find a gathered metric's series.
+pub(crate) fn http_label_values(metric: &Metric) -> [&str; 3] {
+    HTTP_LABELS.map(|name| {
+        metric
+            .get_label()
+            .iter()
+            .find(|pair| pair.name() == name)
+            .map_or("", |pair| pair.value())
+    })
 }

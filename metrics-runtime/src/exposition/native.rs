@@ -6,7 +6,8 @@ use std::collections::HashMap;
 
 use prometheus::proto::Metric;
 
-use crate::families::{HTTP_LABELS, HttpFamilies};
+use super::exemplars::http_label_values;
+use crate::families::HttpFamilies;
 use crate::storage::NativeLayout;
 
 /// What the protobuf encoder adds to the duration family's metrics: by their `handler`,
@@ -47,14 +48,7 @@ impl Natives {
         if self.by_labels.is_empty() || family != self.family {
             return None;
         }
-        let value = |name: &str| {
-            metric
-                .get_label()
-                .iter()
-                .find(|pair| pair.name() == name)
-                .map_or("", |pair| pair.value())
-        };
-        let key = HTTP_LABELS.map(value);
+        let key = http_label_values(metric);
         let by_labels: &HashMap<[&str; 3], (&'static NativeLayout, Vec<u64>)> = &self.by_labels;
         by_labels
             .get(&key)

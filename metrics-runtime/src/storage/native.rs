@@ -15,7 +15,7 @@
 //! in it, and a table that finds a duration's bucket from its bit length and next
 //! four bits, then at most a compare or two against those limits.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use super::limit;
 
@@ -129,6 +129,8 @@ impl NativeLayout {
 pub(crate) struct NativeCounts {
     layout: &'static NativeLayout,
     counts: Box<[AtomicU64]>,
+    // The slot of this block's last call (see `observe`).
+    hint: AtomicUsize,
 }
 
 impl NativeCounts {
@@ -137,6 +139,7 @@ impl NativeCounts {
         NativeCounts {
             layout,
             counts: (0..layout.slots()).map(|_| AtomicU64::new(0)).collect(),
+            hint: AtomicUsize::new(0),
         }
     }
 
@@ -151,9 +154,26 @@ impl NativeCounts {
     }
 
     /// One more call of `nanos`.
+    ///
+    /// In the bucket of this block's last call when it holds `nanos` too (two compares),
+    /// else in the one [`NativeLayout::slot`] finds. Why: a count whose address is
+    /// computed from the duration (through the table) must wait for the clock's reading,
+    /// and a call then costs about 12 ns more; the slot of the last call is known before
+    /// the clock is read, and the compares are branches the processor predicts.
     #[inline]
     pub(super) fn observe(&self, nanos: u64, only: bool) {
-        if let Some(count) = self.counts.get(self.layout.slot(nanos)) {
+        let lasts = &self.layout.lasts;
+        let hint = self.hint.load(Ordering::Relaxed);
+        let hit = lasts.get(hint).is_some_and(|&last| nanos <= last)
+            && (hint == 0 || lasts.get(hint - 1).is_some_and(|&last| nanos > last));
+        let slot = if hit {
+            hint
+        } else {
+            let slot = self.layout.slot(nanos);
+            self.hint.store(slot, Ordering::Relaxed);
+            slot
+        };
+        if let Some(count) = self.counts.get(slot) {
             super::add(count, 1, only, Ordering::Relaxed);
         }
     }
@@ -330,5 +350,71 @@ mod tests {
         counts.add_to(&mut totals);
         assert_eq!(totals.iter().sum::<u64>(), 3);
         assert_eq!((totals[0], totals[160], totals[240]), (1, 1, 1));
+    }
+
+    // 4 threads × 100 000 calls while a scrape reads again and again: every read sees at
+    // least the native buckets of the calls its classic read counted, and at the end the
+    // native buckets, the count and the sum are exact.
+    #[test]
+    fn concurrent_calls_and_scrapes_agree() {
+        use std::sync::atomic::AtomicBool;
+
+        use crate::storage::{Series, limit, tests::labels};
+
+        const THREADS: u64 = 4;
+        const CALLS: u64 = 100_000;
+        let layout: &'static NativeLayout =
+            Box::leak(Box::new(NativeLayout::new(3, (-20f64).exp2(), 1024.0)));
+        let limits: Vec<u64> = prometheus::DEFAULT_BUCKETS
+            .iter()
+            .map(|&b| limit(b))
+            .collect();
+        let series = Series::with_native(Box::leak(limits.into()), layout, labels("native_exact"));
+        // Durations from 0 to about 3 s, spread over the window.
+        let nanos =
+            |thread: u64, call: u64| (call * 7_919 + thread * 104_729).pow(2) % 3_000_000_000;
+        let done = AtomicBool::new(false);
+        std::thread::scope(|scope| {
+            scope.spawn(|| {
+                let (mut classic, mut native) = (Vec::new(), Vec::new());
+                while !done.load(Ordering::Relaxed) {
+                    let reading = series.read(&mut classic);
+                    series.read_native(&mut native);
+                    assert!(native.iter().sum::<u64>() >= reading.count);
+                }
+            });
+            let calls: Vec<_> = (0..THREADS)
+                .map(|thread| {
+                    scope.spawn(move || {
+                        for call in 0..CALLS {
+                            series.enter();
+                            series.record_nanos(200, nanos(thread, call), series);
+                        }
+                    })
+                })
+                .collect();
+            for call in calls {
+                call.join().unwrap();
+            }
+            done.store(true, Ordering::Relaxed);
+        });
+        let mut want = vec![0u64; layout.slots()];
+        let mut sum = 0u64;
+        for thread in 0..THREADS {
+            for call in 0..CALLS {
+                want[layout.slot(nanos(thread, call))] += 1;
+                sum += nanos(thread, call);
+            }
+        }
+        let mut native = Vec::new();
+        assert_eq!(
+            series.read_native(&mut native).map(NativeLayout::slots),
+            Some(layout.slots())
+        );
+        assert_eq!(native, want);
+        let reading = series.read(&mut Vec::new());
+        assert_eq!((reading.count, reading.sum_nanos), (THREADS * CALLS, sum));
+        // Spread over many buckets, the zero one included.
+        assert!(want[0] > 0 && want.iter().filter(|&&n| n > 0).count() > 100);
     }
 }
