@@ -70,15 +70,8 @@ const TRACED: [Variant; 4] = [
 // `f(x)` with a sampled span of a real SDK tracer (no exporter) current.
 #[cfg(feature = "opentelemetry")]
 fn in_span(f: fn(u64) -> u64, x: u64) -> u64 {
-    use opentelemetry::trace::{TraceContextExt, Tracer, TracerProvider};
     thread_local! {
-        static SAMPLED: opentelemetry::Context = {
-            let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
-                .with_sampler(opentelemetry_sdk::trace::Sampler::AlwaysOn)
-                .build();
-            let span = provider.tracer("overhead").start("calls");
-            opentelemetry::Context::current_with_span(span)
-        };
+        static SAMPLED: opentelemetry::Context = metrics_benches::sampled_context();
     }
     SAMPLED.with(|cx| {
         let _current = cx.clone().attach();

@@ -9,7 +9,8 @@
 //! every call (each series then has a shard per thread to sum: the worst case of a
 //! server whose N workers all serve every route). With `--features opentelemetry`, every
 //! call is made in a sampled span, so every series holds an exemplar, which the
-//! OpenMetrics scrape writes (the worst case for its exemplar lookup).
+//! OpenMetrics scrape writes (the worst case for its exemplar lookup). With
+//! `--features native-histograms`, also `render_protobuf()`, native buckets included.
 
 #![allow(clippy::print_stdout)] // the results table
 
@@ -50,7 +51,7 @@ fn populate() {
         for _ in 0..threads {
             scope.spawn(|| {
                 #[cfg(feature = "opentelemetry")]
-                let _span = sampled_span();
+                let _span = metrics_benches::sampled_span();
                 for site in &sites {
                     for status in STATUSES {
                         site.start(false)
@@ -63,17 +64,6 @@ fn populate() {
     });
 }
 
-// A sampled span of a real SDK tracer (no exporter), current until dropped.
-#[cfg(feature = "opentelemetry")]
-fn sampled_span() -> opentelemetry::ContextGuard {
-    use opentelemetry::trace::{TraceContextExt, Tracer, TracerProvider};
-    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
-        .with_sampler(opentelemetry_sdk::trace::Sampler::AlwaysOn)
-        .build();
-    let span = provider.tracer("scrape").start("calls");
-    opentelemetry::Context::current_with_span(span).attach()
-}
-
 // What a user writes without our crate: gather and encode with the prometheus crate.
 fn text_encoder() -> String {
     let mut buffer = Vec::new();
@@ -83,16 +73,26 @@ fn text_encoder() -> String {
     String::from_utf8(buffer).expect("utf-8")
 }
 
-type Variant = (&'static str, fn() -> String);
+type Variant = (&'static str, fn() -> Vec<u8>);
 
-const VARIANTS: [Variant; 3] = [
-    ("text-encoder", text_encoder),
-    ("render", track_metrics::render),
-    ("openmetrics", track_metrics::render_openmetrics),
+const VARIANTS: &[Variant] = &[
+    ("text-encoder", || text_encoder().into_bytes()),
+    ("render", || track_metrics::render().into_bytes()),
+    ("openmetrics", || {
+        track_metrics::render_openmetrics().into_bytes()
+    }),
+    // With native buckets in every histogram.
+    #[cfg(feature = "native-histograms")]
+    ("protobuf", track_metrics::render_protobuf),
 ];
 
 // The ratios reported: (variant, against, goal).
-const RATIOS: [(usize, usize, f64); 2] = [(1, 0, 1.1), (2, 1, 1.2)];
+const RATIOS: &[(usize, usize, f64)] = &[
+    (1, 0, 1.1),
+    (2, 1, 1.2),
+    #[cfg(feature = "native-histograms")]
+    (3, 1, 1.2),
+];
 
 fn spread(mut xs: Vec<f64>) -> (f64, f64, f64) {
     xs.sort_by(f64::total_cmp);
@@ -116,7 +116,7 @@ fn interleaved(rounds: usize) {
         let (min, med, max) = spread(times[v].clone());
         println!("{name:<14} {med:8.3}  ({min:.3} .. {max:.3})");
     }
-    for (v, against, goal) in RATIOS {
+    for &(v, against, goal) in RATIOS {
         let ratios = (0..rounds)
             .map(|r| times[v][r] / times[against][r])
             .collect();
@@ -129,13 +129,13 @@ fn interleaved(rounds: usize) {
 fn allocations() {
     println!("\n## allocations of one scrape");
     let mut counts = Vec::new();
-    for (name, f) in VARIANTS {
+    for &(name, f) in VARIANTS {
         black_box(f()); // warm: first-use work out of the way
         let region = Region::new(GLOBAL);
         let text = black_box(f());
         let stats = region.change();
         println!(
-            "{name:<14} {:>7} allocations {:>7} reallocations {:>10} bytes allocated   ({} bytes of text)",
+            "{name:<14} {:>7} allocations {:>7} reallocations {:>10} bytes allocated   ({} bytes written)",
             stats.allocations,
             stats.reallocations,
             stats.bytes_allocated,
@@ -146,7 +146,7 @@ fn allocations() {
             stats.bytes_allocated,
         ));
     }
-    for (v, against, goal) in RATIOS {
+    for &(v, against, goal) in RATIOS {
         let name = format!("{}/{}", VARIANTS[v].0, VARIANTS[against].0);
         println!(
             "ratio {name:<25} allocations+reallocations {:.3}, bytes {:.3}   goal <= {goal}",
@@ -187,7 +187,7 @@ fn main() {
         .sample_size(30)
         .configure_from_args();
     let mut group = c.benchmark_group("scrape-10k-series");
-    for (name, f) in VARIANTS {
+    for &(name, f) in VARIANTS {
         group.bench_function(name, |b| b.iter(f));
     }
     group.finish();

@@ -39,19 +39,8 @@ fn main() {
     // the loop that callgrind counts.
     black_box(f(black_box(0)));
     #[cfg(feature = "opentelemetry")]
-    let _span = (variant == "tracked-otel-sampled").then(sampled_span);
+    let _span = (variant == "tracked-otel-sampled").then(metrics_benches::sampled_span);
     measured_loop(f, calls);
-}
-
-// A sampled span of a real SDK tracer (no exporter), current until dropped.
-#[cfg(feature = "opentelemetry")]
-fn sampled_span() -> opentelemetry::ContextGuard {
-    use opentelemetry::trace::{TraceContextExt, Tracer, TracerProvider};
-    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
-        .with_sampler(opentelemetry_sdk::trace::Sampler::AlwaysOn)
-        .build();
-    let span = provider.tracer("callgrind").start("calls");
-    opentelemetry::Context::current_with_span(span).attach()
 }
 
 // callgrind.sh counts the instructions executed inside this function only.

@@ -384,3 +384,21 @@ pub fn assert_counted(registry: &Registry, family: &str, label: &str, handlers: 
         assert!(n > 0.0, "{family}{{{label}={handler:?}}} did not move");
     }
 }
+
+/// A context whose span is a sampled one of a real SDK tracer (no exporter): made current,
+/// every tracked call in it records an exemplar (feature `opentelemetry`).
+#[cfg(feature = "opentelemetry")]
+pub fn sampled_context() -> opentelemetry::Context {
+    use opentelemetry::trace::{TraceContextExt, Tracer, TracerProvider};
+    let provider = opentelemetry_sdk::trace::SdkTracerProvider::builder()
+        .with_sampler(opentelemetry_sdk::trace::Sampler::AlwaysOn)
+        .build();
+    let span = provider.tracer("metrics-benches").start("calls");
+    opentelemetry::Context::current_with_span(span)
+}
+
+/// [`sampled_context`], current until the guard is dropped.
+#[cfg(feature = "opentelemetry")]
+pub fn sampled_span() -> opentelemetry::ContextGuard {
+    sampled_context().attach()
+}

@@ -3,11 +3,12 @@
 //! docker/prometheus.yml: it negotiates the protobuf exposition with an axum service on a
 //! real socket, stores `http_request_duration_seconds` as a native histogram, counts
 //! every request in it and reads the slow route's median within 10 % of what the test
-//! measured itself; the guide's queries have data. Also: the protobuf answer of `/metrics` (its content type; the
+//! measured itself; the exemplar of a traced request is stored on the native series; the
+//! guide's queries have data. Also: the protobuf answer of `/metrics` (its content type; the
 //! classic exposition unchanged beside it).
 
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use axum::Router;
 use axum::extract::Query;
@@ -170,6 +171,37 @@ fn prometheus_stores_and_queries_the_native_histogram() {
         (median - measured).abs() <= 0.1 * measured,
         "the native median {median} s, measured {measured} s"
     );
+    // Exemplars come through protobuf too: on the native series.
+    const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let traced = [(
+        "traceparent",
+        "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+    )];
+    assert_eq!(http_get(&url("/slow?ms=5"), &traced).status, 200);
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let (start, end) = ((now - 600).to_string(), (now + 60).to_string());
+    let query = r#"http_request_duration_seconds{job="actix-app",route="/slow"}"#;
+    poll("the exemplar", Duration::from_secs(30), || {
+        let data = prometheus.api(
+            "/api/v1/query_exemplars",
+            &[("query", query), ("start", &start), ("end", &end)],
+        )?;
+        let traces: Vec<&str> = data
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|series| series["exemplars"].as_array().into_iter().flatten())
+            .filter_map(|exemplar| exemplar["labels"]["trace_id"].as_str())
+            .collect();
+        if !traces.is_empty() && traces.iter().all(|&trace| trace == TRACE) {
+            Ok(())
+        } else {
+            Err(format!("exemplars {data}"))
+        }
+    });
     // Every query of the guide has data.
     for expr in guides::promql("docs/native-histograms.md") {
         let result = prometheus
