@@ -20,16 +20,18 @@ use std::time::Duration;
 
 use criterion::Criterion;
 use metrics_benches::{
-    Variant, assert_counted, bare, bare_async, cached, cached_async, contended, env_or,
-    floor_atomics, floor_tsc, fmt_spread, hand_registry, interleave, naive, naive_async, ready,
-    tracked, tracked_async,
+    Variant, assert_counted, bare, bare_async, cached, cached_async, cached_native, contended,
+    env_or, floor_atomics, floor_tsc, fmt_spread, hand_registry, interleave, naive, naive_async,
+    ready, tracked, tracked_async,
 };
 
 // The first of each list is the baseline the others are compared to.
-const SYNC: [Variant; 6] = [
+const SYNC: [Variant; 7] = [
     ("bare", bare),
     ("naive", naive),
     ("cached", cached),
+    // prometheus-client 0.25 with native buckets beside the classic ones (issue 22).
+    ("cached-native", cached_native),
     ("tracked", tracked),
     ("autometrics", auto::autometrics_sync),
     ("autometrics+gauge", auto::autometrics_gauge),
@@ -103,7 +105,7 @@ fn report_traced(rounds: usize, batch: u64) {
 }
 
 fn criterion_groups(c: &mut Criterion) {
-    for (group, variants) in [("sync", &SYNC), ("async", &ASYNC)] {
+    for (group, variants) in [("sync", &SYNC[..]), ("async", &ASYNC[..])] {
         let mut group = c.benchmark_group(format!("overhead/{group}"));
         for &(name, f) in variants {
             group.bench_function(name, |b| {
@@ -147,6 +149,12 @@ fn report(title: &str, variants: &[Variant], rounds: usize, batch: u64) {
         let (a, b) = (overhead(a), overhead(b));
         a.iter().zip(&b).map(|(a, b)| a / b).collect()
     };
+    if let (Some(t), Some(b)) = (index("tracked"), index("cached-native")) {
+        println!(
+            "ratio tracked/cached-native        {}   (reported)",
+            fmt_spread(ratio(t, b), 3)
+        );
+    }
     for (base, goal) in [
         ("cached", 0.75),
         ("autometrics", 0.25),
