@@ -3,7 +3,7 @@
 //! docker/prometheus.yml: it negotiates the protobuf exposition with an axum service on a
 //! real socket, stores `http_request_duration_seconds` as a native histogram, counts
 //! every request in it and reads the slow route's median within 10 % of what the test
-//! measured itself; the exemplar of a traced request is stored on the native series; the
+//! measured itself, and so does the shipped recording rule; the exemplar of a traced request is stored on the native series; the
 //! guide's queries have data. Also: the protobuf answer of `/metrics` (its content type; the
 //! classic exposition unchanged beside it).
 
@@ -202,6 +202,32 @@ fn prometheus_stores_and_queries_the_native_histogram() {
             Err(format!("exemplars {data}"))
         }
     });
+    // The shipped recording rules read the native histogram when there are no classic
+    // buckets: the latency quantiles, the rate and the mean of the slow route.
+    for rule in [
+        "job_handler_method_route:http_request_duration_seconds_count:rate5m",
+        "job_handler_method_route:http_request_duration_seconds:p50_rate5m",
+        "job_handler_method_route:http_request_duration_seconds:p99_rate5m",
+        "job_handler_method_route:http_request_duration_seconds:mean5m",
+    ] {
+        let query = format!(r#"{rule}{{job="actix-app",route="/slow"}} > 0"#);
+        poll(rule, Duration::from_secs(30), || {
+            match prometheus.value(&query)? {
+                Some(_) => Ok(()),
+                None => Err(format!("{query}: no data")),
+            }
+        });
+    }
+    let p50 = prometheus
+        .value(r#"job_handler_method_route:http_request_duration_seconds:p50_rate5m{job="actix-app",route="/slow"}"#)
+        .unwrap()
+        .expect("the recorded median")
+        .parse::<f64>()
+        .unwrap();
+    assert!(
+        (p50 - measured).abs() <= 0.1 * measured,
+        "the recorded median {p50} s, measured {measured} s"
+    );
     // Every query of the guide has data.
     for expr in guides::promql("docs/native-histograms.md") {
         let result = prometheus

@@ -9,9 +9,11 @@ use metrics_tests::tool::run_ok;
 use crate::selected_metrics;
 
 /// The families track-metrics exports that the rules read, and Prometheus' `up`.
-const OURS: [&str; 9] = [
+const OURS: [&str; 10] = [
     "up",
     "http_requests_total",
+    // The native histogram, when Prometheus stores it (docs/native-histograms.md).
+    "http_request_duration_seconds",
     "http_request_duration_seconds_bucket",
     "http_request_duration_seconds_count",
     "http_request_duration_seconds_sum",
