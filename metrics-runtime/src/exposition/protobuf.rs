@@ -21,12 +21,23 @@ pub const PROTOBUF_CONTENT_TYPE: &str =
     "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
 
 /// `families` (as a registry gathers them), each a length-delimited message.
+///
+/// A family's metrics are written one by one as its repeated field `metric` (4), after
+/// its other fields: the bytes prost writes for the whole message, in that order too,
+/// without holding every metric's message at once. One `Metric` message is filled again
+/// for each metric, its strings and lists reused, so that a scrape allocates about what
+/// the gathered families hold already.
 pub(crate) fn encode(
     families: &[MetricFamily],
     exemplars: &Exemplars,
     natives: &Natives,
 ) -> Result<Vec<u8>, prometheus::Error> {
+    // Field 4 (`metric`), length-delimited: (4 << 3) | 2.
+    const METRIC_KEY: u8 = 0x22;
+    let failed = |err: prost::EncodeError| prometheus::Error::Msg(err.to_string());
     let mut out = Vec::with_capacity(16 * 1024);
+    let mut metrics = Vec::new();
+    let mut message = proto::Metric::default();
     for family in families {
         let name = family.name();
         // What the text formats refuse too.
@@ -35,21 +46,37 @@ pub(crate) fn encode(
                 "a metric family without metrics or without a name: {name:?}"
             )));
         }
-        let message = proto::MetricFamily {
-            name: Some(name.to_owned()),
-            help: Some(family.help().to_owned()),
-            r#type: Some(kind(family.get_field_type()) as i32),
-            metric: family
-                .get_metric()
-                .iter()
-                .map(|metric| convert(name, family.get_field_type(), metric, exemplars, natives))
-                .collect(),
-        };
-        message
-            .encode_length_delimited(&mut out)
-            .map_err(|err| prometheus::Error::Msg(err.to_string()))?;
+        metrics.clear();
+        for metric in family.get_metric() {
+            fill(
+                &mut message,
+                name,
+                family.get_field_type(),
+                metric,
+                exemplars,
+                natives,
+            );
+            metrics.push(METRIC_KEY);
+            prost::encode_length_delimiter(message.encoded_len(), &mut metrics).map_err(failed)?;
+            message.encode(&mut metrics).map_err(failed)?;
+        }
+        let header = header(family);
+        prost::encode_length_delimiter(header.encoded_len() + metrics.len(), &mut out)
+            .map_err(failed)?;
+        header.encode(&mut out).map_err(failed)?;
+        out.extend_from_slice(&metrics);
     }
     Ok(out)
+}
+
+// A family's message but its metrics.
+fn header(family: &MetricFamily) -> proto::MetricFamily {
+    proto::MetricFamily {
+        name: Some(family.name().to_owned()),
+        help: Some(family.help().to_owned()),
+        r#type: Some(kind(family.get_field_type()) as i32),
+        metric: Vec::new(),
+    }
 }
 
 fn kind(kind: MetricType) -> proto::MetricType {
@@ -62,22 +89,30 @@ fn kind(kind: MetricType) -> proto::MetricType {
     }
 }
 
-fn convert(
+// `out` made the message of `metric`, in the family `family` of type `kind`: what it
+// held is overwritten, its allocations kept.
+fn fill(
+    out: &mut proto::Metric,
     family: &str,
     kind: MetricType,
     metric: &Metric,
     exemplars: &Exemplars,
     natives: &Natives,
-) -> proto::Metric {
-    let mut out = proto::Metric {
-        label: metric
-            .get_label()
-            .iter()
-            .map(|pair| label(pair.name(), pair.value()))
-            .collect(),
-        timestamp_ms: Some(metric.timestamp_ms()).filter(|&ms| ms != 0),
-        ..proto::Metric::default()
-    };
+) {
+    let labels = metric.get_label();
+    out.label.truncate(labels.len());
+    out.label
+        .resize_with(labels.len(), proto::LabelPair::default);
+    for (pair, from) in out.label.iter_mut().zip(labels) {
+        set(&mut pair.name, from.name());
+        set(&mut pair.value, from.value());
+    }
+    out.timestamp_ms = Some(metric.timestamp_ms()).filter(|&ms| ms != 0);
+    out.counter = None;
+    out.gauge = None;
+    out.untyped = None;
+    out.summary = None;
+    let histogram = out.histogram.take();
     match kind {
         MetricType::COUNTER => {
             out.counter = Some(proto::Counter {
@@ -112,12 +147,24 @@ fn convert(
             });
         }
         MetricType::HISTOGRAM => {
+            let mut into = histogram.unwrap_or_default();
             let exemplars = exemplars.buckets(family, metric);
-            let native = natives.of_metric(family, metric);
-            out.histogram = Some(histogram(metric, exemplars, native));
+            fill_histogram(
+                &mut into,
+                metric,
+                exemplars,
+                natives.of_metric(family, metric),
+            );
+            out.histogram = Some(into);
         }
     }
-    out
+}
+
+// A string field set to `value`, its allocation kept.
+fn set(field: &mut Option<String>, value: &str) {
+    let field = field.get_or_insert_with(String::new);
+    field.clear();
+    field.push_str(value);
 }
 
 fn label(name: &str, value: &str) -> proto::LabelPair {
@@ -127,56 +174,61 @@ fn label(name: &str, value: &str) -> proto::LabelPair {
     }
 }
 
-// A histogram's classic buckets (an explicit `+Inf` one only to carry its exemplar, as
-// client_golang does) and, when it keeps them, its native buckets.
-fn histogram(
+// `out` made the histogram of `metric`: its classic buckets (an explicit `+Inf` one only to
+// carry its exemplar, as client_golang does) and, when it keeps them, its native buckets.
+fn fill_histogram(
+    out: &mut proto::Histogram,
     metric: &Metric,
     exemplars: &[Option<Exemplar>],
     native: Option<(&NativeLayout, &[u64])>,
-) -> proto::Histogram {
+) {
     let classic = metric.get_histogram();
     let exemplar = |i: usize| exemplars.get(i).copied().flatten().map(exemplar);
-    let mut bucket: Vec<proto::Bucket> = classic
-        .get_bucket()
-        .iter()
-        .enumerate()
-        .map(|(i, b)| proto::Bucket {
-            cumulative_count: Some(b.cumulative_count()),
-            upper_bound: Some(b.upper_bound()),
-            exemplar: exemplar(i),
-        })
-        .collect();
+    out.bucket.clear();
+    out.bucket.extend(
+        classic
+            .get_bucket()
+            .iter()
+            .enumerate()
+            .map(|(i, b)| proto::Bucket {
+                cumulative_count: Some(b.cumulative_count()),
+                upper_bound: Some(b.upper_bound()),
+                exemplar: exemplar(i),
+            }),
+    );
+    out.sample_sum = Some(classic.get_sample_sum());
     let mut count = classic.get_sample_count();
-    let mut out = proto::Histogram {
-        sample_sum: Some(classic.get_sample_sum()),
-        ..proto::Histogram::default()
-    };
+    out.positive_span.clear();
+    out.positive_delta.clear();
+    (out.schema, out.zero_threshold, out.zero_count) = (None, None, None);
     if let Some((layout, slots)) = native {
         // Read after the classic buckets, so at least as many: the count is theirs, as
         // Prometheus checks a native histogram's count against its buckets.
         count = slots.iter().fold(0u64, |sum, &n| sum.wrapping_add(n));
-        let (spans, deltas) = spans(layout, slots);
+        spans_into(
+            layout,
+            slots,
+            &mut out.positive_span,
+            &mut out.positive_delta,
+        );
         out.schema = Some(i32::from(layout.schema()));
         out.zero_threshold = Some(layout.zero_threshold());
         out.zero_count = Some(slots.first().copied().unwrap_or(0));
-        out.positive_span = spans;
-        out.positive_delta = deltas;
     }
-    let inf = bucket.len();
-    if bucket
+    let inf = out.bucket.len();
+    if out
+        .bucket
         .last()
         .is_none_or(|b| b.upper_bound() != f64::INFINITY)
         && let Some(exemplar) = exemplar(inf)
     {
-        bucket.push(proto::Bucket {
+        out.bucket.push(proto::Bucket {
             cumulative_count: Some(count),
             upper_bound: Some(f64::INFINITY),
             exemplar: Some(exemplar),
         });
     }
     out.sample_count = Some(count);
-    out.bucket = bucket;
-    out
 }
 
 fn exemplar(exemplar: Exemplar) -> proto::Exemplar {
@@ -194,13 +246,24 @@ fn exemplar(exemplar: Exemplar) -> proto::Exemplar {
     }
 }
 
-// The spans and deltas of the native buckets in `slots` (the zero bucket first), as
-// client_golang writes them: a gap of one or two empty buckets stays inside a span, as
-// zero counts; a longer one starts a new span. With no bucket, one empty span, so that
-// an empty histogram still reads as a native one.
+// `spans_into`, in lists of their own.
+#[cfg(test)]
 fn spans(layout: &NativeLayout, slots: &[u64]) -> (Vec<proto::BucketSpan>, Vec<i64>) {
-    let mut spans: Vec<proto::BucketSpan> = Vec::new();
-    let mut deltas = Vec::new();
+    let (mut spans, mut deltas) = (Vec::new(), Vec::new());
+    spans_into(layout, slots, &mut spans, &mut deltas);
+    (spans, deltas)
+}
+
+// Into `spans` and `deltas` (both empty), those of the native buckets in `slots` (the
+// zero bucket first), as client_golang writes them: a gap of one or two empty buckets
+// stays inside a span, as zero counts; a longer one starts a new span. With no bucket,
+// one empty span, so that an empty histogram still reads as a native one.
+fn spans_into(
+    layout: &NativeLayout,
+    slots: &[u64],
+    spans: &mut Vec<proto::BucketSpan>,
+    deltas: &mut Vec<i64>,
+) {
     let (mut previous, mut next_key) = (0i64, 0i32);
     for (slot, &count) in slots.iter().enumerate().skip(1) {
         if count == 0 {
@@ -235,7 +298,6 @@ fn spans(layout: &NativeLayout, slots: &[u64]) -> (Vec<proto::BucketSpan>, Vec<i
             length: Some(0),
         });
     }
-    (spans, deltas)
 }
 
 #[cfg(test)]

@@ -123,3 +123,89 @@ fn length_delimited_families_decode() {
     }
     assert!(rest.is_empty());
 }
+
+// The families of a registry with every kind the prometheus crate makes, gathered.
+fn gathered() -> Vec<prometheus::proto::MetricFamily> {
+    use prometheus::{CounterVec, Gauge, HistogramOpts, HistogramVec, Opts, Registry};
+    let registry = Registry::new();
+    let histograms = HistogramVec::new(
+        HistogramOpts::new("h_seconds", "A histogram.").buckets(vec![0.1, 1.0]),
+        &["route"],
+    )
+    .unwrap();
+    let counters = CounterVec::new(Opts::new("c_total", "A counter."), &["a", "b"]).unwrap();
+    let gauge = Gauge::new("g", "A gauge \"quoted\".").unwrap();
+    registry.register(Box::new(histograms.clone())).unwrap();
+    registry.register(Box::new(counters.clone())).unwrap();
+    registry.register(Box::new(gauge.clone())).unwrap();
+    histograms.with_label_values(&["/a"]).observe(0.05);
+    histograms.with_label_values(&["/b/longer"]).observe(5.0);
+    counters.with_label_values(&["x", "y"]).inc_by(3.0);
+    counters
+        .with_label_values(&["a much longer value", ""])
+        .inc();
+    gauge.set(-1.5);
+    registry.gather()
+}
+
+// One `Metric` message filled again for every metric, and each family written as its
+// header then its metrics: the same bytes as prost writes for whole messages of fresh
+// metrics (nothing of one metric left in the next, across kinds too).
+#[test]
+fn a_reused_message_writes_what_whole_messages_do() {
+    use crate::exposition::exemplars::Exemplars;
+    use crate::exposition::native::Natives;
+
+    let families = gathered();
+    let (exemplars, natives) = (Exemplars::default(), Natives::default());
+    let written = super::encode(&families, &exemplars, &natives).unwrap();
+    let mut whole = Vec::new();
+    for family in &families {
+        let mut message = super::header(family);
+        for metric in family.get_metric() {
+            let mut fresh = proto::Metric::default();
+            super::fill(
+                &mut fresh,
+                family.name(),
+                family.get_field_type(),
+                metric,
+                &exemplars,
+                &natives,
+            );
+            message.metric.push(fresh);
+        }
+        message.encode_length_delimited(&mut whole).unwrap();
+    }
+    assert_eq!(written, whole);
+    // And what they say: three families, the counters' values, the histogram's buckets.
+    let mut rest = written.as_slice();
+    let decoded: Vec<proto::MetricFamily> = (0..3)
+        .map(|_| proto::MetricFamily::decode_length_delimited(&mut rest).unwrap())
+        .collect();
+    assert!(rest.is_empty());
+    let names: Vec<&str> = decoded.iter().map(|f| f.name()).collect();
+    assert_eq!(names, ["c_total", "g", "h_seconds"]);
+    let counts: Vec<f64> = decoded[0]
+        .metric
+        .iter()
+        .map(|m| m.counter.as_ref().unwrap().value())
+        .collect();
+    assert_eq!(counts, [1.0, 3.0]);
+    assert!(
+        decoded[0]
+            .metric
+            .iter()
+            .all(|m| m.histogram.is_none() && m.gauge.is_none())
+    );
+    let slow = decoded[2].metric[1].histogram.as_ref().unwrap();
+    let buckets: Vec<(f64, u64)> = slow
+        .bucket
+        .iter()
+        .map(|b| (b.upper_bound(), b.cumulative_count()))
+        .collect();
+    assert_eq!(
+        (slow.sample_count(), buckets),
+        (1, vec![(0.1, 0), (1.0, 0)])
+    );
+    assert_eq!(decoded[1].help(), "A gauge \"quoted\".");
+}
