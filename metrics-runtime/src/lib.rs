@@ -53,6 +53,7 @@
 //! | `ws` | no | `ws`: WebSocket metrics on actix-ws (implies `actix`) |
 //! | `axum` | no | axum 0.8: `axum::RequestMetricsLayer`, `axum::metrics`, the status of its types |
 //! | `opentelemetry` | no | exemplars from the current OpenTelemetry span (opentelemetry 0.31; `tracing` spans through tracing-opentelemetry 0.32), for tracked calls and requests |
+//! | `exporter` | no | `exporter::spawn` / `exporter::serve`: `/metrics` on a port of its own, without a web framework (hyper 1, tokio) |
 //! | `native-histograms` | no | native (exponential) buckets in `http_request_duration_seconds` beside the classic ones, and the protobuf exposition that carries them (`render_protobuf`, negotiated by `/metrics`; prost 0.14) |
 
 #![forbid(unsafe_code)]
@@ -80,13 +81,17 @@ mod recording;
 // 7. The status rules, and the probe that finishes a tracked call with its value's
 //    status.
 mod status;
-// 8. Adapters: actix-web, axum, actix-ws, and what generated code calls.
+// 8. Adapters: actix-web, axum, actix-ws, the standalone exporter, and what generated
+//    code calls.
 #[cfg(feature = "actix")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
 pub mod actix;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
+#[cfg(feature = "exporter")]
+#[cfg_attr(docsrs, doc(cfg(feature = "exporter")))]
+pub mod exporter;
 #[cfg(feature = "ws")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ws")))]
 pub mod ws;

@@ -77,7 +77,7 @@ pub const ENV_TOKEN: &str = "METRICS_TOKEN";
 // Whether a scrape with this `Authorization` header may read the metrics: always when
 // `METRICS_TOKEN` is unset or empty, else only with `Bearer <token>`. Built with the
 // `/metrics` endpoints, its only callers.
-#[cfg(any(feature = "actix", feature = "axum"))]
+#[cfg(any(feature = "actix", feature = "axum", feature = "exporter"))]
 pub(crate) fn scrape_allowed(authorization: Option<&[u8]>) -> bool {
     static TOKEN: OnceCell<Option<String>> = OnceCell::new();
     let token = TOKEN.get_or_init(|| match std::env::var(ENV_TOKEN) {
@@ -90,7 +90,7 @@ pub(crate) fn scrape_allowed(authorization: Option<&[u8]>) -> bool {
 }
 
 // `Bearer <token>`, the token compared in constant time.
-#[cfg(any(feature = "actix", feature = "axum"))]
+#[cfg(any(feature = "actix", feature = "axum", feature = "exporter"))]
 fn authorized(authorization: Option<&[u8]>, token: &str) -> bool {
     use subtle::ConstantTimeEq;
 
@@ -118,7 +118,7 @@ mod tests {
         }
     }
 
-    #[cfg(any(feature = "actix", feature = "axum"))]
+    #[cfg(any(feature = "actix", feature = "axum", feature = "exporter"))]
     #[test]
     fn bearer_tokens() {
         let value = |s: &'static str| s.as_bytes();

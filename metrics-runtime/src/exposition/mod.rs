@@ -8,7 +8,7 @@ pub(crate) mod collector;
 pub(crate) mod exemplars;
 #[cfg(feature = "native-histograms")]
 pub(crate) mod native;
-#[cfg(any(feature = "actix", feature = "axum"))]
+#[cfg(any(feature = "actix", feature = "axum", feature = "exporter"))]
 pub(crate) mod negotiate;
 pub(crate) mod openmetrics;
 #[cfg(feature = "native-histograms")]

@@ -20,7 +20,7 @@ pub(crate) use intern::series_of;
 #[cfg(feature = "axum")]
 pub(crate) use intern::{answered, expected};
 pub(crate) use objectives::join;
-#[cfg(any(feature = "actix", feature = "axum"))]
+#[cfg(any(feature = "actix", feature = "axum", feature = "exporter"))]
 pub(crate) use scrape::Scrape;
 #[cfg(feature = "native-histograms")]
 pub use scrape::render_protobuf;

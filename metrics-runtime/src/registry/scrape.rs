@@ -3,9 +3,9 @@
 //! ([`Scrape`]).
 
 use crate::exposition::exemplars::Exemplars;
-#[cfg(any(feature = "actix", feature = "axum"))]
+#[cfg(any(feature = "actix", feature = "axum", feature = "exporter"))]
 use crate::exposition::negotiate::Format;
-#[cfg(any(feature = "actix", feature = "axum"))]
+#[cfg(any(feature = "actix", feature = "axum", feature = "exporter"))]
 use crate::exposition::{CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE};
 use crate::exposition::{openmetrics, text};
 
@@ -96,7 +96,7 @@ fn protobuf(families: &[prometheus::proto::MetricFamily]) -> Result<Vec<u8>, pro
 
 /// What a `/metrics` endpoint answers, whatever the framework: the section 5 rules of
 /// the contract, decided once for both.
-#[cfg(any(feature = "actix", feature = "axum"))]
+#[cfg(any(feature = "actix", feature = "axum", feature = "exporter"))]
 pub(crate) enum Scrape {
     /// `200`, the registry in the format the scrape prefers.
     Metrics(Vec<u8>, Format),
@@ -109,7 +109,7 @@ pub(crate) enum Scrape {
     Failed(String),
 }
 
-#[cfg(any(feature = "actix", feature = "axum"))]
+#[cfg(any(feature = "actix", feature = "axum", feature = "exporter"))]
 impl Scrape {
     /// The answer to a scrape with these `Authorization` and `Accept` headers.
     pub(crate) fn answer(authorization: Option<&[u8]>, accept: Option<&[u8]>) -> Scrape {
@@ -164,7 +164,7 @@ impl Scrape {
 }
 
 // The message of an error, on one line.
-#[cfg(any(feature = "actix", feature = "axum"))]
+#[cfg(any(feature = "actix", feature = "axum", feature = "exporter"))]
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
