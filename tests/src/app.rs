@@ -16,6 +16,9 @@ use crate::workspace_root;
 /// The variable the example reads its listen address from.
 pub const BIND_ADDR: &str = "BIND_ADDR";
 
+/// The address of the worker's exporter.
+pub const METRICS_ADDR: &str = "METRICS_ADDR";
+
 /// How long it may take to start listening.
 const START: Duration = Duration::from_secs(20);
 
@@ -29,6 +32,8 @@ pub enum Example {
     Actix,
     /// `examples/axum-app`.
     Axum,
+    /// `examples/worker`: no web framework, the exporter on `METRICS_ADDR`.
+    Worker,
 }
 
 impl Example {
@@ -37,13 +42,22 @@ impl Example {
         match self {
             Example::Actix => "actix-app",
             Example::Axum => "axum-app",
+            Example::Worker => "worker",
+        }
+    }
+
+    /// The environment variable of the address it listens on.
+    pub fn addr_variable(self) -> &'static str {
+        match self {
+            Example::Actix | Example::Axum => BIND_ADDR,
+            Example::Worker => METRICS_ADDR,
         }
     }
 
     /// Builds its binary once per test process (same cargo, default profile) and returns
     /// its path.
     pub fn binary(self) -> &'static Path {
-        static PATHS: [OnceLock<PathBuf>; 2] = [OnceLock::new(), OnceLock::new()];
+        static PATHS: [OnceLock<PathBuf>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
         let package = self.package();
         PATHS[self as usize].get_or_init(|| {
             escargot::CargoBuild::new()
@@ -65,6 +79,7 @@ impl Example {
             .env_remove(ENV_ENABLED)
             .env_remove(ENV_TOKEN)
             .env_remove(BIND_ADDR)
+            .env_remove(METRICS_ADDR)
             .env("RUST_LOG", "info");
         command
     }
@@ -99,7 +114,7 @@ impl RunningApp {
     pub fn start_example(example: Example, envs: &[(&str, &str)]) -> RunningApp {
         let mut command = example.command();
         command
-            .env(BIND_ADDR, "127.0.0.1:0")
+            .env(example.addr_variable(), "127.0.0.1:0")
             .envs(envs.iter().copied());
         let process = Process::spawn(example.package(), &mut command);
         let addr = process.wait_for_line(START, |line| {

@@ -9,7 +9,7 @@ use nix::sys::signal::Signal;
 use track_metrics::ENV_ENABLED;
 use track_metrics::actix::ENV_TOKEN;
 
-use crate::app::{BIND_ADDR, Example, RunningApp};
+use crate::app::{Example, RunningApp};
 use crate::http::{get, post};
 use crate::process::Process;
 use crate::scrape::Scrape;
@@ -226,17 +226,18 @@ fn assert_objectives(scrape: &Scrape) {
     assert!(build[0].0.contains("version=\"0.1.0\""), "{build:?}");
 }
 
-/// A bad `BIND_ADDR` is one line on stderr naming the variable and the value, and exit
-/// code 2.
+/// A bad address (`BIND_ADDR`; the worker's `METRICS_ADDR`) is one line on stderr naming
+/// the variable and the value, and exit code 2.
 pub fn assert_bad_bind_addr_exits_2(example: Example) {
+    let variable = example.addr_variable();
     for bad in ["nope", "127.0.0.1", "127.0.0.1:99999", "256.0.0.1:80"] {
-        let child = Process::spawn(example.package(), example.command().env(BIND_ADDR, bad));
+        let child = Process::spawn(example.package(), example.command().env(variable, bad));
         let status = child.wait(Duration::from_secs(15));
-        assert_eq!(status.code(), Some(2), "{BIND_ADDR}={bad}");
+        assert_eq!(status.code(), Some(2), "{variable}={bad}");
         let stderr = child.stderr();
         assert_eq!(stderr.len(), 1, "one line: {stderr:?}");
         assert!(
-            stderr[0].contains(BIND_ADDR) && stderr[0].contains(bad),
+            stderr[0].contains(variable) && stderr[0].contains(bad),
             "{stderr:?}"
         );
     }
