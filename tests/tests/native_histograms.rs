@@ -96,7 +96,11 @@ fn prometheus_stores_and_queries_the_native_histogram() {
         dir.path(),
         &Rewrite {
             file: "prometheus.yml",
-            targets: &[("actix-app", vec![addr.to_owned()]), ("axum-app", vec![])],
+            targets: &[
+                ("actix-app", vec![addr.to_owned()]),
+                ("axum-app", vec![]),
+                ("worker", vec![]),
+            ],
             alertmanagers: &["127.0.0.1:9".to_owned()],
             remote_write: None,
             interval: Some("1s"),

@@ -43,6 +43,18 @@ fn every_job_is_counted_then_sigterm_exits_0() {
     let scrape = scrape(&worker);
     assert_eq!(scrape.observed("jobs::resize", "", ""), 50.0);
     assert_eq!(scrape.in_flight("jobs::resize", "", ""), 0.0);
+    assert_eq!(
+        scrape.get(
+            "build_info",
+            &[
+                ("service", "worker"),
+                ("version", env!("CARGO_PKG_VERSION")),
+                ("revision", option_env!("GIT_REVISION").unwrap_or("")),
+            ]
+        ),
+        Some(1.0),
+        "build_info!() in main"
+    );
     assert_eq!(get(&worker.url("/"), &[]).body, "metrics are at /metrics\n");
     assert_eq!(get(&worker.url("/jobs"), &[]).status, 404);
     assert_eq!(

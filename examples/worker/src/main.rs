@@ -61,6 +61,8 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), String> {
+    // build_info{service="worker", version, revision}: the revision is GIT_REVISION at build time.
+    track_metrics::build_info!();
     let addr = std::env::var("METRICS_ADDR").unwrap_or_else(|_| DEFAULT_ADDR.to_owned());
     let addr = addr
         .parse()

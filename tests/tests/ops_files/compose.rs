@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value as Json;
 use serde_norway::Value as Yaml;
 
-use metrics_tests::app::BIND_ADDR;
+use metrics_tests::app::Example;
 use metrics_tests::docker::{self, as_str, authorization_block, compose_command, read_yaml, seq};
 use metrics_tests::workspace_root;
 
@@ -62,7 +62,8 @@ fn compose_services(file: &str) -> Yaml {
 
 /// The app services of a compose file (built by docker/Dockerfile), as scrape targets
 /// `service:port` by job (the build arg APP, actix-app by default), after checking the
-/// Dockerfile and that each listens on `0.0.0.0` (set in compose only).
+/// Dockerfile and that each listens on `0.0.0.0` (set in compose only) in the variable its
+/// example reads (`BIND_ADDR`, the worker's `METRICS_ADDR`).
 fn app_targets(services: &Yaml) -> BTreeMap<String, Vec<String>> {
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (name, service) in services.as_mapping().unwrap() {
@@ -77,18 +78,23 @@ fn app_targets(services: &Yaml) -> BTreeMap<String, Vec<String>> {
         assert!(dockerfile.matches("\nFROM ").count() >= 2, "multi-stage");
         assert!(dockerfile.contains("ARG APP=actix-app"));
         assert!(dockerfile.contains(r#"cargo build --release --locked -p "$APP" --bin "$APP""#));
-        assert!(
-            !dockerfile.contains(&format!("ENV {BIND_ADDR}")),
-            "{BIND_ADDR} is compose's"
-        );
         let job = service["build"]["args"]["APP"]
             .as_str()
             .unwrap_or("actix-app")
             .to_owned();
-        let bind = as_str(&service["environment"][BIND_ADDR], BIND_ADDR);
+        let example = [Example::Actix, Example::Axum, Example::Worker]
+            .into_iter()
+            .find(|example| example.package() == job)
+            .unwrap_or_else(|| panic!("{name}: APP={job} is no example"));
+        let variable = example.addr_variable();
+        assert!(
+            !dockerfile.contains(&format!("ENV {variable}")),
+            "{variable} is compose's"
+        );
+        let bind = as_str(&service["environment"][variable], variable);
         let port = bind
             .strip_prefix("0.0.0.0:")
-            .unwrap_or_else(|| panic!("{name}: {BIND_ADDR}={bind}, reachable from the others"));
+            .unwrap_or_else(|| panic!("{name}: {variable}={bind}, reachable from the others"));
         assert!(
             dockerfile.contains("EXPOSE") && dockerfile.contains(port),
             "{port}"
@@ -196,14 +202,23 @@ fn mounted_under(service: &Yaml, path: &str) -> PathBuf {
 #[test]
 fn compose_wires_the_tested_files_together() {
     let services = compose_services("docker-compose.yml");
-    for name in ["app", "axum-app", "prometheus", "alertmanager", "grafana"] {
+    for name in [
+        "app",
+        "axum-app",
+        "worker",
+        "prometheus",
+        "alertmanager",
+        "grafana",
+    ] {
         assert!(services[name].is_mapping(), "service {name}");
     }
-    // The apps, built by docker/Dockerfile: the actix example on 8080, the axum one on 8081.
+    // The apps, built by docker/Dockerfile: the actix example on 8080, the axum one on 8081,
+    // the worker's exporter on 9464.
     let apps = app_targets(&services);
     let expected: BTreeMap<String, Vec<String>> = [
         ("actix-app".to_owned(), vec!["app:8080".to_owned()]),
         ("axum-app".to_owned(), vec!["axum-app:8081".to_owned()]),
+        ("worker".to_owned(), vec!["worker:9464".to_owned()]),
     ]
     .into();
     assert_eq!(apps, expected);
@@ -253,10 +268,12 @@ fn compose_scale_wires_the_replicas_the_pair_the_cluster_and_victoriametrics() {
     let file = "docker-compose.scale.yml";
     let services = compose_services(file);
     let single = compose_services("docker-compose.yml");
-    // At least two replicas of the actix example; the axum example as in the single stack.
+    // At least two replicas of the actix example; the axum example and the worker as in the
+    // single stack.
     let apps = app_targets(&services);
     assert!(apps["actix-app"].len() >= 2, "replicas: {apps:?}");
     assert_eq!(apps["axum-app"], ["axum-app:8081"]);
+    assert_eq!(apps["worker"], ["worker:9464"]);
 
     // The pair: each on its config, scraping every replica, alerting every member of the
     // cluster, writing to VictoriaMetrics.

@@ -24,7 +24,7 @@ const OURS: [&str; 10] = [
 ];
 
 /// The selector of the scrape jobs of docker/prometheus.yml.
-const JOBS: &str = r#"job=~"actix-app|axum-app""#;
+const JOBS: &str = r#"job=~"actix-app|axum-app|worker""#;
 
 #[test]
 fn recording_rules_pass_promtool_and_their_unit_tests() {

@@ -26,7 +26,11 @@ pub fn objectives_page_for_the_burning_objective_only() {
         &dir.path().join("prometheus"),
         &Rewrite {
             file: "prometheus.yml",
-            targets: &[("actix-app", vec![app.addr.clone()]), ("axum-app", vec![])],
+            targets: &[
+                ("actix-app", vec![app.addr.clone()]),
+                ("axum-app", vec![]),
+                ("worker", vec![]),
+            ],
             alertmanagers: std::slice::from_ref(&alertmanager.addr),
             remote_write: None,
             interval: Some("1s"),

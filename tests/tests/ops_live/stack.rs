@@ -1,5 +1,6 @@
-//! The live stack: both example services (actix-app and axum-app, one scrape job each),
-//! Prometheus and Alertmanager, started once for every test of this binary
+//! The live stack: both example services (actix-app and axum-app, one scrape job each), the
+//! worker (job `worker`: no web framework, the standalone exporter), Prometheus and
+//! Alertmanager, started once for every test of this binary
 //! (`metrics_tests::stack`), driven with traffic, and stopped by `main` when they are done.
 
 use std::collections::BTreeMap;
@@ -33,8 +34,61 @@ pub const TRACES: [[&str; 2]; 2] = [
     ],
 ];
 
-/// The scrape jobs of docker/prometheus.yml, one for each example.
+/// The scrape jobs of docker/prometheus.yml of the two example services.
 pub const JOBS: [&str; 2] = ["actix-app", "axum-app"];
+
+/// The scrape job of the worker example.
+pub const WORKER_JOB: &str = "worker";
+
+/// The jobs the worker is given: every tenth fails (`jobs::resize` 500), the others are
+/// resized and notified. One every [`WORKER_INTERVAL_MS`], so that Prometheus sees them
+/// go up over several scrapes (what `rate()` needs).
+pub const WORKER_JOBS: u32 = 500;
+const WORKER_INTERVAL_MS: &str = "30";
+
+/// What the worker's `http_requests_total` must show once every job is done.
+pub fn worker_counts() -> Counts {
+    let failed = f64::from(WORKER_JOBS / 10);
+    let done = f64::from(WORKER_JOBS) - failed;
+    let key = |handler: &str, status: &str| {
+        (
+            handler.to_owned(),
+            String::new(),
+            String::new(),
+            status.to_owned(),
+        )
+    };
+    [
+        (key("jobs::resize", "200"), done),
+        (key("jobs::resize", "500"), failed),
+        (key("jobs::notify", "200"), done),
+    ]
+    .into()
+}
+
+/// `http_requests_total` of `job` as [`Counts`].
+pub fn requests_of(
+    prometheus: &Prometheus,
+    selector: &str,
+) -> Result<BTreeMap<String, Counts>, String> {
+    let result = prometheus.query(&format!("http_requests_total{{{selector}}}"))?;
+    let mut requests: BTreeMap<String, Counts> = BTreeMap::new();
+    for s in &result {
+        let m = &s["metric"];
+        let label = |k: &str| m[k].as_str().unwrap_or_default().to_owned();
+        let value: f64 = s["value"][1].as_str().unwrap().parse().unwrap();
+        requests.entry(label("job")).or_default().insert(
+            (
+                label("handler"),
+                label("method"),
+                label("route"),
+                label("status"),
+            ),
+            value,
+        );
+    }
+    Ok(requests)
+}
 
 /// What Prometheus shows of the traffic.
 #[derive(Debug, PartialEq)]
@@ -49,24 +103,8 @@ impl Seen {
     // Queries it; an error of Prometheus is the error.
     fn query(prometheus: &Prometheus) -> Result<Seen, String> {
         prometheus.process.assert_running();
-        let result = prometheus.query(r#"http_requests_total{job=~"actix-app|axum-app"}"#)?;
-        let mut requests: BTreeMap<String, Counts> = BTreeMap::new();
-        for s in &result {
-            let m = &s["metric"];
-            let label = |k: &str| m[k].as_str().unwrap_or_default().to_owned();
-            let value: f64 = s["value"][1].as_str().unwrap().parse().unwrap();
-            requests.entry(label("job")).or_default().insert(
-                (
-                    label("handler"),
-                    label("method"),
-                    label("route"),
-                    label("status"),
-                ),
-                value,
-            );
-        }
         Ok(Seen {
-            requests,
+            requests: requests_of(prometheus, r#"job=~"actix-app|axum-app""#)?,
             ws: [
                 prometheus.value(WS_ENDED)?,
                 prometheus.value(WS_CLOSES)?,
@@ -112,6 +150,11 @@ pub struct Stack {
     pub app: RunningApp,
     /// The axum example service (job `axum-app`).
     pub axum: RunningApp,
+    /// The worker example (job `worker`), given [`WORKER_JOBS`] jobs.
+    pub worker: RunningApp,
+    /// The worker's `http_requests_total` in Prometheus once it matched [`worker_counts`],
+    /// or the last one when the wait for it ran out.
+    pub worker_seen: Result<Counts, String>,
     /// Scraping the app every second, alerting `alertmanager`.
     pub prometheus: Prometheus,
     /// docker/alertmanager.yml as it is.
@@ -134,7 +177,17 @@ impl metrics_tests::stack::Stack for Stack {
         // Built first: not timed.
         let app = RunningApp::start(&[]);
         let axum = RunningApp::start_example(Example::Axum, &[]);
+        Example::Worker.binary();
         let started = Instant::now();
+        // Its jobs start now: over ~15 s, many scrapes.
+        let jobs = WORKER_JOBS.to_string();
+        let worker = RunningApp::start_example(
+            Example::Worker,
+            &[
+                ("WORKER_JOBS", jobs.as_str()),
+                ("WORKER_INTERVAL_MS", WORKER_INTERVAL_MS),
+            ],
+        );
         let alertmanager = Alertmanager::start(dir.path(), "alertmanager", None, None);
         // The 5xx rules fire at once here, so that the driven traffic reaches Alertmanager.
         let prometheus = Prometheus::start(
@@ -144,6 +197,7 @@ impl metrics_tests::stack::Stack for Stack {
                 targets: &[
                     ("actix-app", vec![app.addr.clone()]),
                     ("axum-app", vec![axum.addr.clone()]),
+                    (WORKER_JOB, vec![worker.addr.clone()]),
                 ],
                 alertmanagers: std::slice::from_ref(&alertmanager.addr),
                 remote_write: None,
@@ -193,10 +247,27 @@ impl metrics_tests::stack::Stack for Stack {
         });
         let settled_after = started.elapsed();
         drop(traffic);
+        let want = worker_counts();
+        let worker_seen = settle(Duration::from_secs(40), || {
+            match requests_of(&prometheus, &format!(r#"job="{WORKER_JOB}""#)) {
+                Ok(mut seen) => {
+                    let seen = seen.remove(WORKER_JOB).unwrap_or_default();
+                    if seen == want {
+                        Ok(Ok(seen))
+                    } else {
+                        Err(Ok(seen))
+                    }
+                }
+                Err(err) => Err(Err(err)),
+            }
+        })
+        .unwrap_or_else(|last| last);
 
         Stack {
             app,
             axum,
+            worker,
+            worker_seen,
             prometheus,
             alertmanager,
             first,
@@ -209,6 +280,7 @@ impl metrics_tests::stack::Stack for Stack {
     fn print_tails(&self) {
         self.app.process().print_tail();
         self.axum.process().print_tail();
+        self.worker.process().print_tail();
         self.prometheus.process.print_tail();
         self.alertmanager.process.print_tail();
     }

@@ -151,6 +151,7 @@ impl metrics_tests::stack::Stack for Stack {
                 replicas.iter().map(|r| r.addr.clone()).collect(),
             ),
             ("axum-app", vec![]), // not run here
+            ("worker", vec![]),
         ];
         let write_url = victoria.write_url();
         let prometheus: Vec<Prometheus> = ["prometheus-a", "prometheus-b"]
