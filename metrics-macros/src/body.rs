@@ -36,26 +36,28 @@ impl Scan {
     fn tokens(&mut self, body: TokenStream) {
         let mut previous: Option<TokenTree> = None;
         // The ident before a `!`: a macro's name if a group follows.
-        let mut macro_name: Option<Ident> = None;
+        let mut macro_name: Option<String> = None;
         for token in body {
             match &token {
-                TokenTree::Ident(ident) if ident == "return" => self.returns = true,
-                TokenTree::Ident(ident) if ident == "await" => self.may_await = true,
-                TokenTree::Ident(ident) if SCOPE_KEYWORDS.iter().any(|k| ident == k) => {
-                    self.nested_scope = true;
-                }
+                // The name once: comparing a compiler `Ident` with a string formats it.
+                TokenTree::Ident(ident) => match ident.to_string().as_str() {
+                    "return" => self.returns = true,
+                    "await" => self.may_await = true,
+                    name if SCOPE_KEYWORDS.contains(&name) => self.nested_scope = true,
+                    _ => macro_name = None,
+                },
                 TokenTree::Punct(p) if p.as_char() == '?' => self.other_exits = true,
                 TokenTree::Punct(p) if p.as_char() == '|' => self.nested_scope = true,
                 TokenTree::Punct(p) if p.as_char() == '!' => {
                     macro_name = match &previous {
-                        Some(TokenTree::Ident(name)) => Some(name.clone()),
+                        Some(TokenTree::Ident(name)) => Some(name.to_string()),
                         _ => None,
                     };
                 }
                 TokenTree::Group(group) => {
                     if let Some(name) = macro_name.take()
-                        && !NON_EXITING_STD_MACROS.iter().any(|known| name == known)
-                        && !KEYWORDS_BEFORE_BANG.iter().any(|known| name == known)
+                        && !NON_EXITING_STD_MACROS.contains(&name.as_str())
+                        && !KEYWORDS_BEFORE_BANG.contains(&name.as_str())
                     {
                         // It may expand to `?`, `return` or `.await` (`select!`, `join!`).
                         self.other_exits = true;

@@ -89,7 +89,7 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
         Shape::AsyncTrait { .. } | Shape::Diverges => quote!(false),
         _ => {
             let ty = probed_type(&sig.output, &private);
-            quote!(#private::responds::<#ty>().__metrics_responds())
+            quote!((&&#private::responds::<#ty>()).__metrics_responds())
         }
     };
     // With an objective, a `static` of its own (see `ObjectiveSite`), spanned on the
@@ -111,7 +111,14 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
             }
         }
     };
+    // The probes' traits, for method resolution only (`as _`: no name is added).
+    let traits = match &shape {
+        Shape::AsyncTrait { .. } => quote!(use #private::Status as _;),
+        Shape::Diverges => quote!(use #private::IsResponse as _;),
+        _ => quote!(use #private::{IsResponse as _, Status as _};),
+    };
     let start = quote! {
+        #traits
         #new_site
         let #guard = #site.start(#responds);
     };
@@ -128,7 +135,7 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
             // A body that always diverges (`panic!`, `loop {}`) makes what follows
             // unreachable; that is expected here, not the user's to fix.
             #[allow(unreachable_code)]
-            #private::probe(&#out).__metrics_finish(#guard);
+            (&&&&&&#private::Probe(&#out)).__metrics_finish(#guard);
             #out
         }
     };
@@ -152,7 +159,7 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
         // The return type is named where the boundary is made, so that `return` and
         // `?` in the body infer and coerce as they do in the function itself.
         Shape::AsyncBlock => {
-            let fake_return = fake_return(&sig.output);
+            let fake_return = fake_return(&sig.output, &private);
             track(None, quote!(async move { #fake_return #block }.await))
         }
         Shape::Closure => {
@@ -269,9 +276,11 @@ mod tests {
             styles,
             [("inline".to_owned(), false), ("allow".to_owned(), true)]
         );
+        // Then the probes' traits (`use .. as _`) and the call site.
         assert!(matches!(
-            func.block.stmts.first(),
-            Some(syn::Stmt::Item(syn::Item::Static(site))) if site.ident == "__METRICS_CALL_SITE"
+            func.block.stmts.as_slice(),
+            [syn::Stmt::Item(syn::Item::Use(_)), syn::Stmt::Item(syn::Item::Static(site)), ..]
+                if site.ident == "__METRICS_CALL_SITE"
         ));
     }
 }

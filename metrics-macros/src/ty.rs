@@ -92,20 +92,21 @@ fn is_responder(opaque: &syn::TypeImplTrait) -> bool {
     })
 }
 
-/// `if false { return identity::<RET>(loop {}); }` pins an `async` block's output type,
-/// so `?` and `return` inside it infer as they would in the original function.
+/// `if false { return unreachable::<RET>(); }` pins an `async` block's output type,
+/// so `?` and `return` inside it infer and coerce as they would in the original function.
 /// (Naming the type through a `Future<Output = RET>` bound, as `call::<RET, _>` does
-/// for a closure, is not enough: rustc checks the block's `return`s before it.)
-pub(crate) fn fake_return(output: &ReturnType) -> TokenStream {
+/// for a closure, is not enough: rustc checks the block's `return`s before it.) A call
+/// of a generic function rather than `identity::<RET>(loop {})`: no unreachable
+/// expression, so no lint to allow (each allowed lint costs rustc a lookup).
+pub(crate) fn fake_return(output: &ReturnType, private: &TokenStream) -> TokenStream {
     let (ReturnType::Type(_, declared), Some(ty)) = (output, return_type(output)) else {
         return TokenStream::new();
     };
     // Located at the return type, so a "return type inferred here" note points at it.
     let span = declared.span();
     quote_spanned! {span=>
-        #[allow(unreachable_code, clippy::diverging_sub_expression, clippy::empty_loop)]
         if false {
-            return ::core::convert::identity::<#ty>(loop {});
+            return #private::unreachable::<#ty>();
         }
     }
 }
@@ -181,7 +182,7 @@ mod tests {
         let kept = return_type(&output("fn f() -> Result<u8, E>")).unwrap();
         assert_eq!(kept.to_string(), quote!(Result<u8, E>).to_string());
         assert!(return_type(&output("fn f()")).is_none());
-        assert!(fake_return(&output("fn f()")).is_empty());
+        assert!(fake_return(&output("fn f()"), &quote!(rt::__private)).is_empty());
         assert!(is_never(&output("fn f() -> !")));
         assert!(!is_never(&output("fn f() -> u8")));
     }

@@ -235,8 +235,8 @@ macro_rules! build_info {
 ///
 /// # Equivalent code
 ///
-/// `get_user` above becomes, in effect (`CallSite`, `responds` and `probe` are in the
-/// hidden, unstable `track_metrics::__private`):
+/// `get_user` above becomes, in effect (`CallSite`, `responds` and `status` stand for
+/// items of the hidden, unstable `track_metrics::__private`):
 ///
 /// ```ignore
 /// async fn get_user(id: web::Path<u32>) -> Result<HttpResponse, NotFound> {
@@ -245,7 +245,7 @@ macro_rules! build_info {
 ///     // (decided from the return type at compile time), so it can name a request.
 ///     let guard = SITE.start(responds::<Result<HttpResponse, NotFound>>());
 ///     let out = async move { /* the original body */ }.await;
-///     probe(&out).__metrics_finish(guard); // with a guard: records the status of `out`
+///     status(&out).__metrics_finish(guard); // with a guard: records the status of `out`
 ///     out
 /// }
 /// ```

@@ -2,13 +2,22 @@
 //! they may change in any release.
 //!
 //! Generated code names these: a `static` [`CallSite`] per function, whose
-//! `start(responds::<RET>().__metrics_responds())` gives an `Option<Guard>` (with
+//! `start((&&responds::<RET>()).__metrics_responds())` gives an `Option<Guard>` (with
 //! [`AnyResponse`] / [`NotResponse`] standing in for an `impl Trait` in `RET`); [`call`]
-//! around a body that needs a closure; and `probe(&out).__metrics_finish(guard)`, which
-//! records the call with the status of `out` (the levels [`probe`] returns are in the
-//! `status` module).
+//! around a body that needs a closure; [`unreachable`] to name an `async` block's
+//! output type; and `(&&&&&&Probe(&out)).__metrics_finish(guard)`, which records the
+//! call with the status of `out` (the rules are in the `status` module). The traits
+//! [`IsResponse`] and [`Status`] are imported (`as _`) where these are called.
 
 pub use crate::recording::site::{CallSite, Guard, ObjectiveSite, call};
 pub use crate::registry::build_info;
-pub use crate::responds::{AnyResponse, NotResponse, responds};
-pub use crate::status::probe;
+pub use crate::responds::{AnyResponse, IsResponse, NotResponse, responds};
+pub use crate::status::{Probe, Status};
+
+/// Never called: `if false { return unreachable::<RET>(); }` at the start of an `async`
+/// block pins its output type to the function's return type, so that `?` and `return`
+/// inside it infer and coerce as in the function itself.
+#[inline(always)]
+pub fn unreachable<R>() -> R {
+    unreachable!("track_metrics: generated code that never runs")
+}

@@ -5,69 +5,61 @@
 //! feature, an axum `IntoResponse` is a response too.
 //!
 //! Decided from the return type at compile time, by method resolution at the call site
-//! where the type is concrete, as the status probe does: [`responds`] wraps the type in
-//! three levels (axum's, actix-web's, none) and `.__metrics_responds()` runs the method of the outer level when its
-//! impl applies. The macro writes the function's return type, with each `impl Trait`
-//! replaced by [`AnyResponse`] when the trait is a responder one and by [`NotResponse`]
-//! otherwise (an opaque type cannot be named).
+//! where the type is concrete, as the status probe does: the call site writes
+//! `(&&responds::<RET>()).__metrics_responds()` with [`IsResponse`] in scope, and
+//! autoderef tries the impl for two references (axum's), then one (actix-web's), then
+//! none (not a response). The macro writes the function's return type, with each
+//! `impl Trait` replaced by [`AnyResponse`] when the trait is a responder one and by
+//! [`NotResponse`] otherwise (an opaque type cannot be named).
 
 use std::marker::PhantomData;
-use std::ops::Deref;
 
-/// `responds::<T>().__metrics_responds()`: whether `T` is a response type.
+/// The type whose kind is probed: `(&&responds::<T>()).__metrics_responds()`.
 #[inline(always)]
-pub fn responds<T>() -> Responds2<T> {
-    Responds2(Responds1(Responds0(PhantomData)))
+pub fn responds<T>() -> Responds<T> {
+    Responds(PhantomData)
 }
 
-/// The inner level: any type; not a response.
-pub struct Responds0<T>(PhantomData<fn() -> T>);
+/// Stands for the type `T` in the probe.
+pub struct Responds<T>(PhantomData<fn() -> T>);
 
-/// The outer level: a response type (with the `actix` feature: `T: Responder`).
-pub struct Responds1<T>(Responds0<T>);
-
-/// The outermost level: a response type (with the `axum` feature: `T: IntoResponse`).
-/// A level of its own, so that a type that is both (`String`) is not ambiguous.
-pub struct Responds2<T>(Responds1<T>);
-
-impl<T> Deref for Responds2<T> {
-    type Target = Responds1<T>;
-    #[inline(always)]
-    fn deref(&self) -> &Responds1<T> {
-        &self.0
+impl<T> Clone for Responds<T> {
+    fn clone(&self) -> Self {
+        *self
     }
 }
+impl<T> Copy for Responds<T> {}
 
-impl<T> Deref for Responds1<T> {
-    type Target = Responds0<T>;
-    #[inline(always)]
-    fn deref(&self) -> &Responds0<T> {
-        &self.0
-    }
+/// Whether a type is a response, one impl per framework on `Responds` behind as many
+/// references as its priority.
+pub trait IsResponse: Sized {
+    /// Whether the type is a response.
+    fn __metrics_responds(self) -> bool;
 }
 
-impl<T> Responds0<T> {
-    /// Whether the type is a response: not for this level.
+/// Any type: not a response.
+impl<T> IsResponse for Responds<T> {
     #[inline(always)]
-    pub fn __metrics_responds(&self) -> bool {
+    fn __metrics_responds(self) -> bool {
         false
     }
 }
 
+/// With the `actix` feature: an actix-web `Responder` is a response.
 #[cfg(feature = "actix")]
-impl<T: actix_web::Responder> Responds1<T> {
-    /// Whether the type is a response: an actix-web `Responder` is.
+impl<T: actix_web::Responder> IsResponse for &Responds<T> {
     #[inline(always)]
-    pub fn __metrics_responds(&self) -> bool {
+    fn __metrics_responds(self) -> bool {
         true
     }
 }
 
+/// With the `axum` feature: an axum `IntoResponse` is a response. A depth of its own,
+/// so that a type that is both (`String`) is not ambiguous.
 #[cfg(feature = "axum")]
-impl<T: axum::response::IntoResponse> Responds2<T> {
-    /// Whether the type is a response: an axum `IntoResponse` is.
+impl<T: axum::response::IntoResponse> IsResponse for &&Responds<T> {
     #[inline(always)]
-    pub fn __metrics_responds(&self) -> bool {
+    fn __metrics_responds(self) -> bool {
         true
     }
 }
@@ -101,30 +93,37 @@ mod tests {
 
     struct User;
 
+    // As the call site asks.
+    macro_rules! responds {
+        ($ty:ty) => {
+            (&&responds::<$ty>()).__metrics_responds()
+        };
+    }
+
     #[test]
     fn responses_by_type() {
         let any = cfg!(any(feature = "actix", feature = "axum"));
-        assert!(!responds::<User>().__metrics_responds());
-        assert!(!responds::<Result<User, std::io::Error>>().__metrics_responds());
-        assert!(!responds::<NotResponse>().__metrics_responds());
-        assert_eq!(responds::<AnyResponse>().__metrics_responds(), any);
-        assert_eq!(responds::<String>().__metrics_responds(), any);
+        assert!(!responds!(User));
+        assert!(!responds!(Result<User, std::io::Error>));
+        assert!(!responds!(NotResponse));
+        assert_eq!(responds!(AnyResponse), any);
+        assert_eq!(responds!(String), any);
         #[cfg(feature = "actix")]
         {
             use actix_web::HttpResponse;
-            assert!(responds::<HttpResponse>().__metrics_responds());
-            assert!(responds::<Result<HttpResponse, actix_web::Error>>().__metrics_responds());
-            assert!(responds::<Result<AnyResponse, std::io::Error>>().__metrics_responds());
-            assert!(responds::<actix_web::web::Json<u8>>().__metrics_responds());
+            assert!(responds!(HttpResponse));
+            assert!(responds!(Result<HttpResponse, actix_web::Error>));
+            assert!(responds!(Result<AnyResponse, std::io::Error>));
+            assert!(responds!(actix_web::web::Json<u8>));
         }
         #[cfg(feature = "axum")]
         {
             use axum::http::StatusCode;
-            assert!(responds::<StatusCode>().__metrics_responds());
-            assert!(responds::<axum::response::Response>().__metrics_responds());
-            assert!(responds::<(StatusCode, axum::Json<u8>)>().__metrics_responds());
-            assert!(responds::<Result<axum::Json<u8>, StatusCode>>().__metrics_responds());
-            assert!(responds::<axum::response::Redirect>().__metrics_responds());
+            assert!(responds!(StatusCode));
+            assert!(responds!(axum::response::Response));
+            assert!(responds!((StatusCode, axum::Json<u8>)));
+            assert!(responds!(Result<axum::Json<u8>, StatusCode>));
+            assert!(responds!(axum::response::Redirect));
         }
     }
 }

@@ -1,10 +1,10 @@
-//! The actix-web rules: the status of its responses and errors, and levels 5 and 2 of
+//! The actix-web rules: the status of its responses and errors, and depths 5 and 2 of
 //! the probe (an error that implements `ResponseError`).
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 
-use super::{Level2, Level5, ResponseStatus};
+use super::ResponseStatus;
 
 impl<B> ResponseStatus for HttpResponse<B> {
     fn status(&self) -> u16 {
@@ -24,11 +24,11 @@ impl ResponseStatus for actix_web::Error {
     }
 }
 
-rule!(impl[V: ResponseStatus, E: ResponseError] Level5<Result<V, E>> => |value| match value {
+rule!(impl[V: ResponseStatus, E: ResponseError] (&&&&&) Result<V, E> => |value| match value {
     Ok(value) => value.status(),
     Err(err) => err.status_code().as_u16(),
 });
 
-rule!(impl[V, E: ResponseError] Level2<Result<V, E>> => |value| {
+rule!(impl[V, E: ResponseError] (&&) Result<V, E> => |value| {
     value.as_ref().map_or_else(|err| err.status_code().as_u16(), |_| 200)
 });

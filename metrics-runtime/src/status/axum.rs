@@ -88,8 +88,6 @@ mod tests {
     use axum::http::{HeaderMap, StatusCode, header};
     use axum::response::{IntoResponse, Redirect};
 
-    use crate::status::probe;
-
     struct Plain;
 
     fn opaque() -> impl IntoResponse {
@@ -100,51 +98,33 @@ mod tests {
     #[test]
     fn axum_values() {
         let cases = [
-            (probe(&StatusCode::NO_CONTENT).__metrics_status(), 204),
+            (status!(&StatusCode::NO_CONTENT), 204),
+            (status!(&StatusCode::IM_A_TEAPOT.into_response()), 418),
+            (status!(&(StatusCode::CREATED, HeaderMap::new(), "x")), 201),
             (
-                probe(&StatusCode::IM_A_TEAPOT.into_response()).__metrics_status(),
-                418,
-            ),
-            (
-                probe(&(StatusCode::CREATED, HeaderMap::new(), "x")).__metrics_status(),
+                status!(&(StatusCode::CREATED, [(header::LOCATION, "/x")], "x")),
                 201,
             ),
-            (
-                probe(&(StatusCode::CREATED, [(header::LOCATION, "/x")], "x")).__metrics_status(),
-                201,
-            ),
-            (
-                probe(&(StatusCode::CREATED, String::new())).__metrics_status(),
-                201,
-            ),
-            (
-                probe(&(StatusCode::CONFLICT, axum::Json(1))).__metrics_status(),
-                409,
-            ),
-            (probe(&Redirect::to("/")).__metrics_status(), 303),
-            (probe(&Redirect::permanent("/")).__metrics_status(), 308),
+            (status!(&(StatusCode::CREATED, String::new())), 201),
+            (status!(&(StatusCode::CONFLICT, axum::Json(1))), 409),
+            (status!(&Redirect::to("/")), 303),
+            (status!(&Redirect::permanent("/")), 308),
             // a syntax error, then valid JSON of the wrong type
-            (probe(&rejection_of(b"]")).__metrics_status(), 400),
-            (probe(&rejection_of(b"\"text\"")).__metrics_status(), 422),
+            (status!(&rejection_of(b"]")), 400),
+            (status!(&rejection_of(b"\"text\"")), 422),
+            (status!(&Ok::<_, StatusCode>(axum::Json(1))), 200),
             (
-                probe(&Ok::<_, StatusCode>(axum::Json(1))).__metrics_status(),
-                200,
-            ),
-            (
-                probe(&Err::<axum::Json<u8>, _>(StatusCode::FORBIDDEN)).__metrics_status(),
+                status!(&Err::<axum::Json<u8>, _>(StatusCode::FORBIDDEN)),
                 403,
             ),
+            (status!(&Err::<axum::Json<u8>, _>(rejection_of(b"]"))), 400),
             (
-                probe(&Err::<axum::Json<u8>, _>(rejection_of(b"]"))).__metrics_status(),
-                400,
-            ),
-            (
-                probe(&Ok::<_, Plain>((StatusCode::CREATED, axum::Json(1)))).__metrics_status(),
+                status!(&Ok::<_, Plain>((StatusCode::CREATED, axum::Json(1)))),
                 201,
             ),
-            (probe(&Err::<StatusCode, _>(Plain)).__metrics_status(), 500),
-            (probe(&axum::Json(1)).__metrics_status(), 200),
-            (probe(&opaque()).__metrics_status(), 200),
+            (status!(&Err::<StatusCode, _>(Plain)), 500),
+            (status!(&axum::Json(1)), 200),
+            (status!(&opaque()), 200),
         ];
         for (i, (got, want)) in cases.into_iter().enumerate() {
             assert_eq!(got, want, "case {i}");
