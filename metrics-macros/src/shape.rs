@@ -16,10 +16,11 @@ use crate::ty;
 //     #[get("/users/{id}")]
 //     async fn get_user(id: web::Path<u32>) -> Result<HttpResponse, ApiError> {
 //         #![INNER]
+//         use __private::{IsResponse as _, Status as _};
 //         static __METRICS_CALL_SITE: CallSite = CallSite::new("get_user", "GET", "/users/{id}");
-//         let __metrics_guard = __METRICS_CALL_SITE.start();
+//         let __metrics_guard = __METRICS_CALL_SITE.start((&&responds::<RET>()).__metrics_responds());
 //         let __metrics_out = RUN;
-//         probe(&__metrics_out).__metrics_finish(__metrics_guard);
+//         (&&&&&&Probe(&__metrics_out)).__metrics_finish(__metrics_guard);
 //         __metrics_out
 //     }
 //
@@ -42,7 +43,7 @@ use crate::ty;
 //             Box::pin(async move {
 //                 static __METRICS_CALL_SITE ..; let __metrics_guard = ..;
 //                 let __metrics_out = async move { BODY }.await;
-//                 probe(&__metrics_out).__metrics_finish(__metrics_guard);
+//                 (&&&&&&Probe(&__metrics_out)).__metrics_finish(__metrics_guard);
 //                 __metrics_out
 //             })
 //         }
