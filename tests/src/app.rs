@@ -11,6 +11,7 @@ use track_metrics::ENV_ENABLED;
 use track_metrics::actix::ENV_TOKEN;
 
 use crate::process::Process;
+use crate::scrape::Scrape;
 use crate::workspace_root;
 
 /// The variable the example reads its listen address from.
@@ -127,6 +128,11 @@ impl RunningApp {
     /// `http://127.0.0.1:PORT<path>`.
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
+    }
+
+    /// One scrape of its `/metrics`, which must answer 200.
+    pub fn scrape(&self) -> Scrape {
+        Scrape::fetch(&self.url(""))
     }
 
     /// What it wrote to stderr so far.

@@ -16,6 +16,13 @@ pub struct Scrape {
 }
 
 impl Scrape {
+    /// `GET {base}/metrics` (no `Accept`: the text format), which must answer 200, parsed.
+    pub fn fetch(base: &str) -> Scrape {
+        let answer = crate::http::get(&format!("{base}/metrics"), &[]);
+        assert_eq!(answer.status, 200, "{base}/metrics: {}", answer.body);
+        Scrape::parse(&answer.body)
+    }
+
     /// Parses the text exposition format; histograms become `_bucket` (with `le`),
     /// `_sum` and `_count` series as on the wire.
     pub fn parse(text: &str) -> Scrape {

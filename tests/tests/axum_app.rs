@@ -11,7 +11,6 @@ use std::time::Duration;
 use metrics_tests::app::{Example, RunningApp};
 use metrics_tests::http::{get, send};
 use metrics_tests::routes;
-use metrics_tests::scrape::Scrape;
 use metrics_tests::wait;
 use nix::sys::signal::Signal;
 
@@ -19,13 +18,6 @@ const AXUM: Example = Example::Axum;
 
 fn start() -> RunningApp {
     RunningApp::start_example(AXUM, &[])
-}
-
-// One scrape, checked only for its status.
-fn scrape(app: &RunningApp) -> Scrape {
-    let resp = get(&app.url("/metrics"), &[]);
-    assert_eq!(resp.status, 200, "{}", resp.body);
-    Scrape::parse(&resp.body)
 }
 
 #[test]
@@ -59,7 +51,7 @@ fn sigterm_lets_a_running_request_finish() {
     let url = app.url("/slow?ms=1000");
     let client = std::thread::spawn(move || get(&url, &[]));
     wait::poll("/slow in flight", Duration::from_secs(10), || {
-        let in_flight = scrape(&app).in_flight("slow", "GET", "/slow");
+        let in_flight = app.scrape().in_flight("slow", "GET", "/slow");
         if in_flight == 1.0 {
             Ok(())
         } else {
@@ -93,7 +85,7 @@ fn a_wrong_method_is_a_405_under_its_route() {
     let app = start();
     assert_eq!(send("DELETE", &app.url("/health")).status, 405);
     assert_eq!(send("POST", &app.url("/")).status, 405);
-    let scrape = scrape(&app);
+    let scrape = app.scrape();
     assert_eq!(scrape.requests("", "DELETE", "/health", "405"), 1.0);
     assert_eq!(scrape.requests("", "POST", "/", "405"), 1.0);
     assert_eq!(
@@ -125,7 +117,7 @@ fn a_flood_of_unknown_paths_is_counted_under_the_empty_route_only() {
         }
         expected.push((counted, f64::from(times)));
     }
-    let scrape = scrape(&app);
+    let scrape = app.scrape();
     for (method, count) in &expected {
         assert_eq!(scrape.requests("", method, "", "404"), *count, "{method}");
         assert_eq!(scrape.observed("", method, ""), *count, "{method}");

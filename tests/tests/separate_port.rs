@@ -16,10 +16,30 @@ use metrics_tests::scrape::Scrape;
 use metrics_tests::server::serve_on_own_runtime;
 use track_metrics::track_metrics;
 
-fn scrape(metrics: &str) -> Scrape {
-    let answer = get(&format!("{metrics}/metrics"), &[]);
-    assert_eq!(answer.status, 200);
-    Scrape::parse(&answer.body)
+/// Sends a request to each of `paths` on the public base URL `public`; then the public
+/// listener has no `/metrics`, the listener at `metrics` counts exactly these requests as
+/// (`handler`, `GET`, `route`, 200), and its own scrapes are not counted.
+fn only_public_requests_counted(
+    public: &str,
+    paths: &[String],
+    metrics: &str,
+    (handler, route): (&str, &str),
+) {
+    for path in paths {
+        assert_eq!(get(&format!("{public}{path}"), &[]).status, 200, "{path}");
+    }
+    assert_eq!(get(&format!("{public}/metrics"), &[]).status, 404);
+    let sent = paths.len() as f64;
+    let first = Scrape::fetch(metrics);
+    assert_eq!(first.requests(handler, "GET", route, "200"), sent);
+    let again = Scrape::fetch(metrics);
+    assert_eq!(again.total_under("/metrics"), 0.0);
+    assert_eq!(again.requests(handler, "GET", route, "200"), sent);
+}
+
+/// `path`, `n` times.
+fn times(path: &str, n: usize) -> Vec<String> {
+    vec![path.to_owned(); n]
 }
 
 #[track_metrics]
@@ -59,21 +79,14 @@ fn actix_app() -> (String, String) {
 #[test]
 fn actix_web_serves_metrics_on_a_port_of_its_own() {
     let (public, metrics) = actix_app();
-    for id in 1..=7 {
-        assert_eq!(get(&format!("{public}/sp/orders/{id}"), &[]).status, 200);
-    }
-    assert_eq!(get(&format!("{public}/metrics"), &[]).status, 404);
-    let scrape = scrape(&metrics);
-    assert_eq!(
-        scrape.requests("sp_actix_order", "GET", "/sp/orders/{id}", "200"),
-        7.0
-    );
     // The metrics listener has no middleware: its scrapes are not requests of the app.
-    let again = self::scrape(&metrics);
-    assert_eq!(again.total_under("/metrics"), 0.0);
-    assert_eq!(
-        again.requests("sp_actix_order", "GET", "/sp/orders/{id}", "200"),
-        7.0
+    only_public_requests_counted(
+        &public,
+        &(1..=7)
+            .map(|id| format!("/sp/orders/{id}"))
+            .collect::<Vec<_>>(),
+        &metrics,
+        ("sp_actix_order", "/sp/orders/{id}"),
     );
 }
 
@@ -94,17 +107,11 @@ fn axum_serves_metrics_on_a_port_of_its_own() {
         let app = Router::new().route("/metrics", axum_get(track_metrics::axum::metrics));
         axum::serve(listener, app).await.unwrap();
     });
-    for _ in 0..5 {
-        assert_eq!(
-            get(&format!("http://{public}/sp/axum/orders"), &[]).status,
-            200
-        );
-    }
-    assert_eq!(get(&format!("http://{public}/metrics"), &[]).status, 404);
-    let scrape = scrape(&format!("http://{metrics}"));
-    assert_eq!(
-        scrape.requests("sp_axum_order", "GET", "/sp/axum/orders", "200"),
-        5.0
+    only_public_requests_counted(
+        &format!("http://{public}"),
+        &times("/sp/axum/orders", 5),
+        &format!("http://{metrics}"),
+        ("sp_axum_order", "/sp/axum/orders"),
     );
 }
 
@@ -122,15 +129,10 @@ fn the_exporter_serves_an_axum_apps_metrics() {
             .layer(track_metrics::axum::RequestMetricsLayer::new());
         axum::serve(listener, app).await.unwrap();
     });
-    for _ in 0..3 {
-        assert_eq!(
-            get(&format!("http://{public}/sp/exported"), &[]).status,
-            200
-        );
-    }
-    let scrape = scrape(&format!("http://{}", exporter.local_addr()));
-    assert_eq!(
-        scrape.requests("sp_exported", "GET", "/sp/exported", "200"),
-        3.0
+    only_public_requests_counted(
+        &format!("http://{public}"),
+        &times("/sp/exported", 3),
+        &format!("http://{}", exporter.local_addr()),
+        ("sp_exported", "/sp/exported"),
     );
 }

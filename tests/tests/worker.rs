@@ -7,17 +7,10 @@ use std::time::Duration;
 use metrics_tests::app::{Example, RunningApp};
 use metrics_tests::http::get;
 use metrics_tests::routes;
-use metrics_tests::scrape::Scrape;
 use metrics_tests::wait;
 use nix::sys::signal::Signal;
 
 const WORKER: Example = Example::Worker;
-
-fn scrape(worker: &RunningApp) -> Scrape {
-    let answer = get(&worker.url("/metrics"), &[]);
-    assert_eq!(answer.status, 200);
-    Scrape::parse(&answer.body)
-}
 
 #[test]
 fn every_job_is_counted_then_sigterm_exits_0() {
@@ -28,7 +21,7 @@ fn every_job_is_counted_then_sigterm_exits_0() {
         &[("WORKER_JOBS", "50"), ("WORKER_INTERVAL_MS", "1")],
     );
     wait::poll("the 50 jobs", Duration::from_secs(30), || {
-        let scrape = scrape(&worker);
+        let scrape = worker.scrape();
         let counted = (
             scrape.requests("jobs::resize", "", "", "200"),
             scrape.requests("jobs::resize", "", "", "500"),
@@ -40,7 +33,7 @@ fn every_job_is_counted_then_sigterm_exits_0() {
             Err(format!("counted {counted:?}"))
         }
     });
-    let scrape = scrape(&worker);
+    let scrape = worker.scrape();
     assert_eq!(scrape.observed("jobs::resize", "", ""), 50.0);
     assert_eq!(scrape.in_flight("jobs::resize", "", ""), 0.0);
     assert_eq!(
@@ -68,7 +61,7 @@ fn every_job_is_counted_then_sigterm_exits_0() {
 fn sigint_while_working_exits_0() {
     let worker = RunningApp::start_example(WORKER, &[("WORKER_INTERVAL_MS", "5")]);
     wait::poll("a job", Duration::from_secs(30), || {
-        let done = scrape(&worker).observed("jobs::resize", "", "");
+        let done = worker.scrape().observed("jobs::resize", "", "");
         if done > 0.0 {
             Ok(())
         } else {

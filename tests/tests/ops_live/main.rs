@@ -31,7 +31,7 @@ use metrics_tests::stack::Shared;
 use metrics_tests::wait::poll;
 use track_metrics::actix::ENV_TOKEN;
 
-use crate::stack::{JOBS, Stack, TRACES, WORKER_JOB, worker_counts};
+use crate::stack::{ALL_JOBS, JOBS, Stack, TRACES, WORKER_JOB, worker_counts};
 
 fn main() -> ExitCode {
     let args = Arguments::from_args();
@@ -115,13 +115,8 @@ fn prometheus_scrapes_the_app_as_an_up_target(stack: &Stack) {
             other => Err(format!("{other:?}, up {up:?}")),
         }
     });
-    let jobs = [JOBS[0], JOBS[1], WORKER_JOB];
-    for (target, (job, app)) in
-        targets
-            .iter()
-            .zip(jobs.iter().zip([&stack.app, &stack.axum, &stack.worker]))
-    {
-        assert_eq!(target["labels"]["job"], *job);
+    for (target, (job, app)) in targets.iter().zip(stack.by_job()) {
+        assert_eq!(target["labels"]["job"], job);
         assert_eq!(
             target["scrapeUrl"],
             format!("http://{}/metrics", app.addr).as_str()
@@ -173,11 +168,7 @@ fn prometheus_has_the_exact_counts_of_the_worker(stack: &Stack) {
 // answer it; it must store exactly the series the text format 0.0.4 shows (same names, same
 // labels).
 fn prometheus_scrapes_openmetrics_and_stores_the_series_of_the_text_format(stack: &Stack) {
-    for (job, app) in [
-        ("actix-app", &stack.app),
-        ("axum-app", &stack.axum),
-        (WORKER_JOB, &stack.worker),
-    ] {
+    for (job, app) in stack.by_job() {
         let prometheus_accept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
         let om = get(&app.url("/metrics"), &[("accept", prometheus_accept)]);
         assert_eq!(
@@ -442,7 +433,7 @@ fn dashboard_queries_have_data(stack: &Stack, shown: &Shown<'_>) {
                 .filter_map(|s| s[label].as_str())
                 .collect();
             let expected = match label {
-                "job" => vec![JOBS[0], JOBS[1], WORKER_JOB],
+                "job" => ALL_JOBS.to_vec(),
                 "handler" => shown.handlers.clone(),
                 "route" => shown.routes.clone(),
                 "instance" => vec![shown.instance],
@@ -576,7 +567,7 @@ fn five_xx_alerts(stack: &Stack, job: &str, ready: impl Fn(&Json, &Json) -> bool
 }
 
 fn the_5xx_alert_reaches_alertmanager_and_inhibits_the_warning(stack: &Stack) {
-    for job in [JOBS[0], JOBS[1], WORKER_JOB] {
+    for job in ALL_JOBS {
         five_xx_alert_inhibits_the_warning(stack, job);
     }
 }
@@ -617,7 +608,7 @@ fn five_xx_alert_inhibits_the_warning(stack: &Stack, job: &str) {
 
 fn alertmanager_routes_the_5xx_alerts_by_severity(stack: &Stack) {
     // The critical alert goes to the pager, the warning to tickets.
-    for job in [JOBS[0], JOBS[1], WORKER_JOB] {
+    for job in ALL_JOBS {
         let (critical, warning) = five_xx_alerts(stack, job, |_, _| true);
         assert_eq!(critical["receivers"][0]["name"], "pager", "{job}");
         assert_eq!(warning["receivers"][0]["name"], "tickets", "{job}");

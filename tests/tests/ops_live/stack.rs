@@ -40,6 +40,9 @@ pub const JOBS: [&str; 2] = ["actix-app", "axum-app"];
 /// The scrape job of the worker example.
 pub const WORKER_JOB: &str = "worker";
 
+/// Every scrape job of docker/prometheus.yml: [`JOBS`], then [`WORKER_JOB`].
+pub const ALL_JOBS: [&str; 3] = [JOBS[0], JOBS[1], WORKER_JOB];
+
 /// The jobs the worker is given: every tenth fails (`jobs::resize` 500), the others are
 /// resized and notified. One every [`WORKER_INTERVAL_MS`], so that Prometheus sees them
 /// go up over several scrapes (what `rate()` needs).
@@ -66,7 +69,7 @@ pub fn worker_counts() -> Counts {
     .into()
 }
 
-/// `http_requests_total` of `job` as [`Counts`].
+/// `http_requests_total{selector}` as [`Counts`] by job.
 pub fn requests_of(
     prometheus: &Prometheus,
     selector: &str,
@@ -167,6 +170,17 @@ pub struct Stack {
     pub settled_after: Duration,
     // Last: removed once the servers writing to it are stopped.
     _dir: TempDir,
+}
+
+impl Stack {
+    /// Each scrape job ([`ALL_JOBS`]) with the program it scrapes.
+    pub fn by_job(&self) -> [(&'static str, &RunningApp); 3] {
+        [
+            (ALL_JOBS[0], &self.app),
+            (ALL_JOBS[1], &self.axum),
+            (ALL_JOBS[2], &self.worker),
+        ]
+    }
 }
 
 impl metrics_tests::stack::Stack for Stack {
