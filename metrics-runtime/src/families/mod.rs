@@ -11,9 +11,9 @@
 use std::collections::HashMap;
 
 use prometheus::core::{Desc, Describer};
-use prometheus::{GaugeVec, IntGaugeVec, Opts};
+use prometheus::{GaugeVec, Opts};
 #[cfg(any(feature = "ws", test))]
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec};
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec};
 
 mod http;
 mod objectives;
@@ -77,6 +77,7 @@ impl Builder {
         IntCounterVec::new(self.opts(name, help), labels)
     }
 
+    #[cfg(any(feature = "ws", test))]
     pub(crate) fn gauge(
         &self,
         name: &str,
