@@ -45,22 +45,23 @@ impl Format {
                 }
             }
         }
-        // The highest quality, then the earliest range, then the earliest format.
-        FORMATS
-            .iter()
-            .zip(best)
-            .enumerate()
-            .filter_map(|(order, (&format, best))| {
-                let (quality, _, position) = best.filter(|&(quality, _, _)| quality > 0)?;
-                let score = (
-                    quality,
-                    std::cmp::Reverse(position),
-                    std::cmp::Reverse(order),
-                );
-                Some((score, format))
-            })
-            .max_by_key(|&(score, _)| score)
-            .map_or(Format::Text, |(_, format)| format)
+        // The highest quality, then the earliest range, then the earliest format (a later
+        // format only when strictly better). A loop: the iterator chain it replaces was
+        // ~900 lines of LLVM IR.
+        let mut chosen: Option<(u16, usize, Format)> = None;
+        for (&format, best) in FORMATS.iter().zip(best) {
+            let Some((quality, _, position)) = best else {
+                continue;
+            };
+            let better = match chosen {
+                None => true,
+                Some((q, p, _)) => quality > q || (quality == q && position < p),
+            };
+            if quality > 0 && better {
+                chosen = Some((quality, position, format));
+            }
+        }
+        chosen.map_or(Format::Text, |(_, _, format)| format)
     }
 }
 

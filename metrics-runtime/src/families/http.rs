@@ -5,7 +5,7 @@ use std::sync::{Mutex, PoisonError};
 
 use prometheus::core::Desc;
 
-use super::{Builder, bounds, desc};
+use super::{Builder, bounds};
 use crate::storage::{HttpLabels, Series, limit};
 
 /// The labels of every HTTP family, in the order of [`HttpLabels::values`].
@@ -52,29 +52,28 @@ impl HttpFamilies {
         builder: &Builder,
         buckets: Option<&[f64]>,
     ) -> Result<HttpFamilies, prometheus::Error> {
-        // The prometheus crate's own families, built as before for their descriptors:
-        // the same names, help texts, label checks and errors.
-        let requests = builder.counter(
+        // The descriptors the prometheus crate's own families had: the same names, help
+        // texts, label checks and errors. (The buckets are checked by the configuration.)
+        let requests = builder.desc(
             "http_requests_total",
             "HTTP requests answered and tracked calls made, by status code.",
             &REQUEST_LABELS,
         )?;
-        let duration = builder.histogram(
+        let duration = builder.desc(
             "http_request_duration_seconds",
             "Time to answer an HTTP request or to run a tracked call, in seconds.",
-            buckets,
             &HTTP_LABELS,
         )?;
-        let in_flight = builder.gauge(
+        let in_flight = builder.desc(
             "http_requests_in_flight",
             "HTTP requests and tracked calls in progress.",
             &HTTP_LABELS,
         )?;
         let bounds = bounds(buckets);
         Ok(HttpFamilies {
-            requests: desc(&requests)?,
-            duration: desc(&duration)?,
-            in_flight: desc(&in_flight)?,
+            requests,
+            duration,
+            in_flight,
             limits: bounds.iter().map(|&bound| limit(bound)).collect(),
             bounds,
             #[cfg(feature = "native-histograms")]

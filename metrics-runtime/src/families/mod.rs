@@ -10,8 +10,10 @@
 
 use std::collections::HashMap;
 
-use prometheus::core::{Collector, Desc};
-use prometheus::{GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec, Opts};
+use prometheus::core::{Desc, Describer};
+use prometheus::{GaugeVec, Opts};
+#[cfg(any(feature = "ws", test))]
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec};
 
 mod http;
 mod objectives;
@@ -51,6 +53,21 @@ impl Builder {
         opts
     }
 
+    /// The descriptor of a family of this name, help text and labels: the one the
+    /// prometheus crate's `IntCounterVec`, `IntGaugeVec` or `HistogramVec` of the same
+    /// options would have (their `new` only describes the options; the buckets are not
+    /// part of it), with the same checks and errors, without building one.
+    pub(crate) fn desc(
+        &self,
+        name: &str,
+        help: &str,
+        labels: &[&str],
+    ) -> Result<Desc, prometheus::Error> {
+        let labels = labels.iter().map(|&label| label.to_owned()).collect();
+        self.opts(name, help).variable_labels(labels).describe()
+    }
+
+    #[cfg(any(feature = "ws", test))]
     pub(crate) fn counter(
         &self,
         name: &str,
@@ -60,6 +77,7 @@ impl Builder {
         IntCounterVec::new(self.opts(name, help), labels)
     }
 
+    #[cfg(any(feature = "ws", test))]
     pub(crate) fn gauge(
         &self,
         name: &str,
@@ -79,6 +97,7 @@ impl Builder {
     }
 
     // `buckets: None` keeps the prometheus crate's default buckets.
+    #[cfg(any(feature = "ws", test))]
     pub(crate) fn histogram(
         &self,
         name: &str,
@@ -92,15 +111,6 @@ impl Builder {
         }
         HistogramVec::new(opts, labels)
     }
-}
-
-// The one descriptor of a prometheus family.
-pub(crate) fn desc(family: &dyn Collector) -> Result<Desc, prometheus::Error> {
-    family
-        .desc()
-        .first()
-        .map(|desc| (*desc).clone())
-        .ok_or_else(|| prometheus::Error::Msg("a family without a descriptor".to_owned()))
 }
 
 /// A bucket's `le` label as the duration histogram writes it (the prometheus crate's

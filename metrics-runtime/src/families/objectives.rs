@@ -1,15 +1,18 @@
 //! The objective families: which handlers count toward which objective, and the
 //! objectives' targets, for the rules of `docker/objectives.yml`.
 
+use prometheus::GaugeVec;
 use prometheus::core::Collector;
-use prometheus::{GaugeVec, IntGaugeVec};
 
 use super::Builder;
 
 /// `http_objective_info{objective, handler}`, `http_objective_success_target{objective}`
 /// and `http_objective_latency_target{objective, le}`.
+///
+/// All three are float gauges, `info` too: the exposition is the same (a gauge's value is
+/// a float in every format), and one gauge type is compiled instead of two.
 pub(crate) struct ObjectiveFamilies {
-    info: IntGaugeVec,
+    info: GaugeVec,
     success_target: GaugeVec,
     latency_target: GaugeVec,
 }
@@ -17,7 +20,7 @@ pub(crate) struct ObjectiveFamilies {
 impl ObjectiveFamilies {
     pub(crate) fn new(builder: &Builder) -> Result<ObjectiveFamilies, prometheus::Error> {
         Ok(ObjectiveFamilies {
-            info: builder.gauge(
+            info: builder.float_gauge(
                 "http_objective_info",
                 "1 for each handler counting toward an objective.",
                 &["objective", "handler"],
@@ -47,7 +50,7 @@ impl ObjectiveFamilies {
 
     /// `handler` counts toward `objective`.
     pub(crate) fn member(&self, objective: &str, handler: &str) {
-        self.info.with_label_values(&[objective, handler]).set(1);
+        self.info.with_label_values(&[objective, handler]).set(1.0);
     }
 
     pub(crate) fn success_target(&self, objective: &str, target: f64) {

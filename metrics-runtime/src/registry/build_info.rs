@@ -25,17 +25,19 @@ fn family(
     service: &str,
     version: &str,
     revision: &str,
-) -> Result<prometheus::IntGauge, prometheus::Error> {
+) -> Result<prometheus::Gauge, prometheus::Error> {
+    // A float gauge, as the objective families': the same exposition as an integer one,
+    // and no second gauge type compiled.
     let help = "1, labelled with the program's name, version and source revision.";
     let gauge = if builder.has_const_label("service") {
         builder
-            .gauge("build_info", help, &["version", "revision"])?
+            .float_gauge("build_info", help, &["version", "revision"])?
             .with_label_values(&[version, revision])
     } else {
         builder
-            .gauge("build_info", help, &["service", "version", "revision"])?
+            .float_gauge("build_info", help, &["service", "version", "revision"])?
             .with_label_values(&[service, version, revision])
     };
-    gauge.set(1);
+    gauge.set(1.0);
     Ok(gauge)
 }

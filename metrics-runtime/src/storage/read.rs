@@ -84,6 +84,12 @@ impl Series {
 
     /// Calls `f` with each status counted so far and its count.
     pub(crate) fn statuses(&self, mut f: impl FnMut(u16, u64)) {
+        self.each_status(&mut f);
+    }
+
+    // `statuses` compiled once, not once per closure (nor its closures per caller):
+    // a scrape calls `f` once per status, where a dynamic call costs nothing measurable.
+    fn each_status(&self, f: &mut dyn FnMut(u16, u64)) {
         let shards = self.shards.lock().unwrap_or_else(PoisonError::into_inner);
         if shards.is_empty() {
             return self.block_statuses(f);
@@ -96,7 +102,7 @@ impl Series {
         let mut len = 0;
         let mut spilled = false;
         for block in blocks() {
-            block.block_statuses(|code, count| {
+            block.block_statuses(&mut |code, count| {
                 if let Some(entry) = merged[..len].iter_mut().find(|(c, _)| *c == code) {
                     entry.1 = entry.1.wrapping_add(count);
                 } else if len < MERGED {
@@ -115,7 +121,7 @@ impl Series {
         }
         // More: each status summed at the first block that counted it.
         for (at, block) in blocks().enumerate() {
-            block.block_statuses(|code, count| {
+            block.block_statuses(&mut |code, count| {
                 if blocks().take(at).any(|earlier| earlier.count_of(code) > 0) {
                     return;
                 }
@@ -140,7 +146,7 @@ impl Series {
     }
 
     // One block's statuses and their counts.
-    fn block_statuses(&self, mut f: impl FnMut(u16, u64)) {
+    fn block_statuses(&self, f: &mut dyn FnMut(u16, u64)) {
         let counts = iter::once(&self.first).chain(&self.counts);
         for (slot, count) in self.codes.iter().zip(counts) {
             let code = slot.load(Ordering::Acquire);
