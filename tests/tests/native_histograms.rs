@@ -2,8 +2,9 @@
 //! Prometheus 2.42 started with `--enable-feature=native-histograms` on the shipped
 //! docker/prometheus.yml: it negotiates the protobuf exposition with an axum service on a
 //! real socket, stores `http_request_duration_seconds` as a native histogram, counts
-//! every request in it and reads the slow route's median within 10 % of what the test
-//! measured itself, and so does the shipped recording rule; the exemplar of a traced request is stored on the native series; the
+//! every request in it and reads the slow route's median between the handler's sleep and
+//! the round trip the test measured (to a bucket's width), and so does the shipped
+//! recording rule; the exemplar of a traced request is stored on the native series; the
 //! guide's queries have data. Also: the protobuf answer of `/metrics` (its content type; the
 //! classic exposition unchanged beside it).
 
@@ -165,7 +166,11 @@ fn prometheus_stores_and_queries_the_native_histogram() {
         .value(r#"histogram_count(rate(http_request_duration_seconds{job="actix-app",route="/slow"}[1m])) > 0"#)
         .unwrap();
     assert!(rate.is_some(), "a rate of the native histogram");
-    // The median, within 10 % of the one measured.
+    // The median: the server's lies between the 50 ms the handler sleeps and the client's
+    // median round trip (each request's server time is part of its round trip), and the
+    // estimate is in the same schema-3 bucket as it, within a factor of 2^(1/8). (The
+    // round trip alone is no reference: on a loaded machine it is 10 % above the server's.)
+    let bucket = 2f64.powf(1.0 / 8.0);
     let near_measured = |query: &str| {
         let median: f64 = prometheus
             .value(query)
@@ -174,8 +179,8 @@ fn prometheus_stores_and_queries_the_native_histogram() {
             .parse()
             .unwrap();
         assert!(
-            (median - measured).abs() <= 0.1 * measured,
-            "{query}: {median} s, measured {measured} s"
+            0.050 / bucket <= median && median <= measured * bucket,
+            "{query}: {median} s, the handler sleeps 0.050 s, the client measured {measured} s"
         );
     };
     near_measured(
