@@ -111,6 +111,21 @@ pub use registry::{render, render_openmetrics, try_render};
 pub use settings::{ENV_ENABLED, ENV_TOKEN, enabled};
 pub use status::ResponseStatus;
 
+/// The prometheus crate (0.14) that [`registry()`] belongs to, re-exported: register
+/// metrics of your own with the very version this crate uses, and they are served on the
+/// same `/metrics`. (Your own `prometheus = "0.14"` dependency works as well, with any of
+/// its features.)
+///
+/// ```
+/// use track_metrics::prometheus::{IntCounter, Opts};
+///
+/// let jobs = IntCounter::with_opts(Opts::new("jobs_done_total", "Jobs done.")).unwrap();
+/// track_metrics::registry().register(Box::new(jobs.clone())).unwrap();
+/// jobs.inc();
+/// assert!(track_metrics::render().contains("jobs_done_total 1"));
+/// ```
+pub use prometheus;
+
 /// Exposes `build_info{service, version, revision}` = 1: which build of the program is
 /// running. Call it once, in `main`.
 ///

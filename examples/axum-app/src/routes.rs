@@ -11,7 +11,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use prometheus::IntCounter;
+use track_metrics::prometheus::IntCounter;
 use serde::{Deserialize, Serialize};
 use track_metrics::axum::RequestMetricsLayer;
 use track_metrics::{Objective, ResponseStatus, track_metrics};

@@ -6,6 +6,7 @@
 
 pub(crate) mod collector;
 pub(crate) mod exemplars;
+pub(crate) mod model;
 #[cfg(feature = "native-histograms")]
 pub(crate) mod native;
 #[cfg(any(feature = "actix", feature = "axum", feature = "exporter"))]

@@ -16,6 +16,7 @@ use std::fmt::Write;
 use prometheus::proto::{Metric, MetricFamily, MetricType};
 
 use super::exemplars::Exemplars;
+use super::model;
 use crate::families::bound_label;
 use crate::storage::Exemplar;
 
@@ -30,7 +31,7 @@ pub(crate) fn encode(
     exemplars: &Exemplars,
 ) -> Result<String, prometheus::Error> {
     let mut out = String::with_capacity(16 * 1024);
-    for family in families {
+    for family in families.iter().filter(|family| model::readable(family)) {
         family_to(&mut out, family, exemplars)?;
     }
     out.push_str("# EOF\n");
@@ -71,26 +72,17 @@ fn family_to(
     let _ = writeln!(out, "# TYPE {family_name} {type_name}");
     for metric in family.get_metric() {
         match kind {
-            MetricType::COUNTER => sample(
-                out,
-                name,
-                "",
-                metric,
-                None,
-                metric.get_counter().get_value(),
-            ),
-            MetricType::GAUGE => {
-                sample(out, name, "", metric, None, metric.get_gauge().get_value())
-            }
-            // Only a collector of the user's own makes one (the text format panics on it).
-            #[allow(deprecated)]
+            MetricType::COUNTER => sample(out, name, "", metric, None, model::counter(metric)),
+            MetricType::GAUGE => sample(out, name, "", metric, None, model::gauge(metric)),
+            // Only a collector of the user's own makes one; `encode` keeps it only where
+            // its values can be read.
             MetricType::UNTYPED => sample(
                 out,
                 name,
                 "",
                 metric,
                 None,
-                metric.get_untyped().get_value(),
+                model::untyped(metric).unwrap_or(f64::NAN),
             ),
             MetricType::HISTOGRAM => {
                 let histogram = metric.get_histogram();

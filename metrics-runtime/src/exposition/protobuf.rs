@@ -11,6 +11,7 @@
 use prost::Message;
 
 use super::exemplars::Exemplars;
+use super::model;
 use super::native::Natives;
 use super::proto;
 use crate::storage::{Exemplar, NativeLayout};
@@ -38,7 +39,7 @@ pub(crate) fn encode(
     let mut out = Vec::with_capacity(16 * 1024);
     let mut metrics = Vec::new();
     let mut message = proto::Metric::default();
-    for family in families {
+    for family in families.iter().filter(|family| model::readable(family)) {
         let name = family.name();
         // What the text formats refuse too.
         if family.get_metric().is_empty() || name.is_empty() {
@@ -116,19 +117,18 @@ fn fill(
     match kind {
         MetricType::COUNTER => {
             out.counter = Some(proto::Counter {
-                value: Some(metric.get_counter().get_value()),
+                value: Some(model::counter(metric)),
                 exemplar: None,
             });
         }
         MetricType::GAUGE => {
             out.gauge = Some(proto::Gauge {
-                value: Some(metric.get_gauge().get_value()),
+                value: Some(model::gauge(metric)),
             });
         }
-        #[allow(deprecated)]
         MetricType::UNTYPED => {
             out.untyped = Some(proto::Untyped {
-                value: Some(metric.get_untyped().get_value()),
+                value: model::untyped(metric),
             });
         }
         MetricType::SUMMARY => {

@@ -9,6 +9,7 @@ use prometheus::Registry;
 use prometheus::proto::MetricFamily;
 
 use super::HttpCollector;
+use crate::exposition::model;
 use crate::families::{Builder, HttpFamilies};
 use crate::storage::tests::{buckets, labels, statuses};
 
@@ -54,9 +55,7 @@ fn the_count_is_the_sum_of_the_buckets() {
         .map(|b| b.cumulative_count())
         .collect();
     assert_eq!(cumulative, [2, 4]);
-    let counted = family(&gathered, "http_requests_total").get_metric()[0]
-        .get_counter()
-        .get_value();
+    let counted = model::counter(&family(&gathered, "http_requests_total").get_metric()[0]);
     assert_eq!(counted, 6.0);
 }
 
@@ -87,12 +86,11 @@ fn a_scrape_never_sees_a_torn_series() {
                 // Cumulative, so no bucket above the `+Inf` one (the count).
                 assert!(cumulative.windows(2).all(|w| w[0] <= w[1]));
                 assert!(cumulative.last().is_none_or(|&c| c <= h.get_sample_count()));
-                let requests = family(&gathered, "http_requests_total").get_metric()[0]
-                    .get_counter()
-                    .get_value() as u64;
-                let gauge = family(&gathered, "http_requests_in_flight").get_metric()[0]
-                    .get_gauge()
-                    .get_value();
+                let requests =
+                    model::counter(&family(&gathered, "http_requests_total").get_metric()[0])
+                        as u64;
+                let gauge =
+                    model::gauge(&family(&gathered, "http_requests_in_flight").get_metric()[0]);
                 assert!((0.0..=THREADS as f64).contains(&gauge), "{gauge}");
                 // The sum holds at least every counted call (1 µs or more each).
                 assert!(h.get_sample_sum() >= h.get_sample_count() as f64 * 0.999e-6);
