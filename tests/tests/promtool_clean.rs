@@ -26,8 +26,9 @@ use metrics_tests::wait;
 use prometheus::{Gauge, HistogramOpts, HistogramVec, IntCounterVec, Opts};
 use track_metrics::{Config, Objective, ResponseStatus, track_metrics};
 
-/// Every family of section 4 (the process collector's among them) and section 11's.
-const HTTP: [(&str, &str); 9] = [
+/// `(name, type)`: every family of section 4 (the process collector's among them) and of
+/// section 11.
+const FAMILIES: [(&str, &str); 9] = [
     ("http_requests_total", "counter"),
     ("http_request_duration_seconds", "histogram"),
     ("http_requests_in_flight", "gauge"),
@@ -39,7 +40,7 @@ const HTTP: [(&str, &str); 9] = [
     ("process_resident_memory_bytes", "gauge"),
 ];
 
-/// Section 6's families.
+/// `(name, type)`: section 6's families.
 const WEBSOCKET: [(&str, &str); 4] = [
     ("websocket_connections_total", "counter"),
     ("websocket_connections_active", "gauge"),
@@ -51,7 +52,7 @@ const WEBSOCKET: [(&str, &str); 4] = [
 const TRACE: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 
 /// `(name, type)` of each `# TYPE` line of a text exposition.
-fn families(text: &str) -> BTreeSet<(String, String)> {
+fn types(text: &str) -> BTreeSet<(String, String)> {
     text.lines()
         .filter_map(|line| line.strip_prefix("# TYPE "))
         .map(|rest| {
@@ -61,9 +62,10 @@ fn families(text: &str) -> BTreeSet<(String, String)> {
         .collect()
 }
 
-/// The text scrape holds `expected` (with `prefix` on ours) and promtool finds nothing in it.
+/// The text scrape holds the `expected` families (ours with the namespace `prefix`, not the
+/// process collector's or the user's), and promtool finds nothing in it.
 fn assert_clean(text: &str, prefix: &str, expected: &[(&str, &str)]) {
-    let found = families(text);
+    let found = types(text);
     for (name, kind) in expected {
         let name = if name.starts_with("process_") || name.starts_with("user_") {
             (*name).to_owned()
@@ -97,7 +99,7 @@ fn actix_app_scrape_is_promtool_clean() {
     traffic.traced(&[TRACE]);
     traffic.websocket(true);
     let text = scrape_text(&app);
-    let mut expected = HTTP.to_vec();
+    let mut expected = FAMILIES.to_vec();
     expected.extend(WEBSOCKET);
     expected.push(("demo_test_metrics_total", "counter"));
     assert_clean(&text, "", &expected);
@@ -110,7 +112,7 @@ fn axum_app_scrape_is_promtool_clean() {
     routes::call_every_route(&app);
     Traffic::new(&app).traced(&[TRACE]);
     let text = scrape_text(&app);
-    let mut expected = HTTP.to_vec();
+    let mut expected = FAMILIES.to_vec();
     expected.push(("demo_test_metrics_total", "counter"));
     assert_clean(&text, "", &expected);
     assert_eq!(app.terminate().code(), Some(0));
@@ -132,7 +134,7 @@ fn worker_scrape_is_promtool_clean() {
         }
     });
     let text = scrape_text(&worker);
-    let expected: Vec<(&str, &str)> = HTTP
+    let expected: Vec<(&str, &str)> = FAMILIES
         .into_iter()
         .filter(|(name, _)| !name.starts_with("http_objective"))
         .collect();
@@ -233,7 +235,7 @@ async fn exercise_and_render() -> String {
 
 /// What [`exercise_and_render`] must expose, the user's families among them.
 fn in_process_families() -> Vec<(&'static str, &'static str)> {
-    let mut expected = HTTP.to_vec();
+    let mut expected = FAMILIES.to_vec();
     expected.extend([
         ("user_jobs_total", "counter"),
         ("user_queue_depth", "gauge"),
