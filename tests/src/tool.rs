@@ -1,5 +1,6 @@
-//! The external tools the ops checks run to completion (`promtool`, `amtool`, `npm`).
-//! Every one is required: a missing tool is a failure, never a skip.
+//! The external tools the ops checks run to completion (`promtool`, `amtool`, `npm`), and
+//! `promtool check metrics` on an exposition. Every one is required: a missing tool is a
+//! failure, never a skip.
 
 use std::io::Write;
 use std::path::Path;
@@ -30,6 +31,27 @@ pub fn run_with_input(tool: &str, args: &[&str], dir: &Path, input: &str) -> Out
     let written = writer.join().expect("the stdin writer");
     written.expect("the tool read all of its input");
     out
+}
+
+/// `promtool check metrics` on an exposition in the text format 0.0.4: fails the test
+/// unless promtool reports nothing at all. promtool lints only that format (an
+/// OpenMetrics text is read as 0.0.4: an exemplar is a parse error, a counter's `_total`
+/// samples a family without HELP); it writes each finding as a line on stderr and exits 3
+/// for lint findings, 1 for a text it cannot parse, 0 with no output when it finds nothing.
+pub fn promtool_check_metrics(text: &str) {
+    let out = run_with_input(
+        "promtool",
+        &["check", "metrics"],
+        crate::workspace_root(),
+        text,
+    );
+    let report =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && report.is_empty(),
+        "`promtool check metrics` found something ({}):\n{report}\nin:\n{text}",
+        out.status
+    );
 }
 
 /// Runs `tool args` in `dir` and fails the test unless it succeeds; returns its stdout.

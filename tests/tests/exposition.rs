@@ -6,8 +6,7 @@
 use std::sync::mpsc;
 
 use metrics_tests::scrape::Scrape;
-use metrics_tests::tool::run_ok_with_input;
-use metrics_tests::workspace_root;
+use metrics_tests::tool::promtool_check_metrics;
 use track_metrics::{ResponseStatus, track_metrics};
 
 struct Answer(u16);
@@ -60,7 +59,7 @@ fn the_exposition_passes_promtool_and_every_histogram_is_whole() {
         std::thread::sleep(std::time::Duration::from_millis(2));
         text = track_metrics::render();
     }
-    run_ok_with_input("promtool", &["check", "metrics"], workspace_root(), &text);
+    promtool_check_metrics(&text);
     let scrape = Scrape::parse(&text);
     for (i, &status) in STATUSES.iter().enumerate() {
         assert_eq!(

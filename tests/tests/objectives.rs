@@ -135,22 +135,22 @@ fn objective_series_with_namespace_and_const_labels() {
         latency,
         [
             (
-                "shop_http_objective_latency_target{le=\"0.25\",objective=\"checkout\",region=\"eu\"}".to_owned(),
+                "shop_http_objective_latency_target{objective=\"checkout\",region=\"eu\",threshold=\"0.25\"}".to_owned(),
                 0.99
             ),
             (
-                "shop_http_objective_latency_target{le=\"0.3\",objective=\"search\",region=\"eu\"}".to_owned(),
-                0.95
+                "shop_http_objective_latency_target{objective=\"reports\",region=\"eu\",threshold=\"0.5\"}".to_owned(),
+                0.9
             ),
             (
-                "shop_http_objective_latency_target{le=\"0.5\",objective=\"reports\",region=\"eu\"}".to_owned(),
-                0.9
+                "shop_http_objective_latency_target{objective=\"search\",region=\"eu\",threshold=\"0.3\"}".to_owned(),
+                0.95
             ),
         ]
     );
 
-    // Each `le` is a bucket of the duration histogram, written the same way: 0.3 was
-    // added to the default buckets, and nothing else.
+    // Each `threshold` is the `le` of a bucket of the duration histogram, written the same
+    // way: 0.3 was added to the default buckets, and nothing else.
     let bucket = |handler: &str, le: &str| {
         scrape.get(
             "shop_http_request_duration_seconds_bucket",
@@ -233,7 +233,7 @@ async fn a_handler_under_the_middleware_joins_its_objective() {
     assert_eq!(
         scrape.get(
             "http_objective_latency_target",
-            &[("le", "0.25"), ("objective", "checkout")]
+            &[("objective", "checkout"), ("threshold", "0.25")]
         ),
         Some(0.99)
     );

@@ -7,7 +7,7 @@ use prometheus::core::Collector;
 use super::Builder;
 
 /// `http_objective_info{objective, handler}`, `http_objective_success_target{objective}`
-/// and `http_objective_latency_target{objective, le}`.
+/// and `http_objective_latency_target{objective, threshold}`.
 ///
 /// All three are float gauges, `info` too: the exposition is the same (a gauge's value is
 /// a float in every format), and one gauge type is compiled instead of two.
@@ -32,8 +32,8 @@ impl ObjectiveFamilies {
             )?,
             latency_target: builder.float_gauge(
                 "http_objective_latency_target",
-                "The share of an objective's requests that must finish within the bucket `le` of http_request_duration_seconds.",
-                &["objective", "le"],
+                "The share of an objective's requests that must finish within `threshold` seconds, the le of a bucket of http_request_duration_seconds.",
+                &["objective", "threshold"],
             )?,
         })
     }
@@ -59,10 +59,11 @@ impl ObjectiveFamilies {
             .set(target);
     }
 
-    /// `le`: the bucket's label as the duration histogram writes it.
-    pub(crate) fn latency_target(&self, objective: &str, le: &str, target: f64) {
+    /// `threshold`: the `le` of the threshold's bucket as the duration histogram writes
+    /// it. Not a label `le` itself: only histograms carry one (`promtool check metrics`).
+    pub(crate) fn latency_target(&self, objective: &str, threshold: &str, target: f64) {
         self.latency_target
-            .with_label_values(&[objective, le])
+            .with_label_values(&[objective, threshold])
             .set(target);
     }
 }

@@ -232,15 +232,16 @@ fn objective_recording_rules_read_the_exposed_series_and_keep_no_instance() {
     ] {
         assert!(target.contains(&format!("max by (job, objective) ({family})")));
     }
-    // The latency good count is the bucket at the instance's own threshold, `le` written
-    // alike on both sides (Prometheus 3 stores a bucket's le="1" as "1.0").
+    // The latency good count is the bucket at the instance's own threshold: the target's
+    // `threshold` copied into `le`, written alike on both sides (Prometheus 3 stores a
+    // bucket's le="1" as "1.0").
     let (_, good) = records
         .iter()
         .find(|(r, _)| r == "job_objective:http_request_duration_seconds_bucket:rate5m")
         .unwrap();
     let whole = r#""le", "$1.0", "le", "([0-9]+)""#;
     assert!(normalized(good).contains(&format!(
-        "and on (job, instance, objective, le) label_replace(http_objective_latency_target, {whole})"
+        r#"and on (job, instance, objective, le) label_replace( label_replace(http_objective_latency_target, "le", "$1", "threshold", "(.*)"), {whole} )"#
     )));
     assert_eq!(good.matches(whole).count(), 2, "both sides");
     assert_eq!(

@@ -1,8 +1,9 @@
 //! The objectives' rule file, docker/objectives.yml unchanged but for `for:`, on a
 //! Prometheus of its own scraping actix-app, alerting an Alertmanager on
 //! docker/alertmanager.yml: a share of 5xx on the `demo` objective's routes pages for
-//! `demo` and `slo="success"` only; then slow requests page for its latency; the healthy
-//! `users` objective fires nothing throughout.
+//! `demo` and `slo="success"` only; `users`' latency is measured at the bucket its target's
+//! `threshold` names; then slow requests page for demo's latency; the healthy `users`
+//! objective fires nothing throughout.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -17,6 +18,9 @@ use metrics_tests::wait::poll;
 
 /// The alerts of docker/objectives.yml.
 const ALERTS: [&str; 2] = ["ObjectiveSuccessBudgetBurn", "ObjectiveLatencyBudgetBurn"];
+
+/// The share of `users`' requests slower than its threshold over 5 minutes.
+const USERS_LATENCY_RATIO: &str = r#"job_objective_slo:http_requests_bad:ratio_rate5m{job="actix-app", objective="users", slo="latency"}"#;
 
 pub fn objectives_page_for_the_burning_objective_only() {
     let dir = tempfile::tempdir().unwrap();
@@ -98,6 +102,20 @@ pub fn objectives_page_for_the_burning_objective_only() {
                     .map(|_| ())
                     .ok_or(alerts.to_string())
             });
+
+            // The latency of `users` is measured: its target's `threshold` met the bucket of
+            // that `le` (its requests are fast, so few if any are bad).
+            let bad = poll(
+                "users' latency error ratio",
+                Duration::from_secs(30),
+                || {
+                    prometheus
+                        .value(USERS_LATENCY_RATIO)?
+                        .ok_or_else(|| "no ratio yet".to_owned())
+                },
+            );
+            let bad: f64 = bad.parse().unwrap();
+            assert!(bad < 0.5, "{USERS_LATENCY_RATIO}: {bad}");
 
             // Now slow requests on demo too: soon more than 14.4 % of them above its
             // 250 ms threshold.
