@@ -42,7 +42,12 @@ fn in_flight_of(s: &Scrape, method: &str, route: &str) -> (Vec<String>, f64) {
         .samples("http_requests_in_flight")
         .iter()
         .filter(|(labels, _)| {
-            let value = |name| labels.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str());
+            let value = |name| {
+                labels
+                    .iter()
+                    .find(|(k, _)| k == name)
+                    .map(|(_, v)| v.as_str())
+            };
             value("method") == Some(method) && value("route") == Some(route)
         })
         .map(|(_, v)| v)
@@ -142,7 +147,11 @@ async fn actix_exactly_one_in_flight_while_the_handler_runs() {
         assert_eq!(sets, ["if_waits|PUT|/if/waits/{id}|"], "{uri}: {}", s.text);
         assert_eq!(total, 1.0, "{uri}");
         assert_eq!(s.in_flight("if_waits", "PUT", route), 1.0);
-        assert_eq!(in_flight_of(&s, "PUT", "").1, 0.0, "{uri}: not under no route");
+        assert_eq!(
+            in_flight_of(&s, "PUT", "").1,
+            0.0,
+            "{uri}: not under no route"
+        );
         release.send(()).unwrap();
         assert_eq!(call.await.unwrap(), 200);
         let s = scrape();
@@ -175,7 +184,10 @@ async fn axum_one_in_flight_series_per_handler() {
         .route("/if/ax/{id}", axum::routing::delete(if_ax_item))
         .layer(RequestMetricsLayer::new());
     for id in 1..=3 {
-        let res = app.clone().oneshot(request("DELETE", &format!("/if/ax/{id}"))).await;
+        let res = app
+            .clone()
+            .oneshot(request("DELETE", &format!("/if/ax/{id}")))
+            .await;
         assert_eq!(res.unwrap().status(), StatusCode::OK);
     }
     let s = scrape();
@@ -209,7 +221,10 @@ async fn axum_exactly_one_in_flight_while_the_handler_runs() {
     release.send(()).unwrap();
     assert_eq!(call.await.unwrap().unwrap().status(), StatusCode::OK);
     let s = scrape();
-    assert_eq!(in_flight_of(&s, "PATCH", route), (vec!["if_ax_waits|PATCH|/if/ax-waits/{id}|".to_owned()], 0.0));
+    assert_eq!(
+        in_flight_of(&s, "PATCH", route),
+        (vec!["if_ax_waits|PATCH|/if/ax-waits/{id}|".to_owned()], 0.0)
+    );
     assert_eq!(s.requests("if_ax_waits", "PATCH", route, "200"), 1.0);
     s.assert_counted_once("/if/ax-waits/");
 }

@@ -6,7 +6,7 @@
 //! The tests of this binary run at once in one registry: each uses routes of its own
 //! under `/gd/…`, and its requests that match no route (`route=""`) a method (and
 //! status) no other test here uses: GET 404 the left-out `/metrics`, PUT the scopes,
-//! PATCH 410/418 the default services, POST the resource guards, DELETE the prefix
+//! PATCH the default services, POST the resource guards, DELETE the prefix
 //! services, OPTIONS the route cache.
 
 use actix_web::body::BoxBody;
@@ -16,7 +16,7 @@ use actix_web::dev::{
 };
 use actix_web::guard::{self, Guard};
 use actix_web::http::Method;
-use actix_web::test::{TestRequest, init_service};
+use actix_web::test::{TestRequest, call_service, init_service, read_body};
 use actix_web::{App, HttpResponse, get, web};
 use metrics_tests::scrape::Scrape;
 use track_metrics::actix::{RequestMetrics, metrics_handler};
@@ -123,9 +123,12 @@ async fn dft_items() -> &'static str {
     "items"
 }
 
-// The same with default services: the app's, and one of a scope's own.
+// The same with default services (they answer 404, as actix's own does): the app's,
+// and one of a scope's own.
 #[actix_web::test]
 async fn what_default_services_answer_counts_under_no_route() {
+    let not_found =
+        |body: &'static str| web::to(move || async move { HttpResponse::NotFound().body(body) });
     let app = init_service(
         App::new()
             .wrap(RequestMetrics::default())
@@ -133,27 +136,37 @@ async fn what_default_services_answer_counts_under_no_route() {
                 web::scope("/gd/dft")
                     .guard(version("1"))
                     .route("/items", web::to(dft_items))
-                    .default_service(web::to(HttpResponse::ImATeapot)),
+                    .default_service(not_found("scope")),
             )
             .service(
                 web::scope("/gd/dft")
                     .guard(version("2"))
                     .route("/items", web::to(dft_items)),
             )
-            .default_service(web::to(HttpResponse::Gone)),
+            .default_service(not_found("app")),
     )
     .await;
     let at = |path| request("PATCH", path);
-    assert_eq!(send(&app, at("/gd/dft/items")).await, 410);
-    assert_eq!(send(&app, with(at("/gd/dft/nope"), "x-api-version", "1")).await, 418);
-    assert_eq!(send(&app, with(at("/gd/dft/nope"), "x-api-version", "2")).await, 410);
-    assert_eq!(send(&app, with(at("/gd/dft/items"), "x-api-version", "1")).await, 200);
-    assert_eq!(send(&app, with(at("/gd/dft/items"), "x-api-version", "2")).await, 200);
+    let answered = async |req: TestRequest| {
+        let res = call_service(&app, req.to_request()).await;
+        (res.status().as_u16(), read_body(res).await)
+    };
+    assert_eq!(answered(at("/gd/dft/items")).await, (404, "app".into()));
+    let v1 = with(at("/gd/dft/nope"), "x-api-version", "1");
+    assert_eq!(answered(v1).await, (404, "scope".into()));
+    let v2 = with(at("/gd/dft/nope"), "x-api-version", "2");
+    assert_eq!(answered(v2).await, (404, "app".into()));
+    for v in ["1", "2"] {
+        let items = with(at("/gd/dft/items"), "x-api-version", v);
+        assert_eq!(answered(items).await.0, 200);
+    }
 
     let s = scrape();
-    assert_eq!(s.requests("dft_items", "PATCH", "/gd/dft/items", "200"), 2.0);
-    assert_eq!(s.requests("", "PATCH", "", "410"), 2.0);
-    assert_eq!(s.requests("", "PATCH", "", "418"), 1.0);
+    assert_eq!(
+        s.requests("dft_items", "PATCH", "/gd/dft/items", "200"),
+        2.0
+    );
+    assert_eq!(s.requests("", "PATCH", "", "404"), 3.0);
     assert_eq!(s.total_under("/gd/dft"), 2.0, "{}", s.text);
     assert_eq!(
         in_flight_under(&s, "/gd/dft"),
@@ -204,13 +217,19 @@ async fn a_resource_guard_refusing_is_no_route_a_405_keeps_its_route() {
     )
     .await;
     let post = |path| request("POST", path);
-    assert_eq!(send(&app, with(post("/gd/r/keyed"), "x-key", "k")).await, 200);
+    assert_eq!(
+        send(&app, with(post("/gd/r/keyed"), "x-key", "k")).await,
+        200
+    );
     assert_eq!(send(&app, post("/gd/r/keyed")).await, 404);
     assert_eq!(send(&app, TestRequest::get().uri("/gd/r/got")).await, 200);
     assert_eq!(send(&app, post("/gd/r/got")).await, 404);
     assert_eq!(send(&app, TestRequest::get().uri("/gd/r/sc/x")).await, 200);
     assert_eq!(send(&app, post("/gd/r/sc/x")).await, 404);
-    assert_eq!(send(&app, TestRequest::get().uri("/gd/r/method")).await, 200);
+    assert_eq!(
+        send(&app, TestRequest::get().uri("/gd/r/method")).await,
+        200
+    );
     assert_eq!(send(&app, post("/gd/r/method")).await, 405);
 
     let s = scrape();
@@ -314,10 +333,7 @@ async fn exclude_leaves_out_a_route_not_a_path() {
     let s = scrape();
     assert_eq!(s.requests("", "GET", "", "404"), 3.0, "{}", s.text);
     assert_eq!(s.in_flight("", "GET", ""), 0.0);
-    assert_eq!(
-        s.requests("", "GET", "/gd/internal/metrics", "200"),
-        1.0
-    );
+    assert_eq!(s.requests("", "GET", "/gd/internal/metrics", "200"), 1.0);
 }
 
 #[track_metrics]
