@@ -51,8 +51,12 @@ use actix_web::HttpRequest;
 /// when it matched none.
 #[inline]
 pub(super) fn matched_route(req: &HttpRequest, status: u16) -> Option<String> {
+    // The status first: it is at hand (the path left over is not).
+    if status != 404 {
+        return req.match_pattern();
+    }
     let rest = req.match_info().unprocessed();
-    if rest.is_empty() || status != 404 {
+    if rest.is_empty() {
         return req.match_pattern();
     }
     unmatched_or_prefix(req, rest)
