@@ -379,3 +379,36 @@ async fn exclude_does_not_depend_on_what_the_worker_served_before() {
     assert!(!s.text.contains("/gd/scrape"), "{}", s.text);
     assert!(!s.text.contains(r#"handler="scrape_like""#), "{}", s.text);
 }
+
+// ----------------------------------------------------------------- a default service's 405
+
+#[track_metrics]
+#[get("/gd/m/got")]
+async fn method_got() -> &'static str {
+    "got"
+}
+
+// actix-web's guide mounts a default service answering 405 for the methods no route
+// takes: a POST to a `#[get]` route (its `Get` guard refused it) matched no route.
+#[actix_web::test]
+async fn a_default_service_s_405_counts_under_no_route() {
+    let app = init_service(
+        App::new()
+            .wrap(RequestMetrics::default())
+            .service(method_got)
+            .default_service(
+                web::route()
+                    .guard(guard::Not(guard::Get()))
+                    .to(HttpResponse::MethodNotAllowed),
+            ),
+    )
+    .await;
+    assert_eq!(send(&app, request("GET", "/gd/m/got")).await, 200);
+    assert_eq!(send(&app, request("POST", "/gd/m/got")).await, 405);
+
+    let s = scrape();
+    assert_eq!(s.requests("method_got", "GET", "/gd/m/got", "200"), 1.0);
+    assert_eq!(s.requests("", "POST", "", "405"), 1.0, "{}", s.text);
+    assert_eq!(s.total_under("/gd/m"), 1.0, "{}", s.text);
+    s.assert_counted_once("/gd/m");
+}

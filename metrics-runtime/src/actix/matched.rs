@@ -22,19 +22,20 @@
 //! Where routing stopped, a default service answered, or a middleware inside ours
 //! answered before routing went on (an auth middleware on the app or a scope, a 401 or
 //! 403): the request looks the same either way. A default service answers 404 (actix's
-//! own, and nearly every one written for it); a middleware rarely does, and its answer
-//! is best counted under the route the path leads to (what `match_pattern()` says). So:
-//! with path left over and a 404, the request matched no route, unless a prefix service
+//! own, and nearly every one written for it) or 405 (actix's guide mounts one for methods
+//! no route takes); a middleware rarely does, and its answer is best counted under the
+//! route the path leads to (what `match_pattern()` says). So: with path left over and a
+//! 404 or 405, the request matched no route, unless a prefix service
 //! matched (answering 404 itself, a file not found): then the part of the path routing
 //! consumed leads, guards ignored, to the same pattern as `match_pattern()`; else
 //! `match_pattern()`. The extra matching (a regex per dynamic pattern tried) only runs
-//! for 404s with path left over below the app: misses inside scopes and prefix
+//! for 404s and 405s with path left over below the app: misses inside scopes and prefix
 //! services' own 404s.
 //!
 //! The edges this leaves (no public signal tells them apart):
-//! - a default service that answers another status than 404 (a single-page app's
+//! - a default service that answers another status than 404 or 405 (a single-page app's
 //!   `index.html`, a 410) for a path a guarded resource would match counts under that
-//!   resource's pattern; a middleware that answers 404 before routing, under `""`;
+//!   resource's pattern; a middleware that answers 404 or 405 before routing, under `""`;
 //! - a resource of an empty pattern refused by its guard for a path that ends exactly
 //!   where its scope's prefix does (`#[get("")]` in `web::scope("/users")`, hit at
 //!   `/users` with POST): nothing is left over either way, so it counts under
@@ -52,7 +53,7 @@ use actix_web::HttpRequest;
 #[inline]
 pub(super) fn matched_route(req: &HttpRequest, status: u16) -> Option<String> {
     // The status first: it is at hand (the path left over is not).
-    if status != 404 {
+    if !matches!(status, 404 | 405) {
         return req.match_pattern();
     }
     let rest = req.match_info().unprocessed();
@@ -62,7 +63,7 @@ pub(super) fn matched_route(req: &HttpRequest, status: u16) -> Option<String> {
     unmatched_or_prefix(req, rest)
 }
 
-// A 404 with `rest` of the path left over: a default service's (no route), or a prefix
+// A 404 or 405 with `rest` of the path left over: a default service's (no route), or a prefix
 // service's own.
 #[cold]
 fn unmatched_or_prefix(req: &HttpRequest, rest: &str) -> Option<String> {
