@@ -21,6 +21,7 @@ use pin_project_lite::pin_project;
 // request's bucket.
 const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 
+use super::matched::matched_route;
 use super::route_cache::Routes;
 use crate::recording::request::Start;
 use crate::recording::request::{self, Request};
@@ -33,14 +34,25 @@ use crate::storage::Series;
 ///
 /// | label | value |
 /// |---|---|
-/// | `route` | the full pattern actix matched, scope prefixes included (`/api/users/{id}`), also for `.route(..)` and `web::resource(..)`; `""` when no route matched |
+/// | `route` | the full pattern actix matched, scope prefixes included (`/api/users/{id}`), also for `.route(..)` and `web::resource(..)`; `""` when no route matched, also when a route's path matched but its guards refused the request (a `#[get]` route hit with POST, scopes told apart by a header): a 404 of a default service |
 /// | `method` | the request's method if it is one of the nine standard ones, else `_OTHER` |
 /// | `status` | the status of the response actix sends (extractor rejections, 404, 405, `Either`, `Redirect`, errors of inner middleware); a panic counts `500` and keeps unwinding; a request dropped before its response (client gone, timeout) `499` |
 /// | `handler` | the `name` of the `#[track_metrics]` handler that answered, `""` when none did |
 ///
 /// The duration runs from the middleware receiving the request until the response is
 /// ready: routing, extractors, inner middleware and the handler, not the streaming of
-/// the body. Wrap it outermost, so that it sees what other middleware answer.
+/// the body. Wrap it outermost, so that it sees what other middleware answer; an answer
+/// of a middleware inside it, before routing is done (an auth 401), counts under the
+/// route the request's path leads to.
+///
+/// In flight: a request is in flight from the moment the middleware receives it, in
+/// one series, and moves with what is learnt of it (its route, the tracked handler
+/// that names it), so a route shows one series per handler that answered it. Before
+/// actix has routed it, that is a guess (the route its method and path took last on
+/// this worker, else `route=""` until it waits), and the route it took decides where it
+/// is counted and whether it is left out. A path whose route depends on more than the
+/// path (guards on headers) can be in flight under the route it took last time until it
+/// is answered.
 ///
 /// A tracked handler under the middleware records nothing of its own: its name joins
 /// the request's series. The call that names a request is the first tracked call that
@@ -76,7 +88,10 @@ impl RequestMetrics {
 
     /// Leaves out the requests whose route is this pattern, as registered
     /// (`"/health"`, `"/api/users/{id}"`): nothing is recorded for them, and a tracked
-    /// handler answering them records nothing either.
+    /// handler answering them records nothing either. The route the request took
+    /// decides, not its path: `exclude("/metrics")` with the endpoint mounted at
+    /// `/internal/metrics` still counts a request to `/metrics` (under `route=""`, a
+    /// 404), whatever the worker served before.
     #[must_use]
     pub fn exclude(mut self, route: impl Into<String>) -> RequestMetrics {
         Arc::make_mut(&mut self.exclude).insert(route.into());
@@ -204,11 +219,13 @@ impl<B> OnResponse<Result<ServiceResponse<B>, Error>> for Routed {
     fn ready(&mut self, served: &mut Served, out: &Result<ServiceResponse<B>, Error>) {
         match out {
             Ok(res) => {
-                // Where actix routed it, kept in the request: no matching again.
-                let route = res.request().match_pattern();
+                // Where actix routed it, kept in the request: no matching again (but
+                // for a 404 with path left over, see `matched.rs`).
+                let status = res.status().as_u16();
+                let route = matched_route(res.request(), status);
                 let route = route.as_deref().unwrap_or("");
                 let excluded = self.routes.excluded(route);
-                let counted = served.finish(res.status().as_u16(), Some((route, excluded)));
+                let counted = served.finish(status, Some((route, excluded)));
                 self.routes
                     .answered(res.request(), self.method, self.expected, counted);
             }

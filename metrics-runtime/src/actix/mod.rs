@@ -28,6 +28,7 @@
 //! ```
 
 mod endpoint;
+mod matched;
 mod middleware;
 mod route_cache;
 

@@ -11,6 +11,13 @@
 //! answered (then actix says, at no cost, which route it took). The table has a fixed
 //! size (1024 paths of up to 64 bytes, copied inline: keeping one allocates nothing), so
 //! a flood of random paths replaces entries but never grows it.
+//!
+//! Where a request starts is only a guess: the same method and path can take another
+//! route this time (guards that look at headers), and a path may equal a pattern left
+//! out without taking it (`/metrics` when the endpoint is mounted elsewhere). So a
+//! request is recorded, or left out, by the route it took (`Request::route` when it is
+//! answered): a request that started left out is counted if that route is not, one that
+//! started in flight under a route leaves it if its route is left out.
 
 use std::cell::{Cell, RefCell};
 use std::hash::BuildHasher;
@@ -104,7 +111,8 @@ impl Routes {
             return (start, None);
         }
         if self.excluded(path) {
-            // A static pattern left out, such as `/metrics`: no need to wait for routing.
+            // A static pattern left out, such as `/metrics`: most likely its route, so
+            // not in flight meanwhile (nor matched while it waits).
             return (Start::Excluded, None);
         }
         (Start::Unrouted, Some(path.into()))
@@ -122,8 +130,9 @@ impl Routes {
         )
     }
 
-    /// `req` was answered and counted in `counted` (`None`: left out): keep what a later
-    /// request needs. `expected`: where it started, when its route was known then.
+    /// `req` was answered and counted in `counted` (`None`: its route is left out): keep
+    /// what a later request needs. `expected`: where it started, when its route was
+    /// known then.
     pub(super) fn answered(
         &self,
         req: &HttpRequest,

@@ -7,8 +7,10 @@
 //! series (its values, and the constant labels) sorted by name, the histogram's buckets
 //! cumulative with their bounds, the `+Inf` bucket left to the encoder (it writes the
 //! count). What a series has not recorded is not shown, as before: its histogram
-//! appears with its first observation, each status with its first count; its gauge is
-//! there from the start.
+//! appears with its first observation, each status with its first count; its gauge
+//! while something is in flight in it, and for good once it has counted anything. So a
+//! series a request was only in flight in before a tracked handler named it (and moved
+//! it to the handler's series) shows nothing: a route shows one series per handler.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -62,16 +64,12 @@ impl Collector for HttpCollector {
         for series in all {
             let values = series.labels().values();
             let reading = series.read(&mut buckets);
-            let mut gauge = Gauge::default();
-            gauge.set_value(reading.in_flight as f64);
-            let mut metric = Metric::from_label(self.series.pairs(values.map(Cow::Borrowed)));
-            metric.set_gauge(gauge);
-            in_flight.push(metric);
             if reading.count > 0 {
                 let mut metric = Metric::from_label(self.series.pairs(values.map(Cow::Borrowed)));
                 metric.set_histogram(histogram(&families.bounds, &buckets, &reading));
                 durations.push(metric);
             }
+            let counted = requests.len();
             series.statuses(|status, count| {
                 let [handler, method, route] = values.map(Cow::Borrowed);
                 // Moved into its pair, not copied: one allocation, as the prometheus
@@ -84,6 +82,15 @@ impl Collector for HttpCollector {
                 metric.set_counter(counter);
                 requests.push(metric);
             });
+            // Something to show: in flight now, or counted (a status read before its
+            // observation included).
+            if reading.in_flight > 0 || reading.count > 0 || requests.len() > counted {
+                let mut gauge = Gauge::default();
+                gauge.set_value(reading.in_flight as f64);
+                let mut metric = Metric::from_label(self.series.pairs(values.map(Cow::Borrowed)));
+                metric.set_gauge(gauge);
+                in_flight.push(metric);
+            }
         }
         vec![
             family(&families.requests, MetricType::COUNTER, requests),
@@ -377,6 +384,45 @@ mod tests {
             after.contains(r#"http_requests_total{handler="",method="GET",route="",status="418"}"#)
         );
         assert!(!after.contains(r#"status="99""#));
+    }
+
+    #[test]
+    fn a_gauge_shows_while_in_flight_and_once_counted() {
+        let (after, registry) = families(&Builder::new(None, HashMap::new()), None);
+        let new = |handler| {
+            after.new_series(HttpLabels {
+                handler,
+                method: "GET",
+                route: "/moved",
+            })
+        };
+        let (placeholder, named, never) = (new(""), new("named"), new("never"));
+        let gauge = |handler: &str, value: u8| {
+            format!(
+                r#"http_requests_in_flight{{handler="{handler}",method="GET",route="/moved"}} {value}"#
+            )
+        };
+        placeholder.enter();
+        let text = encode(&registry);
+        assert!(text.contains(&gauge("", 1)), "{text}");
+        assert!(!text.contains(r#"handler="named""#));
+        // Named: in flight in the handler's series, none left where it started.
+        named.enter();
+        placeholder.leave();
+        let text = encode(&registry);
+        assert!(text.contains(&gauge("named", 1)), "{text}");
+        assert!(!text.contains(r#"handler="","#), "{text}");
+        named.record_nanos(200, 1_000, named);
+        let text = encode(&registry);
+        assert!(text.contains(&gauge("named", 0)), "{text}");
+        assert!(!text.contains(r#"handler="","#), "{text}");
+        assert!(!text.contains(r#"handler="never""#), "{text}");
+        // Counted, but in flight elsewhere: its gauge shows for good.
+        placeholder.enter();
+        never.record_nanos(404, 1_000, placeholder);
+        let text = encode(&registry);
+        assert!(text.contains(&gauge("never", 0)), "{text}");
+        assert!(!text.contains(r#"handler="","#), "{text}");
     }
 
     #[test]

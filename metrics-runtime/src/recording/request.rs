@@ -73,7 +73,8 @@ mod imp {
         /// routes after its middleware is called; axum before).
         #[cfg(feature = "actix")]
         Unrouted,
-        /// Its route is left out: nothing is recorded.
+        /// Its route is left out, or expected to be (actix, before routing): in flight
+        /// nowhere. Recorded all the same if the route it takes is not left out.
         Excluded,
     }
 
@@ -87,7 +88,7 @@ mod imp {
         // call that finishes tells whether it started in this request.
         id: usize,
         // The series the request is in flight in (its labels are the request's as known
-        // or expected so far); `None` when left out.
+        // or expected so far); `None` when left out (so far).
         in_flight: Option<&'static Series>,
         // Whether `in_flight` is the route's series (else the route is not known yet).
         routed: bool,
@@ -130,9 +131,14 @@ mod imp {
 
         /// Its route is `route` (known now, or known better: the one the framework
         /// matched); `excluded`: that route is left out. Its in-flight count moves to
-        /// the route's series.
+        /// the route's series, or out of any when left out; a request that started left
+        /// out (expected so) and is not goes in flight there now, to be counted there.
         pub(crate) fn route(&mut self, route: &str, excluded: bool) {
-            if self.routed && self.in_flight.is_none_or(|series| series.route() == route) {
+            let there = match self.in_flight {
+                Some(series) => !excluded && series.route() == route,
+                None => excluded,
+            };
+            if self.routed && there {
                 return;
             }
             let target = (!excluded).then(|| {
@@ -368,6 +374,28 @@ mod imp {
             assert!(request.finished().is_none());
             in_flight.enter();
             in_flight.leave();
+        }
+
+        #[test]
+        fn a_request_expected_left_out_is_in_flight_and_counted_where_it_went() {
+            let in_flight_of = |series: &'static Series| series.read(&mut Vec::new()).in_flight;
+            let mut request = Request::new("OPTIONS", Start::Excluded).0;
+            assert!(request.finished().is_none());
+            request.route("/unit/expected-out/left-out", true);
+            assert!(request.finished().is_none());
+            // Not left out after all: in flight there from now, to be counted there.
+            request.route("/unit/expected-out/kept", false);
+            let (counted, in_flight) = request.finished().unwrap();
+            assert!(std::ptr::eq(counted, in_flight));
+            assert_eq!(
+                (counted.handler(), counted.method(), counted.route()),
+                ("", "OPTIONS", "/unit/expected-out/kept")
+            );
+            assert_eq!(in_flight_of(in_flight), 1);
+            // Left out after all: out of flight, nothing to count.
+            request.route("/unit/expected-out/left-out", true);
+            assert!(request.finished().is_none());
+            assert_eq!(in_flight_of(in_flight), 0);
         }
 
         #[test]

@@ -62,13 +62,14 @@ impl Excluded {
 
 /// A request a middleware serves, as its response future holds it: the request (while
 /// the future is not being polled) and, until it is recorded, the clock's reading at its
-/// start. In flight from its start; counted and timed once, when finished with the
-/// response's status, or when dropped (`500` while panicking, `499` otherwise, as for a
-/// tracked call).
+/// start. In flight from its start (unless its route is expected to be left out);
+/// counted and timed once, when finished with the response's status, or when dropped
+/// (`500` while panicking, `499` otherwise, as for a tracked call), under the route it
+/// took by then: nothing is recorded if that one is left out.
 pub(crate) struct Served {
     // `None` only while a poll has made it this thread's current request.
     current: Option<Request>,
-    // `None` once recorded, or for a route left out.
+    // `None` once finished (recorded, or left out).
     start: Option<u64>,
     // The sampled trace the request belongs to: its observation becomes an exemplar.
     trace: Option<Trace>,
@@ -76,21 +77,26 @@ pub(crate) struct Served {
 
 impl Served {
     /// Starts serving `request`: starts the clock and puts it in flight in `in_flight`
-    /// (where `Request::new` said it starts; `None` for a route left out). `trace`: the
-    /// sampled trace of its `traceparent` header, if any (see [`Served::trace_of`]).
+    /// (where `Request::new` said it starts; `None` for a route expected to be left out,
+    /// which the route it takes may still contradict: the clock runs for it too).
+    /// `trace`: the sampled trace of its `traceparent` header, if any (see
+    /// [`Served::trace_of`]).
     pub(crate) fn start(
         request: Request,
         in_flight: Option<&'static Series>,
         trace: Option<Trace>,
     ) -> Served {
-        let start = in_flight.map(|series| {
-            let start = series.now();
-            series.enter();
-            start
-        });
+        let start = match in_flight {
+            Some(series) => {
+                let start = series.now();
+                series.enter();
+                start
+            }
+            None => crate::storage::now(),
+        };
         Served {
             current: Some(request),
-            start,
+            start: Some(start),
             trace,
         }
     }
@@ -145,7 +151,7 @@ impl Served {
         out
     }
 
-    /// Whether the request is still to be recorded (not yet, and not left out).
+    /// Whether the request is still to be finished: recorded, or found left out.
     pub(crate) fn is_recording(&self) -> bool {
         self.start.is_some()
     }
@@ -160,7 +166,8 @@ impl Served {
 
     /// Records the request with the status it was answered with, under what the request
     /// knows of its labels by now, its route `route` if given (see `Request::finish`);
-    /// returns the series it was counted in: `None` when left out, or recorded already.
+    /// returns the series it was counted in: `None` when left out, or finished already.
+    /// Either way the request is finished: nothing more is recorded for it.
     pub(crate) fn finish(
         &mut self,
         status: u16,
@@ -190,7 +197,50 @@ impl Drop for Served {
 
 #[cfg(test)]
 mod tests {
-    use super::{Excluded, method_label};
+    use super::{Excluded, Served, method_label};
+    use crate::recording::request::{Request, Start};
+    use crate::storage::Series;
+
+    // Counted, observed and in flight in `series`.
+    fn counts(series: &Series) -> (u64, u64, i64) {
+        let mut counted = 0;
+        series.statuses(|_, n| counted += n);
+        let reading = series.read(&mut Vec::new());
+        (counted, reading.count, reading.in_flight)
+    }
+
+    #[test]
+    fn the_route_taken_decides_whether_a_request_is_recorded() {
+        // Expected left out, but it took a route that is not: counted there, once.
+        let (request, in_flight) = Request::new("TRACE", Start::Excluded);
+        assert!(in_flight.is_none());
+        let mut served = Served::start(request, in_flight, None);
+        assert!(served.is_recording());
+        let counted = served.finish(404, Some(("/unit/served/kept", false)));
+        let counted = counted.expect("counted");
+        assert_eq!(counted.route(), "/unit/served/kept");
+        assert!(!served.is_recording());
+        assert!(
+            served
+                .finish(404, Some(("/unit/served/kept", false)))
+                .is_none()
+        );
+        drop(served);
+        assert_eq!(counts(counted), (1, 1, 0));
+        // In flight under a route, but it took one left out: nothing, and out of flight.
+        let start = crate::registry::series_of("", "TRACE", "/unit/served/expected");
+        let (request, in_flight) = Request::new("TRACE", Start::Routed(start));
+        let mut served = Served::start(request, in_flight, None);
+        assert_eq!(counts(start), (0, 0, 1));
+        assert!(
+            served
+                .finish(200, Some(("/unit/served/out", true)))
+                .is_none()
+        );
+        assert!(!served.is_recording());
+        drop(served);
+        assert_eq!(counts(start), (0, 0, 0));
+    }
 
     #[test]
     fn excluded_routes() {

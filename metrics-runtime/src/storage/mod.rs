@@ -349,6 +349,14 @@ impl Series {
     }
 }
 
+/// A reading of the clock, as [`Series::now`] gives, for a call not in flight in any
+/// series yet (a request whose route may be left out).
+#[cfg(any(feature = "actix", feature = "axum"))]
+#[inline]
+pub(crate) fn now() -> u64 {
+    clock().raw()
+}
+
 /// The values of the HTTP families' labels (`handler`, `method`, `route`) of one
 /// series; the families know their names and order (`HttpLabels::values`).
 #[derive(Clone, Copy)]
