@@ -79,7 +79,7 @@ fn assert_counts(text: &str) {
 async fn actix_requests_are_counted_once_with_their_route() {
     use actix_web::test::{TestRequest, call_service, init_service, read_body};
 
-    let app = init_service(outside_user::actix::app()).await;
+    let app = init_service(basic::actix::app()).await;
     for (path, status) in [
         ("/api/users/1", 200),
         ("/api/users/2", 200),
@@ -102,7 +102,7 @@ async fn axum_requests_are_counted_once_with_their_route() {
     use axum::http::Request;
     use tower::ServiceExt;
 
-    let app = outside_user::axum::app();
+    let app = basic::axum::app();
     for (path, status) in [
         ("/api/users/1", 200),
         ("/api/users/2", 200),
