@@ -54,7 +54,7 @@ fn populate() {
                 let _span = metrics_benches::sampled_span();
                 for site in &sites {
                     for status in STATUSES {
-                        site.start(false)
+                        site.start(false, module_path!(), "")
                             .expect("metrics are enabled")
                             .finish(status);
                     }

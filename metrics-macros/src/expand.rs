@@ -67,6 +67,16 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
         .krate
         .map_or_else(|| quote!(::track_metrics), |path| path.into_token_stream());
     let shape = Shape::of(&func);
+    // Which function this is, for the runtime's warning when two use one handler name:
+    // its module, and its name unless it is the handler's (`""`: taken by default); the
+    // file and line come with the call (`#[track_caller]`). Arguments of `start`, not
+    // fields of the `static`: constants only the first call reads, they cost rustc less
+    // than a larger constant to evaluate for every function.
+    let function = match options.name {
+        Some(_) => func.sig.ident.to_string(),
+        None => String::new(),
+    };
+    let origin = quote!(::core::module_path!(), #function);
 
     let TrackedFn {
         attrs: outer_attrs,
@@ -120,7 +130,7 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
     let start = quote! {
         #traits
         #new_site
-        let #guard = #site.start(#responds);
+        let #guard = #site.start(#responds, #origin);
     };
     // `ty`: the type of the outcome, when `run` needs it as expected type.
     let track = |ty: Option<TokenStream>, run: TokenStream| {

@@ -18,7 +18,11 @@ use crate::ty;
 //         #![INNER]
 //         use __private::{IsResponse as _, Status as _};
 //         static __METRICS_CALL_SITE: CallSite = CallSite::new("get_user", "GET", "/users/{id}");
-//         let __metrics_guard = __METRICS_CALL_SITE.start((&&responds::<RET>()).__metrics_responds());
+//         let __metrics_guard = __METRICS_CALL_SITE.start(
+//             (&&responds::<RET>()).__metrics_responds(),
+//             ::core::module_path!(),
+//             "",                          // `fn`'s name when `name = "…"` is given
+//         );
 //         let __metrics_out = RUN;
 //         (&&&&&&Probe(&__metrics_out)).__metrics_finish(__metrics_guard);
 //         __metrics_out

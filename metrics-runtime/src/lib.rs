@@ -179,11 +179,21 @@ macro_rules! build_info {
 ///
 /// | argument | the label it sets | default |
 /// |---|---|---|
-/// | `name = "..."` | `handler` | the function's name |
+/// | `name = "..."` | `handler` | the function's name (see [Names](#names)) |
 /// | `method = "GET"` | `method` (upper case; several joined by `,`) | from the route attribute, else empty |
 /// | `route = "/users/{id}"` | `route`: the pattern, never the raw path | from the route attribute, else empty |
 /// | `crate = "..."` | – (path of this crate in generated code) | `::track_metrics` |
 /// | `objective = PATH` | – (the [`Objective`] constant the handler counts toward) | none |
+///
+/// # Names
+///
+/// Two different functions with one `handler` name count in the same series. When
+/// that is on purpose, say so: give both the same `name = "…"`. When one of them took
+/// the name by default (three functions called `handler` in three modules, `get` in two
+/// `impl` blocks), the first call of the second one logs a warning (the `log` crate,
+/// once per name) naming both functions, their files and lines, and the fix: a
+/// `name = "…"` of its own. Calls of one function (every instantiation of a generic one
+/// included) are never two functions.
 ///
 /// # Status
 ///
@@ -257,8 +267,10 @@ macro_rules! build_info {
 /// async fn get_user(id: web::Path<u32>) -> Result<HttpResponse, NotFound> {
 ///     static SITE: CallSite = CallSite::new("get_user", "GET", "/users/{id}");
 ///     // `None` when metrics are disabled; `responds`: whether the value is a response
-///     // (decided from the return type at compile time), so it can name a request.
-///     let guard = SITE.start(responds::<Result<HttpResponse, NotFound>>());
+///     // (decided from the return type at compile time), so it can name a request. Then
+///     // which function this is, for the first call's check of the name (its module;
+///     // `""`: the handler's name is its own; the file and line come with the call).
+///     let guard = SITE.start(responds::<Result<HttpResponse, NotFound>>(), module_path!(), "");
 ///     let out = async move { /* the original body */ }.await;
 ///     status(&out).__metrics_finish(guard); // with a guard: records the status of `out`
 ///     out
@@ -270,7 +282,8 @@ macro_rules! build_info {
 /// it can, with the same effect: the body as a plain block when it cannot leave early,
 /// a closure when it awaits nothing. The call site's own counts are allocated on the
 /// first call and kept by the `static`, so a call does no hashing, allocation or
-/// locking. A guard dropped without being finished records `500` while panicking and
+/// locking; the first call also checks that no other function uses its handler name
+/// ([Names](#names)). A guard dropped without being finished records `500` while panicking and
 /// `499` otherwise (a cancelled future). The signature, attributes and doc comments of
 /// the function are unchanged.
 ///

@@ -2,7 +2,8 @@
 //! they may change in any release.
 //!
 //! Generated code names these: a `static` [`CallSite`] per function, whose
-//! `start((&&responds::<RET>()).__metrics_responds())` gives an `Option<Guard>` (with
+//! `start((&&responds::<RET>()).__metrics_responds(), module_path!(), FN)` gives an
+//! `Option<Guard>` (`FN`: the function's name when `name = "…"` is given, else `""`; with
 //! [`AnyResponse`] / [`NotResponse`] standing in for an `impl Trait` in `RET`); [`call`]
 //! around a body that needs a closure; [`unreachable`] to name an `async` block's
 //! output type; and `(&&&&&&Probe(&out)).__metrics_finish(guard)`, which records the

@@ -180,20 +180,26 @@ fn objective_series_with_namespace_and_const_labels() {
         ]
     );
 
-    // One warning each: the threshold measured at another bucket, the second objective
-    // of one handler.
+    // One warning each: the threshold measured at another bucket, two functions under
+    // one handler name (one of them named by default; see tests/names.rs), the second
+    // objective of that handler.
     let warnings: Vec<String> = logs()
         .into_iter()
         .filter(|l| l.starts_with("WARN"))
         .collect();
-    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert_eq!(warnings.len(), 3, "{warnings:?}");
     assert!(warnings[0].contains("objective `reports`") && warnings[0].contains("le=\"0.5\""));
-    assert!(warnings[1].contains("handler `ping` already counts toward objective `only_success`"));
+    assert!(
+        warnings[1].contains("handler=\"ping\"")
+            && warnings[1].contains("`objectives::ping`")
+            && warnings[1].contains("`objectives::elsewhere::ping`")
+    );
+    assert!(warnings[2].contains("handler `ping` already counts toward objective `only_success`"));
 
     // Calling again changes nothing.
     report();
     elsewhere::ping();
-    assert_eq!(logs().iter().filter(|l| l.starts_with("WARN")).count(), 2);
+    assert_eq!(logs().iter().filter(|l| l.starts_with("WARN")).count(), 3);
     assert_eq!(render().series("shop_http_objective_info"), info);
 }
 

@@ -2,13 +2,15 @@
 //! public listener has no `/metrics` (a 404 there, counted like any unmatched request),
 //! the second one serves only `/metrics`, and every public request reads back exactly
 //! from it; the metrics listener's own requests are not counted. Also the same with the
-//! standalone exporter beside an axum app. Real sockets throughout.
+//! standalone exporter beside an axum app. Real sockets throughout. The actix-web setup
+//! is the guide's own code (`guides/actix_second_listener.rs`, which the guide shows word
+//! for word: `the_guide_shows_the_tested_actix_code`).
 
+use std::net::TcpListener;
 use std::sync::mpsc;
 use std::thread;
 use std::time::Duration;
 
-use actix_web::{App, HttpResponse, HttpServer, web};
 use axum::Router;
 use axum::routing::get as axum_get;
 use metrics_tests::http::get;
@@ -42,38 +44,29 @@ fn times(path: &str, n: usize) -> Vec<String> {
     vec![path.to_owned(); n]
 }
 
-#[track_metrics]
-async fn sp_actix_order(id: web::Path<u32>) -> HttpResponse {
-    HttpResponse::Ok().body(id.to_string())
-}
+// The guide's code; its `main` binds addresses of the guide's, the test calls `serve`.
+#[allow(dead_code)]
+#[path = "guides/actix_second_listener.rs"]
+mod guide;
 
-// The actix-web app on one port, `/metrics` alone on another; their base URLs.
+// The guide's actix-web app on one port, `/metrics` alone on another; their base URLs.
 fn actix_app() -> (String, String) {
+    let public = TcpListener::bind("127.0.0.1:0").unwrap();
+    let metrics = TcpListener::bind("127.0.0.1:0").unwrap();
+    let urls = (
+        format!("http://{}", public.local_addr().unwrap()),
+        format!("http://{}", metrics.local_addr().unwrap()),
+    );
     let (tx, rx) = mpsc::channel();
     thread::spawn(move || {
         actix_web::rt::System::new().block_on(async move {
-            let public = HttpServer::new(|| {
-                App::new()
-                    .wrap(track_metrics::actix::RequestMetrics::default())
-                    .route("/sp/orders/{id}", web::get().to(sp_actix_order))
-            })
-            .workers(1)
-            .bind(("127.0.0.1", 0))
-            .unwrap();
-            let metrics = HttpServer::new(|| App::new().service(track_metrics::actix::metrics))
-                .workers(1)
-                .bind(("127.0.0.1", 0))
-                .unwrap();
-            let urls = (
-                format!("http://{}", public.addrs()[0]),
-                format!("http://{}", metrics.addrs()[0]),
-            );
-            tx.send(urls).unwrap();
-            let (public, metrics) = (public.run(), metrics.run());
-            let _ = tokio::join!(public, metrics);
+            // The listeners are bound already: the servers accept once `serve` runs them.
+            tx.send(()).unwrap();
+            guide::serve(public, metrics).await.unwrap();
         });
     });
-    rx.recv_timeout(Duration::from_secs(20)).unwrap()
+    rx.recv_timeout(Duration::from_secs(20)).unwrap();
+    urls
 }
 
 #[test]
@@ -83,10 +76,34 @@ fn actix_web_serves_metrics_on_a_port_of_its_own() {
     only_public_requests_counted(
         &public,
         &(1..=7)
-            .map(|id| format!("/sp/orders/{id}"))
+            .map(|id| format!("/orders/{id}"))
             .collect::<Vec<_>>(),
         &metrics,
-        ("sp_actix_order", "/sp/orders/{id}"),
+        ("get_order", "/orders/{id}"),
+    );
+}
+
+/// The guide's actix-web example is the code tested above, word for word: the block that
+/// follows its marker in docs/exporter.md is `guides/actix_second_listener.rs` without its
+/// leading `//!` lines.
+#[test]
+fn the_guide_shows_the_tested_actix_code() {
+    let root = metrics_tests::workspace_root();
+    let guide = std::fs::read_to_string(root.join("docs/exporter.md")).unwrap();
+    let marker = "<!-- tests/tests/guides/actix_second_listener.rs -->\n```rust\n";
+    let start = guide.find(marker).expect("the marker in docs/exporter.md") + marker.len();
+    let shown = &guide[start..start + guide[start..].find("```\n").unwrap()];
+    let tested =
+        std::fs::read_to_string(root.join("tests/tests/guides/actix_second_listener.rs")).unwrap();
+    let tested: String = tested
+        .lines()
+        .skip_while(|line| line.starts_with("//!"))
+        .skip_while(|line| line.is_empty())
+        .map(|line| format!("{line}\n"))
+        .collect();
+    assert_eq!(
+        shown, tested,
+        "docs/exporter.md shows other code than the tested file"
     );
 }
 

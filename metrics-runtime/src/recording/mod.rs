@@ -1,11 +1,13 @@
 //! Recording: what a tracked call and a served request do with the series they count
-//! in. A call site and the guard of each call ([`site`]); the request a middleware
+//! in. A call site and the guard of each call ([`site`]); which functions use which
+//! handler name (`names`); the request a middleware
 //! serves, as tracked calls see it ([`request`]); what both middlewares do with it
 //! ([`Served`], [`method_label`], [`Excluded`]) and their one response future
 //! ([`Recorded`]).
 
 #[cfg(any(feature = "actix", feature = "axum"))]
 mod future;
+mod names;
 pub(crate) mod request;
 #[cfg(any(feature = "actix", feature = "axum"))]
 mod served;
