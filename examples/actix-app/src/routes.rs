@@ -8,8 +8,8 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, get, post, web};
 use actix_ws::{AggregatedMessage, CloseCode};
 use once_cell::sync::Lazy;
-use track_metrics::prometheus::IntCounter;
 use serde::{Deserialize, Serialize};
+use track_metrics::prometheus::IntCounter;
 use track_metrics::ws::{TrackedSession, TrackedStream};
 use track_metrics::{Objective, track_metrics};
 

@@ -11,9 +11,9 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use track_metrics::prometheus::IntCounter;
 use serde::{Deserialize, Serialize};
 use track_metrics::axum::RequestMetricsLayer;
+use track_metrics::prometheus::IntCounter;
 use track_metrics::{Objective, ResponseStatus, track_metrics};
 
 /// The objective of the user routes: 99.9 % of requests succeed, 99 % finish within
