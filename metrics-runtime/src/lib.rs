@@ -81,7 +81,7 @@ mod recording;
 // 7. The status rules, and the probe that finishes a tracked call with its value's
 //    status.
 mod status;
-// 8. Adapters: actix-web, axum, actix-ws, the standalone exporter, and what generated
+// 8. Adapters: actix-web, axum, tonic, actix-ws, the standalone exporter, and what generated
 //    code calls.
 #[cfg(feature = "actix")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
@@ -92,6 +92,9 @@ pub mod axum;
 #[cfg(feature = "exporter")]
 #[cfg_attr(docsrs, doc(cfg(feature = "exporter")))]
 pub mod exporter;
+#[cfg(feature = "tonic")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tonic")))]
+pub mod tonic;
 #[cfg(feature = "ws")]
 #[cfg_attr(docsrs, doc(cfg(feature = "ws")))]
 pub mod ws;

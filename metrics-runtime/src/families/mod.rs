@@ -10,16 +10,22 @@
 
 use std::collections::HashMap;
 
+#[cfg(any(feature = "ws", test))]
+use prometheus::IntGaugeVec;
 use prometheus::core::{Desc, Describer};
 use prometheus::{GaugeVec, Opts};
-#[cfg(any(feature = "ws", test))]
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGaugeVec};
+#[cfg(any(feature = "ws", feature = "tonic", test))]
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec};
 
+#[cfg(feature = "tonic")]
+pub(crate) mod grpc;
 mod http;
 mod objectives;
 #[cfg(feature = "ws")]
 pub(crate) mod ws;
 
+#[cfg(feature = "tonic")]
+pub(crate) use grpc::GrpcFamilies;
 pub(crate) use http::{HTTP_LABELS, HttpFamilies};
 pub(crate) use objectives::ObjectiveFamilies;
 #[cfg(feature = "ws")]
@@ -67,7 +73,7 @@ impl Builder {
         self.opts(name, help).variable_labels(labels).describe()
     }
 
-    #[cfg(any(feature = "ws", test))]
+    #[cfg(any(feature = "ws", feature = "tonic", test))]
     pub(crate) fn counter(
         &self,
         name: &str,
@@ -97,7 +103,7 @@ impl Builder {
     }
 
     // `buckets: None` keeps the prometheus crate's default buckets.
-    #[cfg(any(feature = "ws", test))]
+    #[cfg(any(feature = "ws", feature = "tonic", test))]
     pub(crate) fn histogram(
         &self,
         name: &str,

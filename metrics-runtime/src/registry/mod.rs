@@ -28,6 +28,8 @@ pub use scrape::{render, render_openmetrics, try_render};
 
 use crate::config::{Config, Error};
 use crate::exposition::collector::HttpCollector;
+#[cfg(feature = "tonic")]
+use crate::families::GrpcFamilies;
 #[cfg(feature = "ws")]
 use crate::families::WsFamilies;
 use crate::families::{Builder, HttpFamilies, ObjectiveFamilies};
@@ -42,6 +44,11 @@ struct Runtime {
     build_info: OnceCell<()>,
     #[cfg(feature = "ws")]
     ws: OnceCell<Option<WsFamilies>>,
+    #[cfg(feature = "tonic")]
+    grpc: OnceCell<Option<GrpcFamilies>>,
+    // The configured buckets, for the families built after start-up.
+    #[cfg(feature = "tonic")]
+    buckets: Option<Vec<f64>>,
 }
 
 static RUNTIME: OnceCell<Runtime> = OnceCell::new();
@@ -119,6 +126,32 @@ pub(crate) fn ws_families() -> Option<&'static WsFamilies> {
         .as_ref()
 }
 
+/// The gRPC families, built and registered on the first RPC a layer sees; `None` when
+/// they cannot be built, because the configured constant labels clash with theirs
+/// (`grpc_type`, `grpc_service`, `grpc_method`, `grpc_code`). That is logged once, and
+/// RPCs are not counted.
+#[cfg(feature = "tonic")]
+pub(crate) fn grpc_families() -> Option<&'static GrpcFamilies> {
+    let runtime = runtime();
+    runtime
+        .grpc
+        .get_or_init(
+            || match GrpcFamilies::new(&runtime.builder, runtime.buckets.as_deref()) {
+                Ok(families) => {
+                    runtime.register_late(families.collectors());
+                    Some(families)
+                }
+                Err(err) => {
+                    log::error!(
+                        "track-metrics: cannot create the gRPC families: {err}; RPCs are not counted"
+                    );
+                    None
+                }
+            },
+        )
+        .as_ref()
+}
+
 // The runtime, started with the default configuration on first use. That configuration
 // cannot be invalid; registering can still fail when the user already registered a
 // family of the same name. The families then keep working unregistered, and the reason
@@ -174,6 +207,10 @@ impl Runtime {
             build_info: OnceCell::new(),
             #[cfg(feature = "ws")]
             ws: OnceCell::new(),
+            #[cfg(feature = "tonic")]
+            grpc: OnceCell::new(),
+            #[cfg(feature = "tonic")]
+            buckets: buckets.clone(),
         };
         Ok((runtime, collectors))
     }

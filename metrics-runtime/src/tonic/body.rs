@@ -1,0 +1,69 @@
+//! The body wrapper: sees the trailers or the end of the response, and records the RPC
+//! then (or when dropped before).
+
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use http_body::{Body, Frame, SizeHint};
+use pin_project_lite::pin_project;
+
+use super::rpc::Rpc;
+
+pin_project! {
+    /// The response body of [`GrpcMetricsService`](super::GrpcMetricsService): the
+    /// inner body, every frame unchanged; the RPC is recorded when the trailers pass,
+    /// when the body ends, or when it is dropped before (`Canceled`).
+    pub struct GrpcMetricsBody<B> {
+        #[pin]
+        inner: B,
+        rpc: Option<Rpc>,
+    }
+}
+
+impl<B> GrpcMetricsBody<B> {
+    pub(super) fn new(inner: B, rpc: Option<Rpc>) -> GrpcMetricsBody<B> {
+        GrpcMetricsBody { inner, rpc }
+    }
+}
+
+impl<B: Body> Body for GrpcMetricsBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
+        let this = self.project();
+        let frame = ready!(this.inner.poll_frame(cx));
+        if let Some(rpc) = this.rpc {
+            let done = match &frame {
+                Some(Ok(frame)) => match frame.trailers_ref() {
+                    Some(trailers) => {
+                        rpc.trailers(trailers);
+                        true
+                    }
+                    None => false,
+                },
+                // The end, or an error that ends the stream.
+                Some(Err(_)) | None => {
+                    rpc.ended();
+                    true
+                }
+            };
+            if done {
+                // Recorded here, once: the RPC's drop.
+                *this.rpc = None;
+            }
+        }
+        Poll::Ready(frame)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}

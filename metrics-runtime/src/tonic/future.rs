@@ -1,0 +1,55 @@
+//! The response future: hands the RPC to the body once the answer's head is ready.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use http::Response;
+use pin_project_lite::pin_project;
+
+use super::GrpcMetricsBody;
+use super::rpc::Rpc;
+
+pin_project! {
+    /// The response future of [`GrpcMetricsService`](super::GrpcMetricsService): the
+    /// inner service's; an RPC dropped with it counts as `Canceled` (`Internal` in a
+    /// panic's unwinding), one whose service fails as `Unknown`.
+    pub struct GrpcMetricsFuture<F> {
+        #[pin]
+        inner: F,
+        rpc: Option<Rpc>,
+    }
+}
+
+impl<F> GrpcMetricsFuture<F> {
+    pub(super) fn new(inner: F, rpc: Option<Rpc>) -> GrpcMetricsFuture<F> {
+        GrpcMetricsFuture { inner, rpc }
+    }
+}
+
+impl<F, B, E> Future for GrpcMetricsFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = Result<Response<GrpcMetricsBody<B>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let result = ready!(this.inner.poll(cx));
+        let mut rpc = this.rpc.take();
+        Poll::Ready(match result {
+            Ok(response) => {
+                if let Some(rpc) = &mut rpc {
+                    rpc.answered(response.headers());
+                }
+                Ok(response.map(|body| GrpcMetricsBody::new(body, rpc)))
+            }
+            Err(err) => {
+                if let Some(rpc) = &mut rpc {
+                    rpc.failed();
+                }
+                Err(err)
+            }
+        })
+    }
+}

@@ -1,0 +1,34 @@
+//! The `Service` the layer makes.
+
+use std::task::{Context, Poll};
+
+use http::{Request, Response};
+use tower_service::Service;
+
+use super::rpc::Rpc;
+use super::{GrpcMetricsBody, GrpcMetricsFuture};
+
+/// The service of [`GrpcMetricsLayer`](super::GrpcMetricsLayer): starts an RPC for
+/// every request and hands it to the response future.
+#[derive(Clone, Debug)]
+pub struct GrpcMetricsService<S> {
+    pub(super) inner: S,
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for GrpcMetricsService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    type Response = Response<GrpcMetricsBody<ResBody>>;
+    type Error = S::Error;
+    type Future = GrpcMetricsFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
+        let rpc = Rpc::start(request.uri().path());
+        GrpcMetricsFuture::new(self.inner.call(request), rpc)
+    }
+}
