@@ -5,6 +5,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use http::Response;
+use http_body::Body;
 use pin_project_lite::pin_project;
 
 use super::GrpcMetricsBody;
@@ -30,6 +31,7 @@ impl<F> GrpcMetricsFuture<F> {
 impl<F, B, E> Future for GrpcMetricsFuture<F>
 where
     F: Future<Output = Result<Response<B>, E>>,
+    B: Body,
 {
     type Output = Result<Response<GrpcMetricsBody<B>>, E>;
 
@@ -41,6 +43,11 @@ where
             Ok(response) => {
                 if let Some(rpc) = &mut rpc {
                     rpc.answered(response.headers());
+                }
+                // A trailers-only answer with an empty body (an error, `Unimplemented`)
+                // ends here: recorded before the client can see it.
+                if response.body().is_end_stream() && rpc.as_ref().is_some_and(Rpc::has_code) {
+                    rpc = None;
                 }
                 Ok(response.map(|body| GrpcMetricsBody::new(body, rpc)))
             }

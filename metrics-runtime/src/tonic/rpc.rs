@@ -84,6 +84,11 @@ impl Rpc {
         self.labels = Labels::Started(series);
     }
 
+    /// Whether the code is known (from the headers of a trailers-only answer).
+    pub(super) fn has_code(&self) -> bool {
+        self.code.is_some()
+    }
+
     /// The trailers arrived, with the code the client receives.
     pub(super) fn trailers(&mut self, trailers: &HeaderMap) {
         self.code = Some(

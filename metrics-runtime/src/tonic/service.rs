@@ -3,6 +3,7 @@
 use std::task::{Context, Poll};
 
 use http::{Request, Response};
+use http_body::Body;
 use tower_service::Service;
 
 use super::rpc::Rpc;
@@ -18,6 +19,7 @@ pub struct GrpcMetricsService<S> {
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for GrpcMetricsService<S>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    ResBody: Body,
 {
     type Response = Response<GrpcMetricsBody<ResBody>>;
     type Error = S::Error;
