@@ -224,3 +224,39 @@ async fn scrape_is_clean_and_started_equals_handled() {
     }
     promtool_check_metrics(&text);
 }
+
+// A server-streaming RPC (counted as `unary` for now) whose client goes away before its
+// end: the body is dropped before the trailers. (Multi-threaded: the client's connection
+// must send its reset while the test waits.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_the_client_drops_counts_canceled() {
+    let _turn = TURN.lock().await;
+    server();
+    let before = Scrape::parse(&track_metrics::render());
+    let mut client = HealthClient::new(channel().await);
+    let mut stream = client
+        .watch(HealthCheckRequest {
+            service: SERVING.to_owned(),
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    let first = stream.message().await.unwrap().unwrap();
+    assert_eq!(first.status, ServingStatus::Serving as i32);
+    drop(stream);
+    drop(client);
+    assert_counted(&before, HEALTH, "Watch", "Canceled", 1.0);
+}
+
+#[tokio::test]
+async fn disabled_only_forwards() {
+    const TEST: &str = "disabled_only_forwards";
+    if !metrics_tests::rerun::in_child(TEST, &[&[(track_metrics::ENV_ENABLED, "false")]]) {
+        return;
+    }
+    assert_eq!(check(SERVING).await, Ok(ServingStatus::Serving as i32));
+    assert_eq!(check("no.such.Service").await, Err(Code::NotFound));
+    assert_eq!(call("/no.Such/Method").await, Code::Unimplemented);
+    let text = track_metrics::render();
+    assert!(!text.contains("grpc_"), "{text}");
+}
