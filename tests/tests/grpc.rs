@@ -48,6 +48,7 @@ fn server() -> SocketAddr {
                 Server::builder()
                     .layer(GrpcMetricsLayer::new())
                     .add_service(health)
+                    .add_service(Panics)
                     .serve_with_incoming(TcpIncoming::from(listener))
                     .await
                     .unwrap();
@@ -55,6 +56,31 @@ fn server() -> SocketAddr {
         });
         rx.recv_timeout(SHORT).expect("the gRPC server starts")
     })
+}
+
+/// A service whose every method panics.
+#[derive(Clone)]
+struct Panics;
+
+impl tonic::server::NamedService for Panics {
+    const NAME: &'static str = "track.Panics";
+}
+
+impl tower::Service<tonic::codegen::http::Request<tonic::body::Body>> for Panics {
+    type Response = tonic::codegen::http::Response<tonic::body::Body>;
+    type Error = std::convert::Infallible;
+    type Future = tonic::codegen::BoxFuture<Self::Response, Self::Error>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: tonic::codegen::http::Request<tonic::body::Body>) -> Self::Future {
+        Box::pin(async { panic!("a handler panics (expected by tests/grpc.rs)") })
+    }
 }
 
 async fn channel() -> Channel {
@@ -259,4 +285,16 @@ async fn disabled_only_forwards() {
     assert_eq!(call("/no.Such/Method").await, Code::Unimplemented);
     let text = track_metrics::render();
     assert!(!text.contains("grpc_"), "{text}");
+}
+
+// The panic unwinds through the layer's future; the task that caught it drops the RPC.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panicking_handler_counts_internal() {
+    let _turn = TURN.lock().await;
+    server();
+    let before = Scrape::parse(&track_metrics::render());
+    for _ in 0..2 {
+        assert_ne!(call("/track.Panics/Boom").await, Code::Ok);
+    }
+    assert_counted(&before, "track.Panics", "Boom", "Internal", 2.0);
 }

@@ -7,7 +7,7 @@ use std::task::{Context, Poll, ready};
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
-use super::rpc::Rpc;
+use super::rpc::{Rpc, Unwinding};
 
 pin_project! {
     /// The response body of [`GrpcMetricsService`](super::GrpcMetricsService): the
@@ -35,7 +35,11 @@ impl<B: Body> Body for GrpcMetricsBody<B> {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
         let this = self.project();
-        let frame = ready!(this.inner.poll_frame(cx));
+        let frame = {
+            let _unwinding = Unwinding(this.rpc);
+            this.inner.poll_frame(cx)
+        };
+        let frame = ready!(frame);
         if let Some(rpc) = this.rpc {
             let done = match &frame {
                 Some(Ok(frame)) => match frame.trailers_ref() {

@@ -9,7 +9,7 @@ use http_body::Body;
 use pin_project_lite::pin_project;
 
 use super::GrpcMetricsBody;
-use super::rpc::Rpc;
+use super::rpc::{Rpc, Unwinding};
 
 pin_project! {
     /// The response future of [`GrpcMetricsService`](super::GrpcMetricsService): the
@@ -37,7 +37,11 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let result = ready!(this.inner.poll(cx));
+        let result = {
+            let _unwinding = Unwinding(this.rpc);
+            this.inner.poll(cx)
+        };
+        let result = ready!(result);
         let mut rpc = this.rpc.take();
         Poll::Ready(match result {
             Ok(response) => {

@@ -16,16 +16,16 @@ use super::GrpcMetricsService;
 /// `grpc_service` (`pkg.Service`) and `grpc_method` (`Method`) come from the request's
 /// path `/pkg.Service/Method`. `grpc_code` is Go's name of the status the client
 /// receives: the `grpc-status` of the response headers (a trailers-only answer) or of the
-/// trailers; `Canceled` when the response (or its body) is dropped before either, `Internal`
-/// when that happens in a panic's unwinding, `Unknown` when the status is missing or no
-/// code.
+/// trailers; `Canceled` when the response (or its body) is dropped before either;
+/// `Internal` when the service or the body panics (the panic goes on unwinding); `Unknown`
+/// when the status is missing or no code.
 ///
 /// Labels are bounded by the program, never by clients: an RPC answered `Unimplemented`
 /// (an unknown service or method) counts with `grpc_service` and `grpc_method` `""`, as
 /// does a path that is not of a method's shape. A method counts under its own name
 /// once it has answered anything else; until then (the very first RPC of a method) it
 /// counts as started when its answer begins, and one dropped before any answer counts
-/// with the `""` labels.
+/// with the `""` labels (one that panicked, with its own: only a handler panics).
 ///
 /// This first version counts every RPC with `grpc_type="unary"`: streaming RPCs are
 /// counted and timed (to the end of the stream), but not yet told apart, and the

@@ -32,6 +32,24 @@ pub(super) struct Rpc {
     start: Instant,
     // The code it ended with, once known; dropped without one, it was cancelled.
     code: Option<&'static str>,
+    // The service or the body panicked while polled (`Internal`).
+    panicked: bool,
+}
+
+/// Marks the RPC `Internal` if dropped while a panic unwinds: held on the stack while the
+/// inner future or body is polled. (The RPC itself is dropped later, by the task that
+/// caught the panic, when `std::thread::panicking()` no longer tells.)
+pub(super) struct Unwinding<'a>(pub(super) &'a mut Option<Rpc>);
+
+impl Drop for Unwinding<'_> {
+    fn drop(&mut self) {
+        if let Some(rpc) = self.0
+            && std::thread::panicking()
+        {
+            rpc.panicked = true;
+            rpc.code.get_or_insert(INTERNAL);
+        }
+    }
 }
 
 enum Labels {
@@ -63,6 +81,7 @@ impl Rpc {
             labels,
             start,
             code: None,
+            panicked: false,
         })
     }
 
@@ -119,6 +138,12 @@ impl Drop for Rpc {
         };
         let series = match &self.labels {
             Labels::Started(series) => Arc::clone(series),
+            // Its handler panicked: the method exists (tonic's routing never panics).
+            Labels::Pending(path) if self.panicked => {
+                let series = named(self.families, path);
+                series.started.inc();
+                series
+            }
             // Ended before its answer (cancelled, or the service failed): whether the
             // method exists is not known, so it counts with the unnamed labels.
             Labels::Pending(_) => {
