@@ -102,14 +102,16 @@ async fn check(service: &str) -> Result<i32, Code> {
 }
 
 // A unary call of `path` with an empty message, whatever the server has there.
-async fn call(path: &'static str) -> Code {
-    let mut grpc = tonic::client::Grpc::new(channel().await);
+async fn call(path: &str) -> Code {
+    call_on(channel().await, path).await
+}
+
+async fn call_on(channel: Channel, path: &str) -> Code {
+    let mut grpc = tonic::client::Grpc::new(channel);
     grpc.ready().await.unwrap();
     let codec = tonic_prost::ProstCodec::<(), ()>::default();
-    match grpc
-        .unary(Request::new(()), PathAndQuery::from_static(path), codec)
-        .await
-    {
+    let path = PathAndQuery::try_from(path.to_owned()).unwrap();
+    match grpc.unary(Request::new(()), path, codec).await {
         Ok(_) => Code::Ok,
         Err(status) => status.code(),
     }
@@ -297,4 +299,32 @@ async fn a_panicking_handler_counts_internal() {
         assert_ne!(call("/track.Panics/Boom").await, Code::Ok);
     }
     assert_counted(&before, "track.Panics", "Boom", "Internal", 2.0);
+}
+
+#[tokio::test]
+async fn a_flood_of_random_methods_adds_no_series() {
+    let _turn = TURN.lock().await;
+    server();
+    // The unnamed series exist from here on.
+    assert_eq!(call("/no.Such/Method").await, Code::Unimplemented);
+    let series = |scrape: &Scrape| {
+        [
+            "grpc_server_started_total",
+            "grpc_server_handled_total",
+            "grpc_server_handling_seconds_count",
+        ]
+        .map(|family| scrape.label_sets(family))
+    };
+    let before = Scrape::parse(&track_metrics::render());
+    let channel = channel().await;
+    let floods = 200;
+    for i in 0..floods {
+        let path = format!("/flood{i}.Service{}/Method{i}", i * 7919);
+        assert_eq!(call_on(channel.clone(), &path).await, Code::Unimplemented);
+    }
+    assert_counted(&before, "", "", "Unimplemented", f64::from(floods));
+    assert_eq!(
+        series(&Scrape::parse(&track_metrics::render())),
+        series(&before)
+    );
 }
