@@ -151,7 +151,7 @@ fn assert_counted(before: &Scrape, service: &str, method: &str, code: &str, n: f
             method,
             code,
         );
-        (now.handled - was.handled >= n).then_some(now)
+        (now.handled - was.handled >= n && now.timed - was.timed >= n).then_some(now)
     });
     let added = Rpc {
         started: now.started - was.started,

@@ -152,8 +152,9 @@ impl Drop for Rpc {
                 series
             }
         };
-        series.handled(code).inc();
+        // Timed before it counts as handled: a scrape that sees it handled sees it timed.
         series.handling.observe(self.start.elapsed().as_secs_f64());
+        series.handled(code).inc();
     }
 }
 
