@@ -86,14 +86,11 @@ impl Served {
         in_flight: Option<&'static Series>,
         trace: Option<Trace>,
     ) -> Served {
-        let start = match in_flight {
-            Some(series) => {
-                let start = series.now();
-                series.enter();
-                start
-            }
-            None => crate::storage::now(),
-        };
+        // The clock first, then the in-flight count.
+        let start = crate::storage::now();
+        if let Some(series) = in_flight {
+            series.enter();
+        }
         Served {
             current: Some(request),
             start: Some(start),

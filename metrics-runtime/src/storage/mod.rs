@@ -193,7 +193,7 @@ impl Series {
     /// A reading of the clock, to pass back to [`Series::record`].
     #[inline]
     pub(crate) fn now(&self) -> u64 {
-        clock().raw()
+        now()
     }
 
     /// One more call in flight.
@@ -349,9 +349,8 @@ impl Series {
     }
 }
 
-/// A reading of the clock, as [`Series::now`] gives, for a call not in flight in any
-/// series yet (a request whose route may be left out).
-#[cfg(any(feature = "actix", feature = "axum"))]
+/// A reading of the clock, to pass back to [`Series::record`]; also for a request not in
+/// flight in any series yet (one whose route may be left out).
 #[inline]
 pub(crate) fn now() -> u64 {
     clock().raw()
