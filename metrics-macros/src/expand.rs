@@ -15,6 +15,7 @@ use crate::body::break_returns;
 use crate::errors::Errors;
 use crate::item::TrackedFn;
 use crate::route::RouteInfo;
+use crate::rpc::RpcTypes;
 use crate::shape::Shape;
 use crate::ty::{fake_return, probed_type, return_type};
 
@@ -67,6 +68,8 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
         .krate
         .map_or_else(|| quote!(::track_metrics), |path| path.into_token_stream());
     let shape = Shape::of(&func);
+    // A tonic method's types, for the runtime to tell its kind of RPC.
+    let rpc = RpcTypes::of(&func.sig, matches!(shape, Shape::AsyncTrait { .. }));
     // Which function this is, for the runtime's warning when two use one handler name:
     // its module, and its name unless it is the handler's (`""`: taken by default); the
     // file and line come with the call (`#[track_caller]`). Arguments of `start`, not
@@ -127,10 +130,23 @@ fn expand(func: TrackedFn, options: Options) -> TokenStream {
         Shape::Diverges => quote!(use #private::IsResponse as _;),
         _ => quote!(use #private::{IsResponse as _, Status as _};),
     };
-    let start = quote! {
-        #traits
-        #new_site
-        let #guard = #site.start(#responds, #origin);
+    let start = match rpc {
+        // Under the gRPC layer its first call names the RPC's kind (see
+        // `recording/rpc.rs` in the runtime); otherwise it starts as any call.
+        Some(RpcTypes { request, value }) => quote! {
+            #traits
+            use #private::RpcKindOf as _;
+            #new_site
+            let #guard = #site.start_rpc(
+                (&&&&#private::RpcKind::<#request, #value>::new()).__metrics_rpc_kind(),
+                #origin,
+            );
+        },
+        None => quote! {
+            #traits
+            #new_site
+            let #guard = #site.start(#responds, #origin);
+        },
     };
     // `ty`: the type of the outcome, when `run` needs it as expected type.
     let track = |ty: Option<TokenStream>, run: TokenStream| {

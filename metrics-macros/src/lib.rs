@@ -8,7 +8,8 @@
 
 // One stage a file: `attr` reads the arguments into `Options`, `item` the function
 // (with its checks), `route` its actix-web route attribute; `body` scans what the body
-// can do, `shape` decides how to wrap it, `ty` handles the return type; `expand` is the
+// can do, `shape` decides how to wrap it, `ty` handles the return type, `rpc` tells a tonic method's
+// types; `expand` is the
 // entry and the output. `errors` collects what goes wrong on the way, `http` lists the
 // methods both `attr` and `route` know.
 mod attr;
@@ -18,6 +19,7 @@ mod expand;
 mod http;
 mod item;
 mod route;
+mod rpc;
 mod shape;
 mod ty;
 

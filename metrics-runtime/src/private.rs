@@ -7,9 +7,12 @@
 //! [`AnyResponse`] / [`NotResponse`] standing in for an `impl Trait` in `RET`); [`call`]
 //! around a body that needs a closure; [`unreachable`] to name an `async` block's
 //! output type; and `(&&&&&&Probe(&out)).__metrics_finish(guard)`, which records the
-//! call with the status of `out` (the rules are in the `status` module). The traits
+//! call with the status of `out` (the rules are in the `status` module). A tonic method's
+//! call starts with `start_rpc((&&&&RpcKind::<REQ, RET>::new()).__metrics_rpc_kind(), ..)`
+//! instead ([`RpcKindOf`] imported). The traits
 //! [`IsResponse`] and [`Status`] are imported (`as _`) where these are called.
 
+pub use crate::recording::rpc::{RpcKind, RpcKindOf};
 pub use crate::recording::site::{CallSite, Guard, ObjectiveSite, call};
 pub use crate::registry::build_info;
 pub use crate::responds::{AnyResponse, IsResponse, NotResponse, responds};

@@ -253,8 +253,8 @@ async fn scrape_is_clean_and_started_equals_handled() {
     promtool_check_metrics(&text);
 }
 
-// A server-streaming RPC (counted as `unary` for now) whose client goes away before its
-// end: the body is dropped before the trailers. (Multi-threaded: the client's connection
+// A server-streaming RPC whose client goes away before its end (untracked, one message
+// sent: inferred `unary`): the body is dropped before the trailers. (Multi-threaded: the client's connection
 // must send its reset while the test waits.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_the_client_drops_counts_canceled() {

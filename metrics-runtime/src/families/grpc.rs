@@ -1,6 +1,8 @@
 //! The gRPC families (go-grpc-middleware's `providers/prometheus` names and labels): the
 //! prometheus crate's own, their series looked up through the labels of one RPC.
 
+use std::sync::OnceLock;
+
 use prometheus::core::Collector;
 use prometheus::{Histogram, HistogramVec, IntCounter, IntCounterVec};
 
@@ -12,8 +14,14 @@ const GRPC_LABELS: [&str; 3] = ["grpc_type", "grpc_service", "grpc_method"];
 /// The labels of `grpc_server_handled_total`, in the order of [`GrpcFamilies::handled`].
 const GRPC_HANDLED_LABELS: [&str; 4] = ["grpc_type", "grpc_service", "grpc_method", "grpc_code"];
 
-/// The `grpc_type` label of every RPC for now: the layer does not yet tell streams apart.
-pub(crate) const UNARY: &str = "unary";
+/// The `grpc_type` label values, by the index of [`kind_index`].
+pub(crate) const KIND_NAMES: [&str; 4] = ["unary", "client_stream", "server_stream", "bidi_stream"];
+
+/// The index in [`KIND_NAMES`] of a kind of RPC (`recording::rpc`'s bits: `1` unary,
+/// `2` the client streams, `4` the server streams).
+pub(crate) fn kind_index(kind: u8) -> usize {
+    usize::from((kind >> 1) & 3)
+}
 
 /// Go's names of the 17 gRPC codes, by their number (`grpc-status`).
 pub(crate) const CODE_NAMES: [&str; 17] = [
@@ -36,27 +44,42 @@ pub(crate) const CODE_NAMES: [&str; 17] = [
     "Unauthenticated",
 ];
 
-/// The three gRPC server families: built and registered on the first RPC a layer sees.
+/// The five gRPC server families: built and registered on the first RPC a layer sees.
 pub(crate) struct GrpcFamilies {
     started: IntCounterVec,
     handled: IntCounterVec,
     handling: HistogramVec,
+    received: IntCounterVec,
+    sent: IntCounterVec,
 }
 
-/// The series of one RPC's labels (`grpc_type`, `grpc_service`, `grpc_method`).
+/// The series of one RPC's labels (`grpc_type`, `grpc_service`, `grpc_method`): made
+/// once per label set, so that an RPC counts without looking a series up.
 pub(crate) struct GrpcSeries {
     pub(crate) started: IntCounter,
     pub(crate) handling: Histogram,
-    handled: IntCounterVec,
+    pub(crate) received: IntCounter,
+    pub(crate) sent: IntCounter,
+    // `grpc_server_handled_total` by code (its number), each made on its first use.
+    handled: [OnceLock<IntCounter>; 17],
+    handled_family: IntCounterVec,
     labels: [String; 3],
 }
 
 impl GrpcSeries {
-    /// The `grpc_server_handled_total` series of this RPC's labels and `code`.
-    pub(crate) fn handled(&self, code: &str) -> IntCounter {
-        let [kind, service, method] = &self.labels;
-        self.handled
-            .with_label_values(&[kind.as_str(), service, method, code])
+    /// The `grpc_server_handled_total` series of this RPC's labels and `code` (an index
+    /// of [`CODE_NAMES`]).
+    pub(crate) fn handled(&self, code: usize) -> &IntCounter {
+        let code = code.min(CODE_NAMES.len() - 1);
+        self.handled[code].get_or_init(|| {
+            let [kind, service, method] = &self.labels;
+            self.handled_family.with_label_values(&[
+                kind.as_str(),
+                service,
+                method,
+                CODE_NAMES[code],
+            ])
+        })
     }
 }
 
@@ -83,6 +106,16 @@ impl GrpcFamilies {
                 buckets,
                 &GRPC_LABELS,
             )?,
+            received: builder.counter(
+                "grpc_server_msg_received_total",
+                "Total number of RPC stream messages received on the server.",
+                &GRPC_LABELS,
+            )?,
+            sent: builder.counter(
+                "grpc_server_msg_sent_total",
+                "Total number of gRPC stream messages sent by the server.",
+                &GRPC_LABELS,
+            )?,
         })
     }
 
@@ -91,16 +124,21 @@ impl GrpcFamilies {
             Box::new(self.started.clone()),
             Box::new(self.handled.clone()),
             Box::new(self.handling.clone()),
+            Box::new(self.received.clone()),
+            Box::new(self.sent.clone()),
         ]
     }
 
-    /// The series of one RPC's labels.
-    pub(crate) fn series(&self, kind: &str, service: &str, method: &str) -> GrpcSeries {
-        let labels = [kind, service, method];
+    /// The series of one RPC's labels (`kind`: an index of [`KIND_NAMES`]).
+    pub(crate) fn series(&self, kind: usize, service: &str, method: &str) -> GrpcSeries {
+        let labels = [KIND_NAMES[kind], service, method];
         GrpcSeries {
             started: self.started.with_label_values(&labels),
             handling: self.handling.with_label_values(&labels),
-            handled: self.handled.clone(),
+            received: self.received.with_label_values(&labels),
+            sent: self.sent.with_label_values(&labels),
+            handled: Default::default(),
+            handled_family: self.handled.clone(),
             labels: labels.map(str::to_owned),
         }
     }

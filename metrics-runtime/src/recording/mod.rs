@@ -1,7 +1,8 @@
 //! Recording: what a tracked call and a served request do with the series they count
 //! in. A call site and the guard of each call ([`site`]); which functions use which
 //! handler name (`names`); the request a middleware
-//! serves, as tracked calls see it ([`request`]); what both middlewares do with it
+//! serves, as tracked calls see it ([`request`]); the RPC the gRPC layer serves, as a
+//! tracked tonic method sees it ([`rpc`]); what both middlewares do with it
 //! ([`Served`], [`method_label`], [`Excluded`]) and their one response future
 //! ([`Recorded`]).
 
@@ -9,6 +10,7 @@
 mod future;
 mod names;
 pub(crate) mod request;
+pub(crate) mod rpc;
 #[cfg(any(feature = "actix", feature = "axum"))]
 mod served;
 pub(crate) mod site;

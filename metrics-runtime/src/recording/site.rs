@@ -118,6 +118,28 @@ impl CallSite {
         })
     }
 
+    /// Starts a call of a tracked tonic method: `kind` is what its types say it is
+    /// (`0` when they are not a tonic method's; see [`RpcKind`](super::rpc::RpcKind)).
+    /// Under the gRPC layer the first such call of an RPC names its kind and records
+    /// nothing of its own; any other call starts as [`CallSite::start`] does.
+    #[inline]
+    #[track_caller]
+    pub fn start_rpc(
+        &'static self,
+        kind: u8,
+        module: &'static str,
+        function: &'static str,
+    ) -> Option<Guard> {
+        if crate::enabled() && super::rpc::name(kind) {
+            return Some(Guard {
+                series: None,
+                start: 0,
+                call: Call::ALONE,
+            });
+        }
+        self.start(false, module, function)
+    }
+
     #[inline]
     #[track_caller]
     fn series(&'static self, module: &'static str, function: &'static str) -> &'static Series {

@@ -150,6 +150,8 @@ macro_rules! status {
 mod actix;
 #[cfg(feature = "axum")]
 mod axum;
+#[cfg(feature = "tonic")]
+mod tonic;
 
 #[cfg(test)]
 mod tests {

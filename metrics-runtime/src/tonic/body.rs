@@ -11,7 +11,8 @@ use super::rpc::{Rpc, Unwinding};
 
 pin_project! {
     /// The response body of [`GrpcMetricsService`](super::GrpcMetricsService): the
-    /// inner body, every frame unchanged; the RPC is recorded when the trailers pass,
+    /// inner body, every frame unchanged, its messages counted in
+    /// `grpc_server_msg_sent_total` as they pass; the RPC is recorded when the trailers pass,
     /// when the body ends, or when it is dropped before (`Canceled`).
     pub struct GrpcMetricsBody<B> {
         #[pin]
@@ -42,13 +43,18 @@ impl<B: Body> Body for GrpcMetricsBody<B> {
         let frame = ready!(frame);
         if let Some(rpc) = this.rpc {
             let done = match &frame {
-                Some(Ok(frame)) => match frame.trailers_ref() {
-                    Some(trailers) => {
-                        rpc.trailers(trailers);
-                        true
+                Some(Ok(frame)) => {
+                    if let Some(data) = frame.data_ref() {
+                        rpc.sent(data);
                     }
-                    None => false,
-                },
+                    match frame.trailers_ref() {
+                        Some(trailers) => {
+                            rpc.trailers(trailers);
+                            true
+                        }
+                        None => false,
+                    }
+                }
                 // The end, or an error that ends the stream.
                 Some(Err(_)) | None => {
                     rpc.ended();

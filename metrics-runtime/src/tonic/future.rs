@@ -38,8 +38,13 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         let result = {
-            let _unwinding = Unwinding(this.rpc);
-            this.inner.poll(cx)
+            let unwinding = Unwinding(this.rpc);
+            // A tracked method that starts in this poll names the RPC's kind.
+            let (result, named) = crate::recording::rpc::polling(|| this.inner.poll(cx));
+            if let (Some(kind), Some(rpc)) = (named, unwinding.0.as_mut()) {
+                rpc.named(kind);
+            }
+            result
         };
         let result = ready!(result);
         let mut rpc = this.rpc.take();

@@ -36,12 +36,16 @@
 //! and code, recorded in exactly one place: its drop).
 
 mod body;
+mod frames;
 mod future;
 mod layer;
+mod methods;
+mod request;
 mod rpc;
 mod service;
 
 pub use body::GrpcMetricsBody;
 pub use future::GrpcMetricsFuture;
 pub use layer::GrpcMetricsLayer;
+pub use request::GrpcRequestBody;
 pub use service::GrpcMetricsService;

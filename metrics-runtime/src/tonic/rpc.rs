@@ -1,37 +1,87 @@
-//! One RPC as the layer records it: its labels (from the path, bounded), its code, and
-//! the one place it is recorded, its `Drop`.
+//! One RPC as the layer records it: its series (by its method and kind, bounded), its
+//! messages, its code, and the one place it ends, its `Drop`.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::Instant;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
-use http::HeaderMap;
+use http::{HeaderMap, Request};
 
+use super::frames::Messages;
+use super::methods::{self, Method};
 use crate::families::GrpcFamilies;
-use crate::families::grpc::{CODE_NAMES, GrpcSeries, UNARY};
+use crate::families::grpc::{CODE_NAMES, GrpcSeries};
+use crate::recording::rpc::{CLIENT_STREAMS, Kind, SERVER_STREAMS, UNARY};
 
-/// The code of an RPC that ended without a status (Go's name).
-const UNKNOWN: &str = "Unknown";
-const CANCELED: &str = "Canceled";
-const INTERNAL: &str = "Internal";
-/// `grpc-status` of `Unimplemented`.
-const UNIMPLEMENTED: &str = "12";
+// Codes by their number (`grpc-status`), the index of `CODE_NAMES`.
+const CANCELED: usize = 1;
+const UNKNOWN: usize = 2;
+const DEADLINE_EXCEEDED: usize = 4;
+const UNIMPLEMENTED: usize = 12;
+const INTERNAL: usize = 13;
 
-/// The series of every method that answered something other than `Unimplemented`, by
-/// path: bounded by the methods the server has, never by what clients ask for.
-static KNOWN: OnceLock<Mutex<HashMap<Box<str>, Arc<GrpcSeries>>>> = OnceLock::new();
-/// The series with `grpc_service` and `grpc_method` `""`: unknown services and methods,
-/// paths that are no gRPC method.
-static UNNAMED: OnceLock<Arc<GrpcSeries>> = OnceLock::new();
+/// The set bit of [`Received`]'s count once the RPC has its series.
+const COUNTED: u64 = 1 << 63;
 
-/// An RPC in progress: started (now or once its answer shows that its method exists),
-/// recorded once when dropped.
+/// The messages of an RPC's request, counted by its body (see
+/// [`GrpcRequestBody`](super::GrpcRequestBody)) while the RPC may not know its series
+/// yet: kept here until it does, then added to the series as they come.
+#[derive(Default)]
+pub(super) struct Received {
+    series: OnceLock<&'static GrpcSeries>,
+    // The messages so far, with `COUNTED` once they are in the series.
+    count: AtomicU64,
+}
+
+impl Received {
+    /// `messages` more arrived.
+    pub(super) fn add(&self, messages: u64) {
+        if messages == 0 {
+            return;
+        }
+        let before = self.count.fetch_add(messages, Ordering::AcqRel);
+        if before & COUNTED != 0
+            && let Some(series) = self.series.get()
+        {
+            series.received.inc_by(messages);
+        }
+    }
+
+    // The RPC has its series: what came so far goes in, the rest as it comes. Each
+    // message is added once: before the bit is set by the `fetch_or` below, after it by
+    // `add`.
+    fn counted_in(&self, series: &'static GrpcSeries) {
+        if self.series.set(series).is_ok() {
+            let before = self.count.fetch_or(COUNTED, Ordering::AcqRel);
+            series.received.inc_by(before & !COUNTED);
+        }
+    }
+
+    fn total(&self) -> u64 {
+        self.count.load(Ordering::Acquire) & !COUNTED
+    }
+}
+
+/// An RPC in progress: counted as started once its series is known (when it arrives,
+/// for a known method), recorded once when dropped.
 pub(super) struct Rpc {
     families: &'static GrpcFamilies,
-    labels: Labels,
+    // Its method, once known.
+    method: Option<&'static Method>,
+    // Its path while its method is not known.
+    path: Option<Box<str>>,
+    // The series it counts in, once started.
+    series: Option<&'static GrpcSeries>,
+    received: Arc<Received>,
+    sent: u64,
+    sent_messages: Messages,
     start: Instant,
-    // The code it ended with, once known; dropped without one, it was cancelled.
-    code: Option<&'static str>,
+    // `grpc-timeout`: past it, the client receives `DeadlineExceeded`.
+    timeout: Option<Duration>,
+    // The code it ended with (an index of `CODE_NAMES`), once known.
+    code: Option<usize>,
+    // An answer's head arrived, with a code other than `Unimplemented`: the method exists.
+    answered: bool,
     // The service or the body panicked while polled (`Internal`).
     panicked: bool,
 }
@@ -52,55 +102,77 @@ impl Drop for Unwinding<'_> {
     }
 }
 
-enum Labels {
-    // Counted as started in this series.
-    Started(Arc<GrpcSeries>),
-    // Not counted yet: the path's method is not known to exist.
-    Pending(Box<str>),
-}
-
 impl Rpc {
-    /// The RPC of a request to `path`, counted as started if its method is known to
-    /// exist; `None` when metrics are disabled or the families cannot be built.
-    pub(super) fn start(path: &str) -> Option<Rpc> {
-        if !crate::enabled() {
+    /// The RPC of `request` if it is a gRPC one (`content-type: application/grpc…`),
+    /// started now if its method is known; `None` for any other request, when metrics
+    /// are disabled, or when the families cannot be built.
+    pub(super) fn start<B>(request: &Request<B>) -> Option<Rpc> {
+        let grpc = request
+            .headers()
+            .get(http::header::CONTENT_TYPE)
+            .is_some_and(|value| value.as_bytes().starts_with(b"application/grpc"));
+        if !grpc || !crate::enabled() {
             return None;
         }
         let families = crate::registry::grpc_families()?;
         let start = Instant::now();
-        let known = known().lock().ok()?.get(path).cloned();
-        let labels = match known {
-            Some(series) => {
-                series.started.inc();
-                Labels::Started(series)
-            }
-            None => Labels::Pending(path.into()),
-        };
-        Some(Rpc {
+        let path = request.uri().path();
+        let method = methods::lookup(path);
+        let mut rpc = Rpc {
             families,
-            labels,
+            method,
+            path: method.is_none().then(|| path.into()),
+            series: None,
+            received: Arc::default(),
+            sent: 0,
+            sent_messages: Messages::default(),
             start,
+            timeout: request
+                .headers()
+                .get("grpc-timeout")
+                .and_then(|value| timeout(value.as_bytes())),
             code: None,
+            answered: false,
             panicked: false,
-        })
+        };
+        if let Some(method) = method {
+            rpc.count_in(method.series(families, method.kind()));
+        }
+        Some(rpc)
+    }
+
+    /// What the request body counts its messages in.
+    pub(super) fn received(&self) -> Arc<Received> {
+        Arc::clone(&self.received)
+    }
+
+    /// A tracked method of `kind` started for this RPC: its method is known now, and of
+    /// that kind from now on; the RPC starts now if it had not (else it keeps the
+    /// series it started in).
+    pub(super) fn named(&mut self, kind: Kind) {
+        let method = match (self.method, &self.path) {
+            (Some(method), _) => method,
+            (None, Some(path)) => match methods::learn(path, kind) {
+                Some(method) => method,
+                None => return,
+            },
+            (None, None) => return,
+        };
+        method.exact(kind);
+        self.method = Some(method);
+        self.path = None;
+        if self.series.is_none() {
+            self.count_in(method.series(self.families, kind));
+        }
     }
 
     /// The response's head arrived: its headers' `grpc-status` (a trailers-only answer)
-    /// becomes the code, and an RPC not counted yet is counted now, by its method's
-    /// labels unless it was answered `Unimplemented` (then by `""`).
+    /// becomes the code.
     pub(super) fn answered(&mut self, headers: &HeaderMap) {
-        let status = headers.get("grpc-status");
-        self.code = status.map(|value| code_name(value.as_bytes()));
-        let Labels::Pending(path) = &self.labels else {
-            return;
-        };
-        let series = if status.is_some_and(|value| value.as_bytes() == UNIMPLEMENTED.as_bytes()) {
-            unnamed(self.families)
-        } else {
-            named(self.families, path)
-        };
-        series.started.inc();
-        self.labels = Labels::Started(series);
+        self.code = headers
+            .get("grpc-status")
+            .map(|value| code(value.as_bytes()));
+        self.answered = self.code != Some(UNIMPLEMENTED);
     }
 
     /// Whether the code is known (from the headers of a trailers-only answer).
@@ -108,12 +180,23 @@ impl Rpc {
         self.code.is_some()
     }
 
+    /// Data of the response body passed: the messages it completes are sent.
+    pub(super) fn sent(&mut self, data: &impl bytes::Buf) {
+        let messages = self.sent_messages.count(data);
+        self.sent += messages;
+        if let Some(series) = self.series
+            && messages > 0
+        {
+            series.sent.inc_by(messages);
+        }
+    }
+
     /// The trailers arrived, with the code the client receives.
     pub(super) fn trailers(&mut self, trailers: &HeaderMap) {
         self.code = Some(
             trailers
                 .get("grpc-status")
-                .map_or(UNKNOWN, |value| code_name(value.as_bytes())),
+                .map_or(UNKNOWN, |value| code(value.as_bytes())),
         );
     }
 
@@ -126,77 +209,116 @@ impl Rpc {
     pub(super) fn ended(&mut self) {
         self.code.get_or_insert(UNKNOWN);
     }
+
+    // Starts the RPC in `series`: counted as started, its messages so far added.
+    fn count_in(&mut self, series: &'static GrpcSeries) {
+        series.started.inc();
+        if self.sent > 0 {
+            series.sent.inc_by(self.sent);
+        }
+        self.received.counted_in(series);
+        self.series = Some(series);
+    }
+
+    // The kind its messages show: more than one received, the client streams; more
+    // than one sent, the server streams.
+    fn inferred(&self) -> Kind {
+        let mut kind = UNARY;
+        if self.received.total() > 1 {
+            kind |= CLIENT_STREAMS;
+        }
+        if self.sent > 1 {
+            kind |= SERVER_STREAMS;
+        }
+        kind
+    }
 }
 
 impl Drop for Rpc {
     // The one place an RPC is recorded.
     fn drop(&mut self) {
+        let elapsed = self.start.elapsed();
         let code = match self.code {
+            // Past its deadline the client has stopped waiting for any answer.
+            _ if self.timeout.is_some_and(|timeout| elapsed >= timeout) => DEADLINE_EXCEEDED,
             Some(code) => code,
             None if std::thread::panicking() => INTERNAL,
+            // Dropped at its deadline: by tonic's own timeout (which started its clock
+            // just before this one), or by the client's reset.
+            None if self
+                .timeout
+                .is_some_and(|timeout| elapsed + margin(timeout) >= timeout) =>
+            {
+                DEADLINE_EXCEEDED
+            }
             None => CANCELED,
         };
-        let series = match &self.labels {
-            Labels::Started(series) => Arc::clone(series),
-            // Its handler panicked: the method exists (tonic's routing never panics).
-            Labels::Pending(path) if self.panicked => {
-                let series = named(self.families, path);
-                series.started.inc();
-                series
+        let inferred = self.inferred();
+        if let Some(method) = self.method {
+            method.infer(inferred);
+        }
+        let series = match (self.series, &self.path) {
+            (Some(series), _) => series,
+            // Its first RPC that answered (or whose handler panicked: only a handler
+            // does) makes a method known, of the kind its messages showed.
+            (None, Some(path)) if self.answered || self.panicked => {
+                match methods::learn(path, inferred) {
+                    Some(method) => {
+                        method.infer(inferred);
+                        method.series(self.families, method.kind())
+                    }
+                    None => methods::unnamed(self.families),
+                }
             }
-            // Ended before its answer (cancelled, or the service failed): whether the
-            // method exists is not known, so it counts with the unnamed labels.
-            Labels::Pending(_) => {
-                let series = unnamed(self.families);
-                series.started.inc();
-                series
-            }
+            // `Unimplemented`, or ended before any answer (cancelled, the service failed):
+            // whether the method exists is not known.
+            _ => methods::unnamed(self.families),
         };
+        if self.series.is_none() {
+            self.count_in(series);
+        }
         // Timed before it counts as handled: a scrape that sees it handled sees it timed.
-        series.handling.observe(self.start.elapsed().as_secs_f64());
+        series.handling.observe(elapsed.as_secs_f64());
         series.handled(code).inc();
     }
 }
 
-/// Go's name of a `grpc-status` value; `Unknown` for a value that is no code.
-pub(super) fn code_name(status: &[u8]) -> &'static str {
+/// The code (an index of `CODE_NAMES`) of a `grpc-status` value; `Unknown` for a value
+/// that is no code.
+fn code(status: &[u8]) -> usize {
     let code = i32::from(::tonic::Code::from_bytes(status));
     usize::try_from(code)
         .ok()
-        .and_then(|code| CODE_NAMES.get(code))
-        .copied()
+        .filter(|code| *code < CODE_NAMES.len())
         .unwrap_or(UNKNOWN)
 }
 
-/// `("pkg.Service", "Method")` of a path `/pkg.Service/Method`; `None` for any other.
-pub(super) fn split_path(path: &str) -> Option<(&str, &str)> {
-    let (service, method) = path.strip_prefix('/')?.split_once('/')?;
-    let valid = |part: &str| !part.is_empty() && !part.contains('/');
-    (valid(service) && valid(method)).then_some((service, method))
+/// How much earlier than its deadline an RPC dropped without an answer still counts as
+/// `DeadlineExceeded`: whoever dropped it started the deadline's clock a little before
+/// the layer did (tonic's timeout, a client across the network).
+fn margin(timeout: Duration) -> Duration {
+    (timeout / 100).max(Duration::from_millis(1))
 }
 
-fn known() -> &'static Mutex<HashMap<Box<str>, Arc<GrpcSeries>>> {
-    KNOWN.get_or_init(Mutex::default)
-}
-
-fn unnamed(families: &GrpcFamilies) -> Arc<GrpcSeries> {
-    Arc::clone(UNNAMED.get_or_init(|| Arc::new(families.series(UNARY, "", ""))))
-}
-
-// The series of a method that answered; remembered, so that its next RPCs count as
-// started when they arrive.
-fn named(families: &GrpcFamilies, path: &str) -> Arc<GrpcSeries> {
-    let Some((service, method)) = split_path(path) else {
-        return unnamed(families);
-    };
-    let Ok(mut known) = known().lock() else {
-        return Arc::new(families.series(UNARY, service, method));
-    };
-    Arc::clone(
-        known
-            .entry(path.into())
-            .or_insert_with(|| Arc::new(families.series(UNARY, service, method))),
-    )
+/// The duration of a `grpc-timeout` value: at most eight digits and a unit (`H`, `M`,
+/// `S`, `m`, `u`, `n`); `None` for any other value.
+fn timeout(value: &[u8]) -> Option<Duration> {
+    let (unit, digits) = value.split_last()?;
+    if digits.is_empty() || digits.len() > 8 || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let amount = digits
+        .iter()
+        .fold(0u64, |amount, digit| amount * 10 + u64::from(digit - b'0'));
+    Some(match unit {
+        b'H' => Duration::from_secs(amount * 3600),
+        b'M' => Duration::from_secs(amount * 60),
+        b'S' => Duration::from_secs(amount),
+        b'm' => Duration::from_millis(amount),
+        b'u' => Duration::from_micros(amount),
+        b'n' => Duration::from_nanos(amount),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -204,24 +326,25 @@ mod tests {
     use super::*;
 
     #[test]
-    fn paths() {
-        assert_eq!(
-            split_path("/grpc.health.v1.Health/Check"),
-            Some(("grpc.health.v1.Health", "Check"))
-        );
-        assert_eq!(split_path("/Svc/M"), Some(("Svc", "M")));
-        for path in ["", "/", "//", "/a/", "//b", "/a/b/c", "a/b", "/ab"] {
-            assert_eq!(split_path(path), None, "{path}");
+    fn codes() {
+        for number in 0..CODE_NAMES.len() {
+            assert_eq!(code(number.to_string().as_bytes()), number);
+        }
+        for junk in ["", "17", "-1", "ok", "0x1", "999999999999"] {
+            assert_eq!(code(junk.as_bytes()), UNKNOWN, "{junk}");
         }
     }
 
     #[test]
-    fn codes() {
-        for (number, name) in CODE_NAMES.iter().enumerate() {
-            assert_eq!(code_name(number.to_string().as_bytes()), *name);
-        }
-        for junk in ["", "17", "-1", "ok", "0x1", "999999999999"] {
-            assert_eq!(code_name(junk.as_bytes()), UNKNOWN, "{junk}");
+    fn timeouts() {
+        assert_eq!(timeout(b"1H"), Some(Duration::from_secs(3600)));
+        assert_eq!(timeout(b"2M"), Some(Duration::from_secs(120)));
+        assert_eq!(timeout(b"99999999S"), Some(Duration::from_secs(99_999_999)));
+        assert_eq!(timeout(b"250m"), Some(Duration::from_millis(250)));
+        assert_eq!(timeout(b"7u"), Some(Duration::from_micros(7)));
+        assert_eq!(timeout(b"0n"), Some(Duration::ZERO));
+        for junk in ["", "S", "100", "100x", "123456789S", "-1S", "1.5S", " 1S"] {
+            assert_eq!(timeout(junk.as_bytes()), None, "{junk}");
         }
     }
 }

@@ -7,10 +7,12 @@ use http_body::Body;
 use tower_service::Service;
 
 use super::rpc::Rpc;
-use super::{GrpcMetricsBody, GrpcMetricsFuture};
+use super::{GrpcMetricsBody, GrpcMetricsFuture, GrpcRequestBody};
 
 /// The service of [`GrpcMetricsLayer`](super::GrpcMetricsLayer): starts an RPC for
-/// every request and hands it to the response future.
+/// every gRPC request (`content-type: application/grpc…`) and hands it to the response
+/// future; its inner service gets the request with its body wrapped to count the
+/// client's messages. Any other request passes through uncounted.
 #[derive(Clone, Debug)]
 pub struct GrpcMetricsService<S> {
     pub(super) inner: S,
@@ -18,7 +20,7 @@ pub struct GrpcMetricsService<S> {
 
 impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for GrpcMetricsService<S>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+    S: Service<Request<GrpcRequestBody<ReqBody>>, Response = Response<ResBody>>,
     ResBody: Body,
 {
     type Response = Response<GrpcMetricsBody<ResBody>>;
@@ -30,7 +32,9 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let rpc = Rpc::start(request.uri().path());
+        let rpc = Rpc::start(&request);
+        let received = rpc.as_ref().map(Rpc::received);
+        let request = request.map(|body| GrpcRequestBody::new(body, received));
         GrpcMetricsFuture::new(self.inner.call(request), rpc)
     }
 }

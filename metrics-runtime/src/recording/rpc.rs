@@ -1,0 +1,224 @@
+//! A tracked tonic method and the RPC the gRPC layer serves.
+//!
+//! `#[track_metrics]` on a function whose one argument is a `…Request<_>` and whose value
+//! is a `Result<_, _>` (a tonic service method, `#[tonic::async_trait]` or not) asks the
+//! types which kind of RPC it is, at compile time ([`RpcKind`]: unary, client, server or
+//! bidirectional streaming, or none when the types are not tonic's), and starts its call
+//! with [`CallSite::start_rpc`](super::site::CallSite::start_rpc). While the gRPC layer
+//! polls an RPC's response future it marks the thread ([`polling`]); the first such call
+//! that starts then names the RPC's kind ([`name`]) and records nothing of its own. Any
+//! other call, and one made without the layer, counts as any function does.
+//!
+//! The mark is one byte per thread, saved and restored around each poll: RPCs that
+//! interleave on one thread each see their own, and a task spawned from a method runs
+//! outside any RPC.
+
+use std::marker::PhantomData;
+
+/// A kind of RPC as the types tell it: `0` not a tonic method, else [`UNARY`] with the
+/// [`CLIENT_STREAMS`] and [`SERVER_STREAMS`] bits.
+pub(crate) type Kind = u8;
+
+/// A unary RPC (and the bit every RPC kind has).
+#[cfg_attr(not(feature = "tonic"), allow(dead_code))]
+pub(crate) const UNARY: Kind = 1;
+/// The client streams its messages (`tonic::Streaming<_>` in the request).
+#[cfg_attr(not(feature = "tonic"), allow(dead_code))]
+pub(crate) const CLIENT_STREAMS: Kind = 2;
+/// The server streams its messages (a `Stream` in the response).
+#[cfg_attr(not(feature = "tonic"), allow(dead_code))]
+pub(crate) const SERVER_STREAMS: Kind = 4;
+
+/// The types of a tracked function's argument and value, asked which kind of RPC they
+/// make: `(&&&&RpcKind::<REQ, RET>::new()).__metrics_rpc_kind()` with [`RpcKindOf`] in
+/// scope; the deepest impl that applies decides (as the status rules do).
+pub struct RpcKind<Req, Ret>(PhantomData<fn() -> (Req, Ret)>);
+
+impl<Req, Ret> Clone for RpcKind<Req, Ret> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<Req, Ret> Copy for RpcKind<Req, Ret> {}
+
+impl<Req, Ret> Default for RpcKind<Req, Ret> {
+    fn default() -> Self {
+        RpcKind::new()
+    }
+}
+
+impl<Req, Ret> RpcKind<Req, Ret> {
+    /// The probe of these types.
+    #[inline(always)]
+    pub const fn new() -> RpcKind<Req, Ret> {
+        RpcKind(PhantomData)
+    }
+}
+
+/// The kind of RPC of [`RpcKind`]'s types (generated code calls it).
+pub trait RpcKindOf {
+    /// `0` when the types are not a tonic method's, else the kind's bits.
+    fn __metrics_rpc_kind(self) -> Kind;
+}
+
+// Depth 0: not a tonic method.
+impl<Req, Ret> RpcKindOf for RpcKind<Req, Ret> {
+    #[inline(always)]
+    fn __metrics_rpc_kind(self) -> Kind {
+        0
+    }
+}
+
+#[cfg(feature = "tonic")]
+mod kinds {
+    use futures_core::Stream;
+    use tonic::{Request, Response, Status, Streaming};
+
+    use super::{CLIENT_STREAMS, Kind, RpcKind, RpcKindOf, SERVER_STREAMS, UNARY};
+
+    // Depth 4: both stream.
+    impl<M, S: Stream> RpcKindOf for &&&&RpcKind<Request<Streaming<M>>, Result<Response<S>, Status>> {
+        #[inline(always)]
+        fn __metrics_rpc_kind(self) -> Kind {
+            UNARY | CLIENT_STREAMS | SERVER_STREAMS
+        }
+    }
+
+    // Depth 3: the client streams, one answer.
+    impl<M, T> RpcKindOf for &&&RpcKind<Request<Streaming<M>>, Result<Response<T>, Status>> {
+        #[inline(always)]
+        fn __metrics_rpc_kind(self) -> Kind {
+            UNARY | CLIENT_STREAMS
+        }
+    }
+
+    // Depth 2: one request, the server streams.
+    impl<Q, S: Stream> RpcKindOf for &&RpcKind<Request<Q>, Result<Response<S>, Status>> {
+        #[inline(always)]
+        fn __metrics_rpc_kind(self) -> Kind {
+            UNARY | SERVER_STREAMS
+        }
+    }
+
+    // Depth 1: unary.
+    impl<Q, T> RpcKindOf for &RpcKind<Request<Q>, Result<Response<T>, Status>> {
+        #[inline(always)]
+        fn __metrics_rpc_kind(self) -> Kind {
+            UNARY
+        }
+    }
+}
+
+#[cfg(feature = "tonic")]
+pub(crate) use imp::{name, polling};
+
+#[cfg(feature = "tonic")]
+mod imp {
+    use std::cell::Cell;
+
+    use super::Kind;
+
+    /// The thread polls an RPC's response future that no tracked call named yet.
+    const WAITING: Kind = 0x80;
+
+    thread_local! {
+        // `0`: no RPC polled here; `WAITING`; or the kind a tracked call named.
+        static CURRENT: Cell<Kind> = const { Cell::new(0) };
+    }
+
+    /// Runs `poll` (the inner future of an RPC) with the thread marked, and returns the
+    /// kind a tracked method named meanwhile, if one did. The mark before is restored,
+    /// also when `poll` panics.
+    #[inline]
+    pub(crate) fn polling<R>(poll: impl FnOnce() -> R) -> (R, Option<Kind>) {
+        struct Restore(Kind);
+        impl Drop for Restore {
+            fn drop(&mut self) {
+                CURRENT.set(self.0);
+            }
+        }
+        let _restore = Restore(CURRENT.replace(WAITING));
+        let out = poll();
+        let named = CURRENT.get();
+        (out, (named != WAITING).then_some(named))
+    }
+
+    /// A tracked method of kind `kind` starts: it names the RPC polled on this thread if
+    /// there is one that no call named yet (and then records nothing of its own).
+    #[inline]
+    pub(crate) fn name(kind: Kind) -> bool {
+        let named = kind != 0 && CURRENT.get() == WAITING;
+        if named {
+            CURRENT.set(kind);
+        }
+        named
+    }
+}
+
+/// Without the gRPC layer nothing is ever polled as an RPC.
+#[cfg(not(feature = "tonic"))]
+#[inline]
+pub(crate) fn name(_kind: Kind) -> bool {
+    false
+}
+
+#[cfg(all(test, feature = "tonic"))]
+mod tests {
+    use std::pin::Pin;
+
+    use futures_core::Stream;
+    use tonic::{Request, Response, Status, Streaming};
+
+    use super::*;
+
+    type Replies = Pin<Box<dyn Stream<Item = Result<u8, Status>> + Send>>;
+
+    macro_rules! kind {
+        ($req:ty, $ret:ty) => {
+            (&&&&RpcKind::<$req, $ret>::new()).__metrics_rpc_kind()
+        };
+    }
+
+    #[test]
+    fn the_types_tell_the_kind() {
+        assert_eq!(kind!(Request<u8>, Result<Response<u8>, Status>), UNARY);
+        assert_eq!(
+            kind!(Request<Streaming<u8>>, Result<Response<u8>, Status>),
+            UNARY | CLIENT_STREAMS
+        );
+        assert_eq!(
+            kind!(Request<u8>, Result<Response<Replies>, Status>),
+            UNARY | SERVER_STREAMS
+        );
+        assert_eq!(
+            kind!(Request<Streaming<u8>>, Result<Response<Replies>, Status>),
+            UNARY | CLIENT_STREAMS | SERVER_STREAMS
+        );
+    }
+
+    #[test]
+    fn look_alikes_are_no_rpc() {
+        struct Request<T>(T);
+        assert_eq!(kind!(Request<u8>, Result<Response<u8>, Status>), 0);
+        assert_eq!(kind!(tonic::Request<u8>, Result<Response<u8>, String>), 0);
+        assert_eq!(kind!(tonic::Request<u8>, Option<Response<u8>>), 0);
+    }
+
+    #[test]
+    fn the_first_call_of_a_polled_rpc_names_it() {
+        assert!(!name(UNARY), "no RPC polled");
+        let ((), named) = polling(|| {
+            assert!(!name(0), "not a tonic method");
+            assert!(name(UNARY | SERVER_STREAMS));
+            assert!(!name(UNARY), "named already");
+            // An RPC polled inside (another server in the same task) has its own.
+            let ((), inner) = polling(|| assert!(name(UNARY)));
+            assert_eq!(inner, Some(UNARY));
+        });
+        assert_eq!(named, Some(UNARY | SERVER_STREAMS));
+        let ((), none) = polling(|| ());
+        assert_eq!(none, None);
+        assert!(!name(UNARY), "restored");
+    }
+}
