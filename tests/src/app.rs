@@ -1,5 +1,6 @@
-//! The example services, `examples/actix-app` (the default) and `examples/axum-app`: each
-//! built once per test binary, started on `127.0.0.1:0` with a clean environment.
+//! The example services, `examples/actix-app` (the default), `examples/axum-app`,
+//! `examples/worker` and `examples/grpc-app`: each built once per test binary, started on
+//! `127.0.0.1:0` with a clean environment.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
@@ -35,6 +36,10 @@ pub enum Example {
     Axum,
     /// `examples/worker`: no web framework, the exporter on `METRICS_ADDR`.
     Worker,
+    /// `examples/grpc-app`: gRPC on `BIND_ADDR`, the exporter on `METRICS_ADDR`. Its log
+    /// names the configured addresses, not bound ones: give it free ports
+    /// ([`crate::servers::free_port`]) rather than [`RunningApp`]'s port 0.
+    Grpc,
 }
 
 impl Example {
@@ -44,13 +49,14 @@ impl Example {
             Example::Actix => "actix-app",
             Example::Axum => "axum-app",
             Example::Worker => "worker",
+            Example::Grpc => "grpc-app",
         }
     }
 
     /// The environment variable of the address it listens on.
     pub fn addr_variable(self) -> &'static str {
         match self {
-            Example::Actix | Example::Axum => BIND_ADDR,
+            Example::Actix | Example::Axum | Example::Grpc => BIND_ADDR,
             Example::Worker => METRICS_ADDR,
         }
     }
@@ -58,7 +64,7 @@ impl Example {
     /// Builds its binary once per test process (same cargo, default profile) and returns
     /// its path.
     pub fn binary(self) -> &'static Path {
-        static PATHS: [OnceLock<PathBuf>; 3] = [OnceLock::new(), OnceLock::new(), OnceLock::new()];
+        static PATHS: [OnceLock<PathBuf>; 4] = [const { OnceLock::new() }; 4];
         let package = self.package();
         PATHS[self as usize].get_or_init(|| {
             escargot::CargoBuild::new()

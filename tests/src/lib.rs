@@ -3,7 +3,8 @@
 //! examples answer alike and what they count ([`routes`]), talk HTTP ([`http`]), serve in-process on a socket and talk raw keep-alive HTTP/1.1 to it
 //! ([`server`]), read a
 //! scrape ([`scrape`]), wait for something ([`wait`]), rerun a test in a fresh process
-//! ([`rerun`]), make junk for floods ([`junk`]), run a required tool ([`tool`]), read the
+//! ([`rerun`]), make junk for floods ([`junk`]), run a required tool ([`tool`]), build a
+//! Go reference server ([`go`]), read the
 //! files of `docker/` ([`docker`]), the PromQL in them ([`promql`]) and the queries of the guides in `docs/` ([`guides`]); and for the
 //! live ops tests: the servers of the stack ([`servers`]), starting and stopping a stack
 //! once per test binary ([`stack`]), the traffic they send ([`traffic`]) and a webhook
@@ -13,6 +14,7 @@ use std::path::Path;
 
 pub mod app;
 pub mod docker;
+pub mod go;
 pub mod guides;
 pub mod http;
 pub mod junk;

@@ -5,12 +5,25 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 /// One sample: its labels, sorted by name, and its value.
 pub type Sample = (Vec<(String, String)>, f64);
 
+/// What an exposition says of a family besides its samples.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Described {
+    /// Its `# TYPE`: `counter`, `gauge`, `histogram`, `summary` or `untyped`.
+    pub kind: String,
+    /// Its `# HELP` text.
+    pub help: String,
+    /// The names of its labels, as the parser read them from its samples.
+    pub labels: Vec<String>,
+}
+
 /// One scrape, indexed by series: `name{label="value",...}` (labels sorted) → value.
 #[derive(Debug, Default)]
 pub struct Scrape {
     samples: HashMap<String, f64>,
     // The same samples, by family name, with their labels (sorted).
     families: HashMap<String, Vec<Sample>>,
+    // Each family's type, help and label names, by the name of its `# TYPE` line.
+    described: HashMap<String, Described>,
     /// The raw text.
     pub text: String,
 }
@@ -34,6 +47,14 @@ impl Scrape {
             ..Scrape::default()
         };
         for (name, family) in parsed.families {
+            scrape.described.insert(
+                name.clone(),
+                Described {
+                    kind: family.family_type.to_string(),
+                    help: family.help.clone(),
+                    labels: family.get_label_names().to_vec(),
+                },
+            );
             for sample in family.iter_samples() {
                 let labelset = sample.get_labelset().expect("labels match their names");
                 let mut labels: Vec<(String, String)> = labelset
@@ -77,6 +98,17 @@ impl Scrape {
             .entry(name.to_owned())
             .or_default()
             .push((labels.to_vec(), value));
+    }
+
+    /// The families of this scrape, by the names of their `# TYPE` lines (a histogram's
+    /// without `_bucket`, `_sum` or `_count`).
+    pub fn family_names(&self) -> BTreeSet<&str> {
+        self.described.keys().map(String::as_str).collect()
+    }
+
+    /// The type, help and label names of a family, by the name of its `# TYPE` line.
+    pub fn described(&self, family: &str) -> Option<&Described> {
+        self.described.get(family)
     }
 
     /// Every series, as `name{label="value",...}` with the labels sorted by name.
