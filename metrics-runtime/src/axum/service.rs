@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::extract::MatchedPath;
-use axum::http::{HeaderName, Request, Response};
+use axum::http::{HeaderName, Request, Response, header::CONTENT_TYPE};
 use tower_service::Service;
 
 // The W3C trace context header: a sampled trace becomes the exemplar of the
@@ -14,7 +14,7 @@ const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 
 use super::RequestMetricsFuture;
 use crate::recording::request::{self, Start};
-use crate::recording::{self, Excluded, Served};
+use crate::recording::{self, Excluded, Served, rpc};
 
 /// The service [`RequestMetricsLayer`](super::RequestMetricsLayer) makes: the inner
 /// one, with every request it serves recorded once.
@@ -45,8 +45,13 @@ where
     }
 
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
-        // Off, or inside a request another layer counts already.
-        if !crate::enabled() || request::is_current() {
+        // Off, inside a request another layer counts already, or a gRPC request (the
+        // gRPC layer's to count).
+        let content_type = req.headers().get(CONTENT_TYPE);
+        if !crate::enabled()
+            || request::is_current()
+            || rpc::is_grpc(content_type.map(|value| value.as_bytes()))
+        {
             return RequestMetricsFuture::forward(self.inner.call(req));
         }
         let method = recording::method_label(req.method().as_str());

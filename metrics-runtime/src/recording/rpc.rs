@@ -110,6 +110,14 @@ mod kinds {
     }
 }
 
+/// Whether a request of this `content-type` is a gRPC one (`application/grpc…`): the
+/// gRPC layer counts only those, the axum layer all others, so that a server with both
+/// on one port counts each request once.
+#[cfg(any(feature = "axum", feature = "tonic"))]
+pub(crate) fn is_grpc(content_type: Option<&[u8]>) -> bool {
+    content_type.is_some_and(|value| value.starts_with(b"application/grpc"))
+}
+
 #[cfg(feature = "tonic")]
 pub(crate) use imp::{name, polling};
 

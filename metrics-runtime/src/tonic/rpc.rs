@@ -107,10 +107,8 @@ impl Rpc {
     /// started now if its method is known; `None` for any other request, when metrics
     /// are disabled, or when the families cannot be built.
     pub(super) fn start<B>(request: &Request<B>) -> Option<Rpc> {
-        let grpc = request
-            .headers()
-            .get(http::header::CONTENT_TYPE)
-            .is_some_and(|value| value.as_bytes().starts_with(b"application/grpc"));
+        let content_type = request.headers().get(http::header::CONTENT_TYPE);
+        let grpc = crate::recording::rpc::is_grpc(content_type.map(|value| value.as_bytes()));
         if !grpc || !crate::enabled() {
             return None;
         }
