@@ -167,6 +167,26 @@ async fn unary_counts_its_codes_and_messages() {
         added(&before, "unary", ECHO, "Say", 3.0),
         expect(3.0, 3.0, 2.0, &[("OK", 2.0), ("NotFound", 1.0)])
     );
+    // `say` names the objective `echo`: the method counts toward it, in the gRPC
+    // families; the function itself records nothing (no `http_*` series of its own).
+    let scrape = Scrape::parse(&track_metrics::render());
+    let member = [
+        ("objective", "echo"),
+        ("grpc_service", ECHO),
+        ("grpc_method", "Say"),
+    ];
+    assert_eq!(scrape.get("grpc_objective_info", &member), Some(1.0));
+    assert_eq!(
+        scrape.get("http_objective_success_target", &[("objective", "echo")]),
+        Some(0.999)
+    );
+    let latency = [("objective", "echo"), ("threshold", "0.25")];
+    assert_eq!(
+        scrape.get("http_objective_latency_target", &latency),
+        Some(0.99)
+    );
+    assert!(scrape.samples("http_objective_info").is_empty());
+    assert_eq!(scrape.total_of("say"), 0.0);
 }
 
 #[tokio::test]

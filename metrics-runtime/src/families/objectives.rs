@@ -13,6 +13,10 @@ use super::Builder;
 /// a float in every format), and one gauge type is compiled instead of two.
 pub(crate) struct ObjectiveFamilies {
     info: GaugeVec,
+    // `grpc_objective_info{objective, grpc_service, grpc_method}`: the gRPC methods whose
+    // tracked function names an objective, counted by the gRPC layer.
+    #[cfg(feature = "tonic")]
+    grpc_info: GaugeVec,
     success_target: GaugeVec,
     latency_target: GaugeVec,
 }
@@ -24,6 +28,12 @@ impl ObjectiveFamilies {
                 "http_objective_info",
                 "1 for each handler counting toward an objective.",
                 &["objective", "handler"],
+            )?,
+            #[cfg(feature = "tonic")]
+            grpc_info: builder.float_gauge(
+                "grpc_objective_info",
+                "1 for each gRPC method counting toward an objective.",
+                &["objective", "grpc_service", "grpc_method"],
             )?,
             success_target: builder.float_gauge(
                 "http_objective_success_target",
@@ -43,6 +53,8 @@ impl ObjectiveFamilies {
     pub(crate) fn collectors(&self) -> Vec<Box<dyn Collector>> {
         vec![
             Box::new(self.info.clone()),
+            #[cfg(feature = "tonic")]
+            Box::new(self.grpc_info.clone()),
             Box::new(self.success_target.clone()),
             Box::new(self.latency_target.clone()),
         ]
@@ -51,6 +63,14 @@ impl ObjectiveFamilies {
     /// `handler` counts toward `objective`.
     pub(crate) fn member(&self, objective: &str, handler: &str) {
         self.info.with_label_values(&[objective, handler]).set(1.0);
+    }
+
+    /// The gRPC method `service`/`method` counts toward `objective`.
+    #[cfg(feature = "tonic")]
+    pub(crate) fn grpc_member(&self, objective: &str, service: &str, method: &str) {
+        self.grpc_info
+            .with_label_values(&[objective, service, method])
+            .set(1.0);
     }
 
     pub(crate) fn success_target(&self, objective: &str, target: f64) {

@@ -29,6 +29,15 @@ pub(crate) const CLIENT_STREAMS: Kind = 2;
 #[cfg_attr(not(feature = "tonic"), allow(dead_code))]
 pub(crate) const SERVER_STREAMS: Kind = 4;
 
+/// What the tracked method that named an RPC says of it: its kind, and the objective its
+/// handler counts toward.
+#[cfg(feature = "tonic")]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Named {
+    pub(crate) kind: Kind,
+    pub(crate) objective: Option<&'static crate::config::Objective>,
+}
+
 /// The types of a tracked function's argument and value, asked which kind of RPC they
 /// make: `(&&&&RpcKind::<REQ, RET>::new()).__metrics_rpc_kind()` with [`RpcKindOf`] in
 /// scope; the deepest impl that applies decides (as the status rules do).
@@ -125,40 +134,51 @@ pub(crate) use imp::{name, polling};
 mod imp {
     use std::cell::Cell;
 
-    use super::Kind;
+    use super::{Kind, Named};
 
-    /// The thread polls an RPC's response future that no tracked call named yet.
-    const WAITING: Kind = 0x80;
-
-    thread_local! {
-        // `0`: no RPC polled here; `WAITING`; or the kind a tracked call named.
-        static CURRENT: Cell<Kind> = const { Cell::new(0) };
+    /// How a thread stands to the RPCs the gRPC layer serves.
+    #[derive(Clone, Copy)]
+    enum Mark {
+        /// It polls none.
+        Idle,
+        /// It polls an RPC's response future that no tracked call named yet.
+        Waiting,
+        /// A tracked method named the RPC it polls.
+        Named(Named),
     }
 
-    /// Runs `poll` (the inner future of an RPC) with the thread marked, and returns the
-    /// kind a tracked method named meanwhile, if one did. The mark before is restored,
-    /// also when `poll` panics.
+    thread_local! {
+        static CURRENT: Cell<Mark> = const { Cell::new(Mark::Idle) };
+    }
+
+    /// Runs `poll` (the inner future of an RPC) with the thread marked, and returns what
+    /// a tracked method that started meanwhile named, if one did. The mark before is
+    /// restored, also when `poll` panics.
     #[inline]
-    pub(crate) fn polling<R>(poll: impl FnOnce() -> R) -> (R, Option<Kind>) {
-        struct Restore(Kind);
+    pub(crate) fn polling<R>(poll: impl FnOnce() -> R) -> (R, Option<Named>) {
+        struct Restore(Mark);
         impl Drop for Restore {
             fn drop(&mut self) {
                 CURRENT.set(self.0);
             }
         }
-        let _restore = Restore(CURRENT.replace(WAITING));
+        let _restore = Restore(CURRENT.replace(Mark::Waiting));
         let out = poll();
-        let named = CURRENT.get();
-        (out, (named != WAITING).then_some(named))
+        let named = match CURRENT.get() {
+            Mark::Named(named) => Some(named),
+            Mark::Idle | Mark::Waiting => None,
+        };
+        (out, named)
     }
 
-    /// A tracked method of kind `kind` starts: it names the RPC polled on this thread if
-    /// there is one that no call named yet (and then records nothing of its own).
+    /// A tracked method of `kind` (and of the objective its handler counts toward)
+    /// starts: it names the RPC polled on this thread if there is one that no call named
+    /// yet (and then records nothing of its own).
     #[inline]
-    pub(crate) fn name(kind: Kind) -> bool {
-        let named = kind != 0 && CURRENT.get() == WAITING;
+    pub(crate) fn name(kind: Kind, objective: Option<&'static crate::config::Objective>) -> bool {
+        let named = kind != 0 && matches!(CURRENT.get(), Mark::Waiting);
         if named {
-            CURRENT.set(kind);
+            CURRENT.set(Mark::Named(Named { kind, objective }));
         }
         named
     }
@@ -167,7 +187,7 @@ mod imp {
 /// Without the gRPC layer nothing is ever polled as an RPC.
 #[cfg(not(feature = "tonic"))]
 #[inline]
-pub(crate) fn name(_kind: Kind) -> bool {
+pub(crate) fn name(_kind: Kind, _objective: Option<&'static crate::config::Objective>) -> bool {
     false
 }
 
@@ -215,18 +235,22 @@ mod tests {
 
     #[test]
     fn the_first_call_of_a_polled_rpc_names_it() {
-        assert!(!name(UNARY), "no RPC polled");
+        static GOAL: crate::config::Objective =
+            crate::config::Objective::new("goal").success_rate(0.99);
+        assert!(!name(UNARY, None), "no RPC polled");
         let ((), named) = polling(|| {
-            assert!(!name(0), "not a tonic method");
-            assert!(name(UNARY | SERVER_STREAMS));
-            assert!(!name(UNARY), "named already");
+            assert!(!name(0, None), "not a tonic method");
+            assert!(name(UNARY | SERVER_STREAMS, Some(&GOAL)));
+            assert!(!name(UNARY, None), "named already");
             // An RPC polled inside (another server in the same task) has its own.
-            let ((), inner) = polling(|| assert!(name(UNARY)));
-            assert_eq!(inner, Some(UNARY));
+            let ((), inner) = polling(|| assert!(name(UNARY, None)));
+            assert_eq!(inner.map(|named| named.kind), Some(UNARY));
         });
-        assert_eq!(named, Some(UNARY | SERVER_STREAMS));
+        let named = named.unwrap();
+        assert_eq!(named.kind, UNARY | SERVER_STREAMS);
+        assert!(std::ptr::eq(named.objective.unwrap(), &GOAL));
         let ((), none) = polling(|| ());
         assert_eq!(none, None);
-        assert!(!name(UNARY), "restored");
+        assert!(!name(UNARY, None), "restored");
     }
 }

@@ -130,7 +130,7 @@ impl CallSite {
         module: &'static str,
         function: &'static str,
     ) -> Option<Guard> {
-        if crate::enabled() && super::rpc::name(kind) {
+        if crate::enabled() && super::rpc::name(kind, self.objective.map(|site| site.objective)) {
             return Some(Guard {
                 series: None,
                 start: 0,

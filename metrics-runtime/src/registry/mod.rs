@@ -20,6 +20,8 @@ pub(crate) use intern::series_of;
 #[cfg(feature = "axum")]
 pub(crate) use intern::{answered, expected};
 pub(crate) use objectives::join;
+#[cfg(feature = "tonic")]
+pub(crate) use objectives::join_rpc;
 #[cfg(any(feature = "actix", feature = "axum", feature = "exporter"))]
 pub(crate) use scrape::Scrape;
 #[cfg(feature = "native-histograms")]

@@ -7,10 +7,11 @@ use std::sync::PoisonError;
 use crate::config::Objective;
 use crate::families::{ObjectiveFamilies, bound_label};
 
-/// Which handler counts toward which objective, and the objectives as first seen.
+/// Which handler or gRPC method counts toward which objective, and the objectives as
+/// first seen.
 #[derive(Default)]
 pub(super) struct Joined {
-    handlers: HashMap<&'static str, &'static str>,
+    members: HashMap<Member, &'static str>,
     objectives: HashMap<&'static str, Objective>,
 }
 
@@ -20,16 +21,46 @@ pub(super) struct Joined {
 /// naming another objective is logged and ignored. Two objectives of one name keep the
 /// first one's targets, and the second is logged.
 pub(crate) fn join(objective: &'static Objective, handler: &'static str) {
+    join_member(objective, Member::Handler(handler));
+}
+
+/// The gRPC method `service`/`method` counts toward `objective` (its tracked function
+/// names it, and the gRPC layer counts its RPCs): as [`join`], once per method.
+#[cfg(feature = "tonic")]
+pub(crate) fn join_rpc(objective: &'static Objective, service: &'static str, method: &'static str) {
+    join_member(objective, Member::Rpc(service, method));
+}
+
+/// What counts toward an objective.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(super) enum Member {
+    /// A handler, in the HTTP families.
+    Handler(&'static str),
+    /// A gRPC method (`grpc_service`, `grpc_method`), in the gRPC families.
+    #[cfg_attr(not(feature = "tonic"), allow(dead_code))]
+    Rpc(&'static str, &'static str),
+}
+
+impl std::fmt::Display for Member {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Member::Handler(handler) => write!(f, "handler `{handler}`"),
+            Member::Rpc(service, method) => write!(f, "gRPC method `{service}/{method}`"),
+        }
+    }
+}
+
+fn join_member(objective: &'static Objective, member: Member) {
     let runtime = super::runtime();
     let mut joined = runtime
         .joined
         .lock()
         .unwrap_or_else(PoisonError::into_inner);
     let name = objective.name();
-    if let Some(&other) = joined.handlers.get(handler) {
+    if let Some(&other) = joined.members.get(&member) {
         if other != name {
             log::warn!(
-                "track-metrics: handler `{handler}` already counts toward objective `{other}`; a call site naming objective `{name}` for it is ignored"
+                "track-metrics: {member} already counts toward objective `{other}`; a call site naming objective `{name}` for it is ignored"
             );
         }
         return;
@@ -44,8 +75,14 @@ pub(crate) fn join(objective: &'static Objective, handler: &'static str) {
             joined.objectives.insert(name, *objective);
         }
     }
-    joined.handlers.insert(handler, name);
-    runtime.objectives.member(name, handler);
+    joined.members.insert(member, name);
+    match member {
+        Member::Handler(handler) => runtime.objectives.member(name, handler),
+        #[cfg(feature = "tonic")]
+        Member::Rpc(service, method) => runtime.objectives.grpc_member(name, service, method),
+        #[cfg(not(feature = "tonic"))]
+        Member::Rpc(..) => {}
+    }
 }
 
 fn expose_targets(families: &ObjectiveFamilies, objective: &Objective, bounds: &[f64]) {

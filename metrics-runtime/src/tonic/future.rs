@@ -41,8 +41,8 @@ where
             let unwinding = Unwinding(this.rpc);
             // A tracked method that starts in this poll names the RPC's kind.
             let (result, named) = crate::recording::rpc::polling(|| this.inner.poll(cx));
-            if let (Some(kind), Some(rpc)) = (named, unwinding.0.as_mut()) {
-                rpc.named(kind);
+            if let (Some(named), Some(rpc)) = (named, unwinding.0.as_mut()) {
+                rpc.named(named);
             }
             result
         };

@@ -12,11 +12,12 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use foldhash::fast::FixedState;
 
+use crate::config::Objective;
 use crate::families::GrpcFamilies;
 use crate::families::grpc::{GrpcSeries, KIND_NAMES, kind_index};
 use crate::recording::rpc::{Kind, UNARY};
@@ -32,6 +33,8 @@ pub(super) struct Method {
     // The kind its RPCs start with, with `EXACT` when its types told it.
     kind: AtomicU8,
     series: [OnceLock<&'static GrpcSeries>; KIND_NAMES.len()],
+    // Its objective's series are set (by its tracked function's first RPC).
+    joined: AtomicBool,
 }
 
 impl Method {
@@ -49,6 +52,14 @@ impl Method {
     /// Its tracked function says it is of `kind`: its next RPCs start so.
     pub(super) fn exact(&self, kind: Kind) {
         self.kind.store(kind | EXACT, Ordering::Relaxed);
+    }
+
+    /// Its tracked function names `objective`: the method counts toward it (its series
+    /// set once).
+    pub(super) fn join(&'static self, objective: &'static Objective) {
+        if !self.joined.swap(true, Ordering::Relaxed) {
+            crate::registry::join_rpc(objective, &self.service, &self.name);
+        }
     }
 
     /// An RPC of it exchanged messages as one of `kind` does (more than one received:
@@ -105,6 +116,7 @@ pub(super) fn learn(path: &str, kind: Kind) -> Option<&'static Method> {
             name: name.into(),
             kind: AtomicU8::new(kind),
             series: Default::default(),
+            joined: AtomicBool::new(false),
         })
     });
     Some(method)

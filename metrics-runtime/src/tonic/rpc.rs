@@ -11,7 +11,7 @@ use super::frames::Messages;
 use super::methods::{self, Method};
 use crate::families::GrpcFamilies;
 use crate::families::grpc::{CODE_NAMES, GrpcSeries};
-use crate::recording::rpc::{CLIENT_STREAMS, Kind, SERVER_STREAMS, UNARY};
+use crate::recording::rpc::{CLIENT_STREAMS, Kind, Named, SERVER_STREAMS, UNARY};
 
 // Codes by their number (`grpc-status`), the index of `CODE_NAMES`.
 const CANCELED: usize = 1;
@@ -145,9 +145,9 @@ impl Rpc {
     }
 
     /// A tracked method of `kind` started for this RPC: its method is known now, and of
-    /// that kind from now on; the RPC starts now if it had not (else it keeps the
-    /// series it started in).
-    pub(super) fn named(&mut self, kind: Kind) {
+    /// that kind from now on, counting toward the objective its function names; the RPC
+    /// starts now if it had not (else it keeps the series it started in).
+    pub(super) fn named(&mut self, Named { kind, objective }: Named) {
         let method = match (self.method, &self.path) {
             (Some(method), _) => method,
             (None, Some(path)) => match methods::learn(path, kind) {
@@ -157,6 +157,9 @@ impl Rpc {
             (None, None) => return,
         };
         method.exact(kind);
+        if let Some(objective) = objective {
+            method.join(objective);
+        }
         self.method = Some(method);
         self.path = None;
         if self.series.is_none() {

@@ -15,13 +15,18 @@ use metrics_tests::promql::{label_lists, metrics_read};
 use metrics_tests::tool::run_ok;
 
 /// The families the rules read: the request families and the objectives' series.
-const FAMILIES: [&str; 6] = [
+const FAMILIES: [&str; 10] = [
     "http_requests_total",
     "http_request_duration_seconds_bucket",
     "http_request_duration_seconds_count",
     "http_objective_info",
     "http_objective_success_target",
     "http_objective_latency_target",
+    // A gRPC method's objective (GrpcMetricsLayer).
+    "grpc_server_handled_total",
+    "grpc_server_handling_seconds_bucket",
+    "grpc_server_handling_seconds_count",
+    "grpc_objective_info",
 ];
 
 /// The windows of the recorded error ratios (the alerts' and the 30-day budget's).
@@ -146,7 +151,12 @@ fn objective_recording_rules_read_the_exposed_series_and_keep_no_instance() {
             );
         }
         for on in label_lists(expr, "on") {
-            assert!(on.contains("job") && on.contains("objective") || on.contains("handler"));
+            assert!(
+                on.contains("job") && on.contains("objective")
+                    || on.contains("handler")
+                    || on.contains("grpc_service") && on.contains("grpc_method"),
+                "{record}: joined per objective, handler or gRPC method"
+            );
             assert!(
                 !on.contains("instance") || parts[0] == "job_objective",
                 "{record}: a per-instance join, then summed"
@@ -167,8 +177,9 @@ fn objective_recording_rules_read_the_exposed_series_and_keep_no_instance() {
             );
         }
         if !parts[0].ends_with("_slo") {
+            // HTTP requests and gRPC methods alike.
             assert!(
-                expr.contains("http_objective_info"),
+                expr.contains("http_objective_info") && expr.contains("grpc_objective_info"),
                 "{record}: joined to info"
             );
         }
