@@ -27,13 +27,21 @@
 //! grpc_server_handling_seconds_bucket{grpc_method="Check",grpc_service="grpc.health.v1.Health",grpc_type="unary",le="0.005"} 1
 //! ```
 //!
-//! For now every RPC counts with `grpc_type="unary"` (streams are counted and timed to
-//! their end, not yet told apart), and the message families are not exposed yet.
+//! Each RPC counts in `grpc_server_started_total` when it arrives (a method's first one
+//! once it is known to exist), in `grpc_server_handled_total{grpc_code}` and
+//! `grpc_server_handling_seconds` when it ends, and its length-prefixed messages in
+//! `grpc_server_msg_received_total` / `grpc_server_msg_sent_total` as they pass.
+//! `grpc_type` is exact for a method whose function is `#[track_metrics]` (its types say
+//! it), inferred from the messages otherwise. The guide is `docs/grpc.md`.
 //!
 //! The shape of tower-http's `trace`: `layer.rs` (the `Layer`), `service.rs` (the
-//! `Service` it makes), `future.rs` (the response future, which hands the RPC on),
-//! `body.rs` (the body wrapper, which sees the trailers), and `rpc.rs` (one RPC's labels
-//! and code, recorded in exactly one place: its drop).
+//! `Service` it makes), `future.rs` (the response future, which polls the inner one with
+//! the thread marked for a tracked method to name the RPC, and hands the RPC on),
+//! `body.rs` and `request.rs` (the response and request body wrappers: the trailers, the
+//! messages), `frames.rs` (gRPC's length-prefixed messages, counted in place),
+//! `methods.rs` (the methods known to exist: the bound on the labels, and each method's
+//! kind) and `rpc.rs` (one RPC's series and code, recorded in exactly one place: its
+//! drop).
 
 mod body;
 mod frames;
