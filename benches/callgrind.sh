@@ -7,6 +7,10 @@
 #   benches/callgrind.sh --requests [variant ...]
 # With --axum, the same through an axum Router, for the variants of `benches/axum.rs`:
 #   benches/callgrind.sh --axum [variant ...]
+# With --grpc, through tonic's server stack, for the variants of `benches/grpc.rs`
+# (cargo feature `grpc`): per unary RPC, and per streamed message, (I(RPCs of 100
+# replies) − I(RPCs of 1)) / (99 × RPCs), replies packed into one data frame or a frame each:
+#   benches/callgrind.sh --grpc [variant ...]
 # Counts only inside the example's measured loop (after a first call has done the
 # first-use work), for N and 2N calls, and prints (I(2N) − I(N)) / N.
 # Needs valgrind (Debian package `valgrind`).
@@ -23,6 +27,11 @@ elif [ "${1:-}" = --axum ]; then
   shift
   example=callgrind_axum
   N=${CALLS:-5000}
+elif [ "${1:-}" = --grpc ]; then
+  shift
+  example=callgrind_grpc
+  N=${CALLS:-5000}
+  CALLGRIND_FEATURES="grpc${CALLGRIND_FEATURES:+,$CALLGRIND_FEATURES}"
 fi
 variants=("$@")
 if ((${#variants[@]} == 0)); then
@@ -30,6 +39,8 @@ if ((${#variants[@]} == 0)); then
     variants=(bare naive cached tracked autometrics bare-async naive-async cached-async tracked-async autometrics-async)
   elif [ "$example" = callgrind_request ]; then
     variants=(bare attribute middleware middleware+attribute actix-web-prom)
+  elif [ "$example" = callgrind_grpc ]; then
+    variants=(bare layer tonic-prometheus-layer)
   else
     variants=(bare attribute layer layer+attribute axum-prometheus)
   fi
@@ -54,6 +65,17 @@ if [ "$example" = callgrind ]; then
   printf '%-20s %s\n' variant "instructions per call"
   for v in "${variants[@]}"; do
     printf '%-20s %s\n' "$v" "$(per "$v")"
+  done
+elif [ "$example" = callgrind_grpc ]; then
+  M=$((N / 10)) # RPCs of each stream
+  per_message() { # variant framing -> instructions per streamed message
+    local a b
+    a=$(count "$1" "$M" "stream-1-$2"); b=$(count "$1" "$M" "stream-100-$2")
+    python3 -c "print(f'{($b - $a) / (99 * $M):.1f}')"
+  }
+  printf '%-24s %16s %24s %24s\n' variant "per unary RPC" "per message, packed" "per message, own frame"
+  for v in "${variants[@]}"; do
+    printf '%-24s %16s %24s %24s\n' "$v" "$(per "$v" unary)" "$(per_message "$v" packed)" "$(per_message "$v" frames)"
   done
 else
   printf '%-22s %22s %22s\n' variant "per request, seen" "per request, new path"

@@ -14,6 +14,12 @@ pub mod request_app;
 /// /users/{id}` the measured one.
 pub mod axum_request_app;
 
+/// The gRPC app of `benches/grpc.rs` and `examples/callgrind_grpc.rs`: the example's
+/// `demo.Echo` service, untracked, through tonic's server stack in process, a unary and a
+/// server-streaming method measured. Feature `grpc`.
+#[cfg(feature = "grpc")]
+pub mod grpc_request_app;
+
 /// The interleaved per-request pass of `benches/middleware.rs` and `benches/axum.rs`.
 pub mod per_request;
 
@@ -385,8 +391,20 @@ pub fn counter_sum(registry: &Registry, family: &str, label: &str, value: &str) 
                 .iter()
                 .any(|l| l.name() == label && l.value() == value)
         })
-        .map(|m| m.get_counter().get_value())
+        .map(counter_value)
         .sum()
+}
+
+// A gathered counter's value. tonic_prometheus_layer (feature `grpc`) turns on the
+// prometheus crate's `protobuf` feature, whose model reads it another way.
+#[cfg(not(feature = "grpc"))]
+fn counter_value(metric: &prometheus::proto::Metric) -> f64 {
+    metric.get_counter().get_value()
+}
+
+#[cfg(feature = "grpc")]
+fn counter_value(metric: &prometheus::proto::Metric) -> f64 {
+    metric.get_counter().value()
 }
 
 /// The sum of the samples of `family` in the Prometheus text `text` whose labels

@@ -12,6 +12,24 @@ fn time_batch(run: &Run, batch: u64) -> f64 {
     start.elapsed().as_nanos() as f64 / batch as f64
 }
 
+/// `times[v][r]`: CPU ns per request of `runs[v]` in round `r`, each run a batch of its
+/// own size. Each round times every run once, in an order that rotates from round to
+/// round, so a slow phase of the machine hits all alike: compare them round by round.
+pub fn interleave(runs: &[(Run, u64)], rounds: usize) -> Vec<Vec<f64>> {
+    let n = runs.len();
+    for (run, batch) in runs {
+        run(*batch); // warm-up: first-use registration, caches
+    }
+    let mut times = vec![Vec::with_capacity(rounds); n];
+    for round in 0..rounds {
+        for k in 0..n {
+            let v = (round + k) % n;
+            times[v].push(time_batch(&runs[v].0, runs[v].1));
+        }
+    }
+    times
+}
+
 /// Times every variant in turn, round after round (the order rotating), each round a
 /// batch of requests in thread CPU time, and prints under `title` each variant's time
 /// and added cost per request (variant − the first, round by round), then the ratio
@@ -25,16 +43,11 @@ pub fn report(
     batch: u64,
 ) {
     let n = variants.len();
-    for (_, run) in variants {
-        run(batch); // warm-up: first-use registration, caches
-    }
-    let mut times = vec![Vec::with_capacity(rounds); n];
-    for round in 0..rounds {
-        for k in 0..n {
-            let v = (round + k) % n;
-            times[v].push(time_batch(&variants[v].1, batch));
-        }
-    }
+    let runs: Vec<(Run, u64)> = variants
+        .iter()
+        .map(|(_, run)| (Rc::clone(run), batch))
+        .collect();
+    let times = interleave(&runs, rounds);
     let added = |v: usize| -> Vec<f64> { (0..rounds).map(|r| times[v][r] - times[0][r]).collect() };
     println!(
         "\n## {title}: {rounds} rounds x {batch} requests, CPU ns per request, median (min .. max)"
