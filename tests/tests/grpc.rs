@@ -151,7 +151,13 @@ fn assert_counted(before: &Scrape, service: &str, method: &str, code: &str, n: f
             method,
             code,
         );
-        (now.handled - was.handled >= n && now.timed - was.timed >= n).then_some(now)
+        // At rest: a scrape reads the families one after the other, so one taken while an
+        // RPC ends may see it handled and not yet started (a method's first RPC starts as
+        // it ends).
+        let at_rest = now.started - was.started >= n
+            && now.handled - was.handled >= n
+            && now.timed - was.timed >= n;
+        at_rest.then_some(now)
     });
     let added = Rpc {
         started: now.started - was.started,

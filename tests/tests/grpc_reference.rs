@@ -210,11 +210,14 @@ fn run(name: &str, command: &mut Command, ended: usize) -> Run {
         .unwrap();
     let answers = runtime.block_on(send(format!("http://127.0.0.1:{grpc}")));
     // Recorded when the RPC ends, which the client may see first: wait (bounded) until
-    // every RPC is handled and timed, then compare whatever was recorded.
+    // every RPC is started, handled and timed, then compare whatever was recorded.
     let ended = ended as f64;
     let scrape = wait::settle(RECORDED, || {
         let scrape = Scrape::fetch(&base);
-        let done = total(&scrape, "grpc_server_handled_total") == ended
+        // Started too: a scrape reads the families one after the other, and an RPC that
+        // starts as it ends (an unknown method's) may be seen handled and not yet started.
+        let done = total(&scrape, "grpc_server_started_total") == ended
+            && total(&scrape, "grpc_server_handled_total") == ended
             && total(&scrape, "grpc_server_handling_seconds_count") == ended;
         if done {
             Ok(scrape)

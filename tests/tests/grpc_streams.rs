@@ -123,7 +123,11 @@ fn added(before: &Scrape, kind: &str, service: &str, method: &str, n: f64) -> Co
             service,
             method,
         );
-        (now.timed - was.timed >= n).then_some(now)
+        // At rest: a scrape reads the families one after the other, so one taken while an
+        // RPC ends may see it in one family and not yet in another.
+        let handled: f64 = now.handled.values().sum::<f64>() - was.handled.values().sum::<f64>();
+        let at_rest = now.started - was.started >= n && handled >= n && now.timed - was.timed >= n;
+        at_rest.then_some(now)
     });
     Counts {
         started: now.started - was.started,

@@ -356,6 +356,14 @@ pub(crate) fn now() -> u64 {
     clock().raw()
 }
 
+/// The nanoseconds since `start`, a reading of [`now`].
+#[cfg(feature = "tonic")]
+#[inline]
+pub(crate) fn nanos_since(start: u64) -> u64 {
+    let clock = clock();
+    clock.delta_as_nanos(start, clock.raw())
+}
+
 /// The values of the HTTP families' labels (`handler`, `method`, `route`) of one
 /// series; the families know their names and order (`HttpLabels::values`).
 #[derive(Clone, Copy)]

@@ -43,6 +43,11 @@ impl Method {
         self.kind.load(Ordering::Relaxed) & !EXACT
     }
 
+    /// Whether its kind came from its tracked function's types.
+    pub(super) fn is_exact(&self) -> bool {
+        self.kind.load(Ordering::Relaxed) & EXACT != 0
+    }
+
     /// Its series for RPCs of `kind`.
     pub(super) fn series(&self, families: &GrpcFamilies, kind: Kind) -> &'static GrpcSeries {
         let index = kind_index(kind);

@@ -2,14 +2,13 @@
 //! them.
 
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
 use super::frames::Messages;
-use super::rpc::Received;
+use super::rpc::Receiving;
 
 pin_project! {
     /// The request body [`GrpcMetricsService`](super::GrpcMetricsService) hands its
@@ -18,15 +17,15 @@ pin_project! {
     pub struct GrpcRequestBody<B> {
         #[pin]
         inner: B,
-        counter: Option<(Messages, Arc<Received>)>,
+        counter: Option<(Messages, Receiving)>,
     }
 }
 
 impl<B> GrpcRequestBody<B> {
-    pub(super) fn new(inner: B, received: Option<Arc<Received>>) -> GrpcRequestBody<B> {
+    pub(super) fn new(inner: B, receiving: Option<Receiving>) -> GrpcRequestBody<B> {
         GrpcRequestBody {
             inner,
-            counter: received.map(|received| (Messages::default(), received)),
+            counter: receiving.map(|receiving| (Messages::default(), receiving)),
         }
     }
 }

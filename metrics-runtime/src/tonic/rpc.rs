@@ -3,9 +3,9 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use http::{HeaderMap, Request};
+use http::{HeaderMap, HeaderName, Request};
 
 use super::frames::Messages;
 use super::methods::{self, Method};
@@ -19,6 +19,10 @@ const UNKNOWN: usize = 2;
 const DEADLINE_EXCEEDED: usize = 4;
 const UNIMPLEMENTED: usize = 12;
 const INTERNAL: usize = 13;
+
+/// The headers the layer reads, made once (a `&str` would be parsed on every lookup).
+const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
+const GRPC_TIMEOUT: HeaderName = HeaderName::from_static("grpc-timeout");
 
 /// The set bit of [`Received`]'s count once the RPC has its series.
 const COUNTED: u64 = 1 << 63;
@@ -62,6 +66,28 @@ impl Received {
     }
 }
 
+/// Where a request body counts the messages it reads.
+pub(super) enum Receiving {
+    /// In the RPC's series, known for good.
+    Direct(&'static GrpcSeries),
+    /// In the RPC, which adds them to its series once it has one.
+    Shared(Arc<Received>),
+}
+
+impl Receiving {
+    /// `messages` more arrived.
+    pub(super) fn add(&self, messages: u64) {
+        match self {
+            Receiving::Direct(series) => {
+                if messages > 0 {
+                    series.received.inc_by(messages);
+                }
+            }
+            Receiving::Shared(received) => received.add(messages),
+        }
+    }
+}
+
 /// An RPC in progress: counted as started once its series is known (when it arrives,
 /// for a known method), recorded once when dropped.
 pub(super) struct Rpc {
@@ -72,10 +98,13 @@ pub(super) struct Rpc {
     path: Option<Box<str>>,
     // The series it counts in, once started.
     series: Option<&'static GrpcSeries>,
-    received: Arc<Received>,
+    // The request's messages while its series may change; `None` when they go straight
+    // to the series (a tracked method's RPC: its kind is known when it arrives).
+    received: Option<Arc<Received>>,
     sent: u64,
     sent_messages: Messages,
-    start: Instant,
+    // The clock's reading when it arrived (`storage::now`).
+    start: u64,
     // `grpc-timeout`: past it, the client receives `DeadlineExceeded`.
     timeout: Option<Duration>,
     // The code it ended with (an index of `CODE_NAMES`), once known.
@@ -113,21 +142,23 @@ impl Rpc {
             return None;
         }
         let families = crate::registry::grpc_families()?;
-        let start = Instant::now();
+        let start = crate::storage::now();
         let path = request.uri().path();
         let method = methods::lookup(path);
+        // A method whose kind its types told: its RPCs stay in the series they start in.
+        let fixed = method.is_some_and(Method::is_exact);
         let mut rpc = Rpc {
             families,
             method,
             path: method.is_none().then(|| path.into()),
             series: None,
-            received: Arc::default(),
+            received: (!fixed).then(Arc::default),
             sent: 0,
             sent_messages: Messages::default(),
             start,
             timeout: request
                 .headers()
-                .get("grpc-timeout")
+                .get(GRPC_TIMEOUT)
                 .and_then(|value| timeout(value.as_bytes())),
             code: None,
             answered: false,
@@ -139,9 +170,14 @@ impl Rpc {
         Some(rpc)
     }
 
-    /// What the request body counts its messages in.
-    pub(super) fn received(&self) -> Arc<Received> {
-        Arc::clone(&self.received)
+    /// Where the request body counts its messages.
+    pub(super) fn receiving(&self) -> Receiving {
+        match (&self.received, self.series) {
+            (Some(received), _) => Receiving::Shared(Arc::clone(received)),
+            (None, Some(series)) => Receiving::Direct(series),
+            // Not reached: without `received` the RPC started in its series.
+            (None, None) => Receiving::Shared(Arc::default()),
+        }
     }
 
     /// A tracked method of `kind` started for this RPC: its method is known now, and of
@@ -170,9 +206,7 @@ impl Rpc {
     /// The response's head arrived: its headers' `grpc-status` (a trailers-only answer)
     /// becomes the code.
     pub(super) fn answered(&mut self, headers: &HeaderMap) {
-        self.code = headers
-            .get("grpc-status")
-            .map(|value| code(value.as_bytes()));
+        self.code = headers.get(GRPC_STATUS).map(|value| code(value.as_bytes()));
         self.answered = self.code != Some(UNIMPLEMENTED);
     }
 
@@ -196,7 +230,7 @@ impl Rpc {
     pub(super) fn trailers(&mut self, trailers: &HeaderMap) {
         self.code = Some(
             trailers
-                .get("grpc-status")
+                .get(GRPC_STATUS)
                 .map_or(UNKNOWN, |value| code(value.as_bytes())),
         );
     }
@@ -217,7 +251,9 @@ impl Rpc {
         if self.sent > 0 {
             series.sent.inc_by(self.sent);
         }
-        self.received.counted_in(series);
+        if let Some(received) = &self.received {
+            received.counted_in(series);
+        }
         self.series = Some(series);
     }
 
@@ -225,7 +261,11 @@ impl Rpc {
     // than one sent, the server streams.
     fn inferred(&self) -> Kind {
         let mut kind = UNARY;
-        if self.received.total() > 1 {
+        if self
+            .received
+            .as_ref()
+            .is_some_and(|received| received.total() > 1)
+        {
             kind |= CLIENT_STREAMS;
         }
         if self.sent > 1 {
@@ -238,7 +278,7 @@ impl Rpc {
 impl Drop for Rpc {
     // The one place an RPC is recorded.
     fn drop(&mut self) {
-        let elapsed = self.start.elapsed();
+        let elapsed = Duration::from_nanos(crate::storage::nanos_since(self.start));
         let code = match self.code {
             // Past its deadline the client has stopped waiting for any answer.
             _ if self.timeout.is_some_and(|timeout| elapsed >= timeout) => DEADLINE_EXCEEDED,

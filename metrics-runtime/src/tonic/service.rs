@@ -33,8 +33,8 @@ where
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
         let rpc = Rpc::start(&request);
-        let received = rpc.as_ref().map(Rpc::received);
-        let request = request.map(|body| GrpcRequestBody::new(body, received));
+        let receiving = rpc.as_ref().map(Rpc::receiving);
+        let request = request.map(|body| GrpcRequestBody::new(body, receiving));
         GrpcMetricsFuture::new(self.inner.call(request), rpc)
     }
 }
