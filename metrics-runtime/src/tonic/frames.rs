@@ -30,6 +30,11 @@ impl Messages {
         if self.lost {
             return 0;
         }
+        // One chunk, as tonic's `Bytes` always are.
+        let chunk = data.chunk();
+        if chunk.len() == data.remaining() {
+            return self.feed(chunk);
+        }
         let mut slices = [IoSlice::new(&[]); CHUNKS];
         let filled = data.chunks_vectored(&mut slices);
         let seen: usize = slices[..filled].iter().map(|slice| slice.len()).sum();
@@ -52,6 +57,20 @@ impl Messages {
     fn feed(&mut self, mut bytes: &[u8]) -> u64 {
         let mut complete = 0;
         while !bytes.is_empty() {
+            // A whole prefix at hand: its length at once (the common case).
+            if self.prefix == 0
+                && let Some((prefix, rest)) = bytes.split_first_chunk::<5>()
+            {
+                let length = u32::from_be_bytes([prefix[1], prefix[2], prefix[3], prefix[4]]);
+                if let Some(rest) = rest.get(length as usize..) {
+                    complete += 1;
+                    bytes = rest;
+                    continue;
+                }
+                self.prefix = 5;
+                self.left = length - rest.len() as u32;
+                return complete;
+            }
             if self.prefix < 5 {
                 let take = bytes.len().min(usize::from(5 - self.prefix));
                 for &byte in &bytes[..take] {

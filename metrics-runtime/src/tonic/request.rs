@@ -17,7 +17,7 @@ pin_project! {
     pub struct GrpcRequestBody<B> {
         #[pin]
         inner: B,
-        counter: Option<(Messages, Receiving)>,
+        counter: Option<(Messages, u64, Receiving)>,
     }
 }
 
@@ -25,7 +25,7 @@ impl<B> GrpcRequestBody<B> {
     pub(super) fn new(inner: B, receiving: Option<Receiving>) -> GrpcRequestBody<B> {
         GrpcRequestBody {
             inner,
-            counter: receiving.map(|receiving| (Messages::default(), receiving)),
+            counter: receiving.map(|receiving| (Messages::default(), 0, receiving)),
         }
     }
 }
@@ -40,10 +40,13 @@ impl<B: Body> Body for GrpcRequestBody<B> {
     ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
         let this = self.project();
         let frame = this.inner.poll_frame(cx);
-        if let (Poll::Ready(Some(Ok(frame))), Some((messages, received))) = (&frame, this.counter)
+        if let (Poll::Ready(Some(Ok(frame))), Some((messages, total, receiving))) =
+            (&frame, this.counter)
             && let Some(data) = frame.data_ref()
         {
-            received.add(messages.count(data));
+            let added = messages.count(data);
+            *total += added;
+            receiving.add(added, *total);
         }
         frame
     }

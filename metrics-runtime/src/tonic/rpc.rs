@@ -68,19 +68,26 @@ impl Received {
 
 /// Where a request body counts the messages it reads.
 pub(super) enum Receiving {
-    /// In the RPC's series, known for good.
-    Direct(&'static GrpcSeries),
+    /// In the series the RPC started in (its method known when it arrived); a method
+    /// whose kind is inferred learns from a second message that its client streams.
+    Direct(&'static GrpcSeries, Option<&'static Method>),
     /// In the RPC, which adds them to its series once it has one.
     Shared(Arc<Received>),
 }
 
 impl Receiving {
-    /// `messages` more arrived.
-    pub(super) fn add(&self, messages: u64) {
+    /// `messages` more arrived, `total` so far.
+    pub(super) fn add(&self, messages: u64, total: u64) {
         match self {
-            Receiving::Direct(series) => {
+            Receiving::Direct(series, method) => {
                 if messages > 0 {
                     series.received.inc_by(messages);
+                    if let Some(method) = method
+                        && total > 1
+                        && total - messages <= 1
+                    {
+                        method.infer(UNARY | CLIENT_STREAMS);
+                    }
                 }
             }
             Receiving::Shared(received) => received.add(messages),
@@ -98,8 +105,8 @@ pub(super) struct Rpc {
     path: Option<Box<str>>,
     // The series it counts in, once started.
     series: Option<&'static GrpcSeries>,
-    // The request's messages while its series may change; `None` when they go straight
-    // to the series (a tracked method's RPC: its kind is known when it arrives).
+    // The request's messages while the RPC has no series; `None` when they go straight
+    // to the series it started in (its method was known when it arrived).
     received: Option<Arc<Received>>,
     sent: u64,
     sent_messages: Messages,
@@ -145,14 +152,12 @@ impl Rpc {
         let start = crate::storage::now();
         let path = request.uri().path();
         let method = methods::lookup(path);
-        // A method whose kind its types told: its RPCs stay in the series they start in.
-        let fixed = method.is_some_and(Method::is_exact);
         let mut rpc = Rpc {
             families,
             method,
             path: method.is_none().then(|| path.into()),
             series: None,
-            received: (!fixed).then(Arc::default),
+            received: method.is_none().then(Arc::default),
             sent: 0,
             sent_messages: Messages::default(),
             start,
@@ -174,7 +179,10 @@ impl Rpc {
     pub(super) fn receiving(&self) -> Receiving {
         match (&self.received, self.series) {
             (Some(received), _) => Receiving::Shared(Arc::clone(received)),
-            (None, Some(series)) => Receiving::Direct(series),
+            (None, Some(series)) => {
+                let inferred = self.method.filter(|method| !method.is_exact());
+                Receiving::Direct(series, inferred)
+            }
             // Not reached: without `received` the RPC started in its series.
             (None, None) => Receiving::Shared(Arc::default()),
         }
