@@ -63,7 +63,7 @@ fn compose_services(file: &str) -> Yaml {
 /// The app services of a compose file (built by docker/Dockerfile), as scrape targets
 /// `service:port` by job (the build arg APP, actix-app by default), after checking the
 /// Dockerfile and that each listens on `0.0.0.0` (set in compose only) in the variable its
-/// example reads (`BIND_ADDR`, the worker's `METRICS_ADDR`).
+/// example reads for `/metrics` (`BIND_ADDR`, the `METRICS_ADDR` of the worker and grpc-app).
 fn app_targets(services: &Yaml) -> BTreeMap<String, Vec<String>> {
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (name, service) in services.as_mapping().unwrap() {
@@ -82,23 +82,31 @@ fn app_targets(services: &Yaml) -> BTreeMap<String, Vec<String>> {
             .as_str()
             .unwrap_or("actix-app")
             .to_owned();
-        let example = [Example::Actix, Example::Axum, Example::Worker]
+        let example = Example::ALL
             .into_iter()
             .find(|example| example.package() == job)
             .unwrap_or_else(|| panic!("{name}: APP={job} is no example"));
-        let variable = example.addr_variable();
-        assert!(
-            !dockerfile.contains(&format!("ENV {variable}")),
-            "{variable} is compose's"
-        );
-        let bind = as_str(&service["environment"][variable], variable);
-        let port = bind
-            .strip_prefix("0.0.0.0:")
-            .unwrap_or_else(|| panic!("{name}: {variable}={bind}, reachable from the others"));
-        assert!(
-            dockerfile.contains("EXPOSE") && dockerfile.contains(port),
-            "{port}"
-        );
+        // Every address it listens on (grpc-app: gRPC and /metrics).
+        let port = |variable: &str| {
+            assert!(
+                !dockerfile.contains(&format!("ENV {variable}")),
+                "{variable} is compose's"
+            );
+            let bind = as_str(&service["environment"][variable], variable);
+            let port = bind
+                .strip_prefix("0.0.0.0:")
+                .unwrap_or_else(|| panic!("{name}: {variable}={bind}, reachable from the others"));
+            let exposed = dockerfile
+                .lines()
+                .find_map(|line| line.strip_prefix("EXPOSE "))
+                .expect("EXPOSE");
+            assert!(exposed.split(' ').any(|p| p == port), "EXPOSE {port}");
+            port.to_owned()
+        };
+        for variable in example.addr_variables() {
+            port(variable);
+        }
+        let port = port(example.addr_variable());
         out.entry(job).or_default().push(format!("{name}:{port}"));
     }
     out
