@@ -186,6 +186,21 @@ impl Echo {
             .add("Say", code, 1, usize::from(code == Code::Ok));
     }
 
+    /// `n` calls of `Say` that each take `delay`, all at once.
+    pub async fn say_slow(&mut self, n: usize, delay: Duration) {
+        let delay_ms = u32::try_from(delay.as_millis()).expect("a short delay");
+        let mut calls = tokio::task::JoinSet::new();
+        for _ in 0..n {
+            let mut client = self.client.clone();
+            calls.spawn(async move { client.say(request("slow", Code::Ok, 0, delay_ms)).await });
+        }
+        while let Some(answer) = calls.join_next().await {
+            let answer = answer.expect("the call's task");
+            assert_eq!(end(&answer), Code::Ok, "slow Say: {answer:?}");
+            self.counted.add("Say", Code::Ok, 1, 1);
+        }
+    }
+
     /// `Say` asking for `delay`, with a deadline (`grpc-timeout`) of `timeout` before it:
     /// the server drops the call at its deadline. (tonic's server answers its own timeout
     /// `Cancelled`, a client's deadline is `DeadlineExceeded`: either way no reply.)

@@ -201,6 +201,10 @@ async fn every_method_once_is_a_promtool_clean_scrape_of_every_family() {
         "process families"
     );
     echo.counted.assert_scraped(&scrape);
+    // Under the layer, a tracked method names the RPC's type and records nothing of its own.
+    for family in ["http_requests_total", "http_request_duration_seconds_count"] {
+        assert_eq!(scrape.samples(family), [], "{family}");
+    }
 }
 
 #[test]
