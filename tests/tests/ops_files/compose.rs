@@ -214,6 +214,7 @@ fn compose_wires_the_tested_files_together() {
         "app",
         "axum-app",
         "worker",
+        "grpc-app",
         "prometheus",
         "alertmanager",
         "grafana",
@@ -221,12 +222,13 @@ fn compose_wires_the_tested_files_together() {
         assert!(services[name].is_mapping(), "service {name}");
     }
     // The apps, built by docker/Dockerfile: the actix example on 8080, the axum one on 8081,
-    // the worker's exporter on 9464.
+    // the worker's exporter on 9464, grpc-app's on 9465 (gRPC on 50051).
     let apps = app_targets(&services);
     let expected: BTreeMap<String, Vec<String>> = [
         ("actix-app".to_owned(), vec!["app:8080".to_owned()]),
         ("axum-app".to_owned(), vec!["axum-app:8081".to_owned()]),
         ("worker".to_owned(), vec!["worker:9464".to_owned()]),
+        ("grpc-app".to_owned(), vec!["grpc-app:9465".to_owned()]),
     ]
     .into();
     assert_eq!(apps, expected);
@@ -276,12 +278,13 @@ fn compose_scale_wires_the_replicas_the_pair_the_cluster_and_victoriametrics() {
     let file = "docker-compose.scale.yml";
     let services = compose_services(file);
     let single = compose_services("docker-compose.yml");
-    // At least two replicas of the actix example; the axum example and the worker as in the
-    // single stack.
+    // At least two replicas of the actix example; the axum example, the worker and grpc-app
+    // as in the single stack.
     let apps = app_targets(&services);
     assert!(apps["actix-app"].len() >= 2, "replicas: {apps:?}");
     assert_eq!(apps["axum-app"], ["axum-app:8081"]);
     assert_eq!(apps["worker"], ["worker:9464"]);
+    assert_eq!(apps["grpc-app"], ["grpc-app:9465"]);
 
     // The pair: each on its config, scraping every replica, alerting every member of the
     // cluster, writing to VictoriaMetrics.
