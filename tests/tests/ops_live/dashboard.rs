@@ -1,13 +1,14 @@
 //! The dashboard against the live stack: every query and variable of
 //! docker/grafana/dashboards/ with data for each job, and only the panels of what a job does
-//! not do empty.
+//! not do empty (WebSockets but for actix-app, routes and objectives for the worker and
+//! grpc-app, HTTP for grpc-app, gRPC for all but grpc-app).
 
 use std::collections::BTreeSet;
 
 use metrics_tests::docker::{dashboards, panels, with_job_selected};
 use metrics_tests::servers::QueryApi;
 
-use crate::stack::{ALL_JOBS, Stack, WORKER_JOB};
+use crate::stack::{ALL_JOBS, GRPC_JOB, Stack, WORKER_JOB};
 
 /// What the dashboard shows of one job.
 struct Shown<'a> {
@@ -18,6 +19,10 @@ struct Shown<'a> {
     /// Serves HTTP routes: `method` and `route` labels, unmatched requests, objectives
     /// (the worker's jobs have none of these).
     http: bool,
+    /// Exposes the HTTP families (grpc-app has none: its panels are the gRPC ones).
+    requests: bool,
+    /// Exposes the gRPC families (grpc-app only).
+    grpc: bool,
     handlers: Vec<&'a str>,
     routes: Vec<&'a str>,
 }
@@ -27,6 +32,8 @@ impl Shown<'_> {
     fn empty(&self, expr: &str) -> bool {
         (!self.websocket && expr.contains("websocket_"))
             || (!self.http && (expr.contains(r#"route="""#) || expr.contains("objective")))
+            || (!self.requests && expr.contains("http_"))
+            || (!self.grpc && expr.contains("grpc_"))
     }
 }
 
@@ -44,6 +51,8 @@ pub fn every_dashboard_query_and_variable_has_data(stack: &Stack) {
             instance: &stack.app.addr,
             websocket: true,
             http: true,
+            requests: true,
+            grpc: false,
             handlers: with_ws(&handlers, "ws"),
             routes: with_ws(&routes, "/ws"),
         },
@@ -52,6 +61,8 @@ pub fn every_dashboard_query_and_variable_has_data(stack: &Stack) {
             instance: &stack.axum.addr,
             websocket: false,
             http: true,
+            requests: true,
+            grpc: false,
             handlers,
             routes,
         },
@@ -60,7 +71,19 @@ pub fn every_dashboard_query_and_variable_has_data(stack: &Stack) {
             instance: &stack.worker.addr,
             websocket: false,
             http: false,
+            requests: true,
+            grpc: false,
             handlers: vec!["jobs::resize", "jobs::notify"],
+            routes: vec![],
+        },
+        Shown {
+            job: GRPC_JOB,
+            instance: &stack.grpc.addr,
+            websocket: false,
+            http: false,
+            requests: false,
+            grpc: true,
+            handlers: vec![],
             routes: vec![],
         },
     ];
@@ -72,7 +95,8 @@ pub fn every_dashboard_query_and_variable_has_data(stack: &Stack) {
 // With `$job` = `job`: every dashboard query evaluates and has data after the traffic,
 // with the labels its legend names; every variable query finds values. The panels of what
 // a job does not do (WebSockets for axum-app; routes, unmatched requests and objectives for
-// the worker) are the only ones left empty, and must be.
+// the worker; every HTTP panel for grpc-app, the gRPC ones for the others) are the only ones
+// left empty, and must be.
 fn dashboard_queries_have_data(stack: &Stack, shown: &Shown<'_>) {
     let prom = &stack.prometheus;
     let job = shown.job;

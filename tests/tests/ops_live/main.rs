@@ -1,5 +1,6 @@
 //! The ops stack run for real: both example services (the `actix-app` and `axum-app`
-//! jobs), the worker (job `worker`, no web framework), one Prometheus on the project's config (rewritten for loopback) and one
+//! jobs), the worker (job `worker`, no web framework), grpc-app (job `grpc-app`, tonic:
+//! `grpc.rs`), one Prometheus on the project's config (rewritten for loopback) and one
 //! Alertmanager on docker/alertmanager.yml,
 //! started once and driven with traffic (`stack.rs`), then checked by the small tests
 //! below; and a Prometheus using the documented `authorization:` block on a protected app.
@@ -9,6 +10,7 @@
 
 mod alerts;
 mod dashboard;
+mod grpc;
 mod objectives;
 mod stack;
 
@@ -30,7 +32,7 @@ use metrics_tests::stack::Shared;
 use metrics_tests::wait::poll;
 use track_metrics::actix::ENV_TOKEN;
 
-use crate::stack::{JOBS, Stack, TRACES, WORKER_JOB, worker_counts};
+use crate::stack::{GRPC_JOB, JOBS, Stack, TRACES, WORKER_JOB, worker_counts};
 
 fn main() -> ExitCode {
     let args = Arguments::from_args();
@@ -72,6 +74,14 @@ fn main() -> ExitCode {
             prometheus_stores_the_exemplars_of_traced_requests,
         ),
         stack.trial(
+            "live_prometheus_has_the_exact_grpc_counts",
+            grpc::prometheus_has_the_exact_grpc_counts,
+        ),
+        stack.trial(
+            "live_every_grpc_recording_rule_has_data_for_grpc_app",
+            grpc::every_grpc_recording_rule_has_data_for_grpc_app,
+        ),
+        stack.trial(
             "live_every_dashboard_query_and_variable_has_data",
             dashboard::every_dashboard_query_and_variable_has_data,
         ),
@@ -107,15 +117,18 @@ fn prometheus_scrapes_the_app_as_an_up_target(stack: &Stack) {
             .cloned()
             .unwrap_or_default();
         targets.sort_by_key(|t| t["labels"]["job"].to_string());
-        let up = prom.value(r#"sum(up{job=~"actix-app|axum-app|worker"})"#)?;
-        let all_up = targets.len() == 3 && targets.iter().all(|t| t["health"] == "up");
+        let up = prom.value(r#"sum(up{job=~"actix-app|axum-app|worker|grpc-app"})"#)?;
+        let all_up = targets.len() == 4 && targets.iter().all(|t| t["health"] == "up");
         match targets.as_slice() {
-            _ if all_up && up.as_deref() == Some("3") => Ok(targets.clone()),
+            _ if all_up && up.as_deref() == Some("4") => Ok(targets.clone()),
             other => Err(format!("{other:?}, up {up:?}")),
         }
     });
-    for (target, (job, app)) in targets.iter().zip(stack.by_job()) {
-        assert_eq!(target["labels"]["job"], job);
+    for (job, app) in stack.by_job() {
+        let target = targets
+            .iter()
+            .find(|t| t["labels"]["job"] == job)
+            .unwrap_or_else(|| panic!("a target of job {job}"));
         assert_eq!(
             target["scrapeUrl"],
             format!("http://{}/metrics", app.addr).as_str()
@@ -207,7 +220,11 @@ fn prometheus_scrapes_openmetrics_and_stores_the_series_of_the_text_format(stack
             },
         );
         // Not an empty match: the apps' routes, the worker's two jobs, the process families.
-        let least = if job == WORKER_JOB { 30 } else { 50 };
+        let least = if [WORKER_JOB, GRPC_JOB].contains(&job) {
+            30
+        } else {
+            50
+        };
         assert!(stored.len() > least, "{job}: {} series", stored.len());
     }
 }
@@ -337,6 +354,7 @@ fn the_documented_authorization_block_scrapes_a_protected_app() {
                 ("actix-app", vec![app.addr.clone()]),
                 ("axum-app", vec![]),
                 ("worker", vec![]),
+                ("grpc-app", vec![]),
             ],
             alertmanagers: &["127.0.0.1:9".to_owned()],
             remote_write: None,
