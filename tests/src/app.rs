@@ -1,6 +1,6 @@
-//! The example services, `examples/actix-app` (the default), `examples/axum-app`,
-//! `examples/worker` and `examples/grpc-app`: each built once per test binary, started on
-//! `127.0.0.1:0` with a clean environment.
+//! The example programs, `examples/actix-app` (the default), `examples/axum-app`, the
+//! `worker` and `grpc-app`: each built once per test binary, started on `127.0.0.1:0` with a
+//! clean environment.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus};
@@ -18,7 +18,7 @@ use crate::workspace_root;
 /// The variable the example reads its listen address from.
 pub const BIND_ADDR: &str = "BIND_ADDR";
 
-/// The address of the worker's exporter.
+/// The address of the exporter of the worker and of grpc-app.
 pub const METRICS_ADDR: &str = "METRICS_ADDR";
 
 /// How long it may take to start listening.
@@ -36,13 +36,19 @@ pub enum Example {
     Axum,
     /// `examples/worker`: no web framework, the exporter on `METRICS_ADDR`.
     Worker,
-    /// `examples/grpc-app`: gRPC on `BIND_ADDR`, the exporter on `METRICS_ADDR`. Its log
-    /// names the configured addresses, not bound ones: give it free ports
-    /// ([`crate::servers::free_port`]) rather than [`RunningApp`]'s port 0.
+    /// `examples/grpc-app`: gRPC (tonic) on `BIND_ADDR`, the exporter on `METRICS_ADDR`.
     Grpc,
 }
 
 impl Example {
+    /// Every example program.
+    pub const ALL: [Example; 4] = [
+        Example::Actix,
+        Example::Axum,
+        Example::Worker,
+        Example::Grpc,
+    ];
+
     /// Its package, which is also its binary.
     pub fn package(self) -> &'static str {
         match self {
@@ -53,11 +59,21 @@ impl Example {
         }
     }
 
-    /// The environment variable of the address it listens on.
+    /// The environment variable of the address its `/metrics` is served on (the one
+    /// Prometheus scrapes).
     pub fn addr_variable(self) -> &'static str {
         match self {
-            Example::Actix | Example::Axum | Example::Grpc => BIND_ADDR,
-            Example::Worker => METRICS_ADDR,
+            Example::Actix | Example::Axum => BIND_ADDR,
+            Example::Worker | Example::Grpc => METRICS_ADDR,
+        }
+    }
+
+    /// Every environment variable of an address it listens on.
+    pub fn addr_variables(self) -> &'static [&'static str] {
+        match self {
+            Example::Actix | Example::Axum => &[BIND_ADDR],
+            Example::Worker => &[METRICS_ADDR],
+            Example::Grpc => &[BIND_ADDR, METRICS_ADDR],
         }
     }
 
@@ -105,8 +121,10 @@ pub fn command() -> Command {
 /// The example service, listening; killed when dropped.
 pub struct RunningApp {
     process: Process,
-    /// `127.0.0.1:PORT`.
+    /// `127.0.0.1:PORT`, where `/metrics` is served.
     pub addr: String,
+    /// `127.0.0.1:PORT` of its gRPC server (grpc-app only).
+    pub grpc_addr: Option<String>,
 }
 
 impl RunningApp {
@@ -116,19 +134,26 @@ impl RunningApp {
         RunningApp::start_example(Example::Actix, envs)
     }
 
-    /// Starts `example` on `127.0.0.1:0` with these extra environment variables and waits
-    /// until it listens.
+    /// Starts `example` on `127.0.0.1:0` (each of its addresses) with these extra
+    /// environment variables and waits until it listens.
     pub fn start_example(example: Example, envs: &[(&str, &str)]) -> RunningApp {
         let mut command = example.command();
-        command
-            .env(example.addr_variable(), "127.0.0.1:0")
-            .envs(envs.iter().copied());
+        for variable in example.addr_variables() {
+            command.env(variable, "127.0.0.1:0");
+        }
+        command.envs(envs.iter().copied());
         let process = Process::spawn(example.package(), &mut command);
-        let addr = process.wait_for_line(START, |line| {
-            let addr = line.split("listening on http://").nth(1)?;
-            Some(addr.trim().to_owned())
-        });
-        RunningApp { process, addr }
+        let after = |marker: &'static str| {
+            move |line: &str| Some(line.split(marker).nth(1)?.trim().to_owned())
+        };
+        let addr = process.wait_for_line(START, after("listening on http://"));
+        let grpc_addr =
+            (example == Example::Grpc).then(|| process.wait_for_line(START, after("gRPC on ")));
+        RunningApp {
+            process,
+            addr,
+            grpc_addr,
+        }
     }
 
     /// `http://127.0.0.1:PORT<path>`.

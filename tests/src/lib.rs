@@ -1,6 +1,7 @@
 //! Support for the tests of this package, one module per thing a test does: run a child
 //! process ([`process`]), run an example service as one ([`app`]), the requests both
-//! examples answer alike and what they count ([`routes`]), talk HTTP ([`http`]), serve in-process on a socket and talk raw keep-alive HTTP/1.1 to it
+//! examples answer alike and what they count ([`routes`]), talk HTTP ([`http`]), call
+//! grpc-app and know what its RPCs count ([`grpc`]), serve in-process on a socket and talk raw keep-alive HTTP/1.1 to it
 //! ([`server`]), read a
 //! scrape ([`scrape`]), wait for something ([`wait`]), rerun a test in a fresh process
 //! ([`rerun`]), make junk for floods ([`junk`]), run a required tool ([`tool`]), build a
@@ -15,6 +16,7 @@ use std::path::Path;
 pub mod app;
 pub mod docker;
 pub mod go;
+pub mod grpc;
 pub mod guides;
 pub mod http;
 pub mod junk;

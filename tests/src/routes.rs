@@ -202,7 +202,12 @@ fn assert_objectives(scrape: &Scrape) {
 /// A bad address (`BIND_ADDR`; the worker's `METRICS_ADDR`) is one line on stderr naming
 /// the variable and the value, and exit code 2.
 pub fn assert_bad_bind_addr_exits_2(example: Example) {
-    let variable = example.addr_variable();
+    assert_bad_addr_exits_2(example, example.addr_variable());
+}
+
+/// A bad address in `variable` (one of `example`'s) is one line on stderr naming the
+/// variable and the value, and exit code 2.
+pub fn assert_bad_addr_exits_2(example: Example, variable: &str) {
     for bad in ["nope", "127.0.0.1", "127.0.0.1:99999", "256.0.0.1:80"] {
         let child = Process::spawn(example.package(), example.command().env(variable, bad));
         let status = child.wait(Duration::from_secs(15));

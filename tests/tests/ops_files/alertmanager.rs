@@ -69,11 +69,20 @@ fn alertmanager_config_passes_amtool_and_routes_by_severity() {
         assert_eq!(route(&labels), expected, "{name} ({severity})");
     }
 
-    // Grouped by objective and slo too; a critical mutes the warnings about the same route
-    // or instance, an objective's page its ticket.
+    // Grouped by gRPC method, objective and slo too; a critical mutes the warnings about the
+    // same route, gRPC method or instance, an objective's page its ticket.
     let config = read_yaml(&dir.join("alertmanager.yml"));
     let group_by = seq(&config["route"]["group_by"], "group_by");
-    for label in ["alertname", "job", "instance", "route", "objective", "slo"] {
+    for label in [
+        "alertname",
+        "job",
+        "instance",
+        "route",
+        "grpc_service",
+        "grpc_method",
+        "objective",
+        "slo",
+    ] {
         assert!(group_by.contains(&Yaml::from(label)), "group_by {label}");
     }
     let inhibitions: Vec<(String, String, Vec<String>)> =
@@ -99,7 +108,14 @@ fn alertmanager_config_passes_amtool_and_routes_by_severity() {
             (
                 r#"severity="critical""#.to_owned(),
                 r#"severity="warning""#.to_owned(),
-                strings(&["job", "instance", "handler", "route"]),
+                strings(&[
+                    "job",
+                    "instance",
+                    "handler",
+                    "route",
+                    "grpc_service",
+                    "grpc_method",
+                ]),
             ),
             (
                 r#"severity="page""#.to_owned(),

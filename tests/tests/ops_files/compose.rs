@@ -63,7 +63,7 @@ fn compose_services(file: &str) -> Yaml {
 /// The app services of a compose file (built by docker/Dockerfile), as scrape targets
 /// `service:port` by job (the build arg APP, actix-app by default), after checking the
 /// Dockerfile and that each listens on `0.0.0.0` (set in compose only) in the variable its
-/// example reads (`BIND_ADDR`, the worker's `METRICS_ADDR`).
+/// example reads for `/metrics` (`BIND_ADDR`, the `METRICS_ADDR` of the worker and grpc-app).
 fn app_targets(services: &Yaml) -> BTreeMap<String, Vec<String>> {
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for (name, service) in services.as_mapping().unwrap() {
@@ -82,23 +82,31 @@ fn app_targets(services: &Yaml) -> BTreeMap<String, Vec<String>> {
             .as_str()
             .unwrap_or("actix-app")
             .to_owned();
-        let example = [Example::Actix, Example::Axum, Example::Worker]
+        let example = Example::ALL
             .into_iter()
             .find(|example| example.package() == job)
             .unwrap_or_else(|| panic!("{name}: APP={job} is no example"));
-        let variable = example.addr_variable();
-        assert!(
-            !dockerfile.contains(&format!("ENV {variable}")),
-            "{variable} is compose's"
-        );
-        let bind = as_str(&service["environment"][variable], variable);
-        let port = bind
-            .strip_prefix("0.0.0.0:")
-            .unwrap_or_else(|| panic!("{name}: {variable}={bind}, reachable from the others"));
-        assert!(
-            dockerfile.contains("EXPOSE") && dockerfile.contains(port),
-            "{port}"
-        );
+        // Every address it listens on (grpc-app: gRPC and /metrics).
+        let port = |variable: &str| {
+            assert!(
+                !dockerfile.contains(&format!("ENV {variable}")),
+                "{variable} is compose's"
+            );
+            let bind = as_str(&service["environment"][variable], variable);
+            let port = bind
+                .strip_prefix("0.0.0.0:")
+                .unwrap_or_else(|| panic!("{name}: {variable}={bind}, reachable from the others"));
+            let exposed = dockerfile
+                .lines()
+                .find_map(|line| line.strip_prefix("EXPOSE "))
+                .expect("EXPOSE");
+            assert!(exposed.split(' ').any(|p| p == port), "EXPOSE {port}");
+            port.to_owned()
+        };
+        for variable in example.addr_variables() {
+            port(variable);
+        }
+        let port = port(example.addr_variable());
         out.entry(job).or_default().push(format!("{name}:{port}"));
     }
     out
@@ -206,6 +214,7 @@ fn compose_wires_the_tested_files_together() {
         "app",
         "axum-app",
         "worker",
+        "grpc-app",
         "prometheus",
         "alertmanager",
         "grafana",
@@ -213,12 +222,13 @@ fn compose_wires_the_tested_files_together() {
         assert!(services[name].is_mapping(), "service {name}");
     }
     // The apps, built by docker/Dockerfile: the actix example on 8080, the axum one on 8081,
-    // the worker's exporter on 9464.
+    // the worker's exporter on 9464, grpc-app's on 9465 (gRPC on 50051).
     let apps = app_targets(&services);
     let expected: BTreeMap<String, Vec<String>> = [
         ("actix-app".to_owned(), vec!["app:8080".to_owned()]),
         ("axum-app".to_owned(), vec!["axum-app:8081".to_owned()]),
         ("worker".to_owned(), vec!["worker:9464".to_owned()]),
+        ("grpc-app".to_owned(), vec!["grpc-app:9465".to_owned()]),
     ]
     .into();
     assert_eq!(apps, expected);
@@ -268,12 +278,13 @@ fn compose_scale_wires_the_replicas_the_pair_the_cluster_and_victoriametrics() {
     let file = "docker-compose.scale.yml";
     let services = compose_services(file);
     let single = compose_services("docker-compose.yml");
-    // At least two replicas of the actix example; the axum example and the worker as in the
-    // single stack.
+    // At least two replicas of the actix example; the axum example, the worker and grpc-app
+    // as in the single stack.
     let apps = app_targets(&services);
     assert!(apps["actix-app"].len() >= 2, "replicas: {apps:?}");
     assert_eq!(apps["axum-app"], ["axum-app:8081"]);
     assert_eq!(apps["worker"], ["worker:9464"]);
+    assert_eq!(apps["grpc-app"], ["grpc-app:9465"]);
 
     // The pair: each on its config, scraping every replica, alerting every member of the
     // cluster, writing to VictoriaMetrics.

@@ -62,11 +62,11 @@ fn dashboard_matches_grafanas_published_schema() {
         for name in ["job", "handler", "route", "instance"] {
             assert_eq!(variables[name]["type"], "query", "{file}: ${name}");
         }
-        // Every job, one or several, all by default.
+        // Every job, one or several, all by default: HTTP and gRPC services alike.
         let job = variables["job"];
         assert_eq!(
             job["query"]["query"],
-            "label_values(http_requests_total, job)"
+            r#"label_values({__name__=~"http_requests_total|grpc_server_handled_total"}, job)"#
         );
         assert_eq!(job["multi"], true);
         assert_eq!(job["includeAll"], true);
@@ -108,6 +108,7 @@ fn dashboard_matches_grafanas_published_schema() {
             "Latency",
             "Process",
             "WebSocket",
+            "gRPC",
         ] {
             assert!(titles.iter().any(|t| t.starts_with(row)), "row {row}");
         }
@@ -139,6 +140,12 @@ fn dashboard_matches_grafanas_published_schema() {
             "job_objective_slo:http_requests_bad:burnrate5m{",
             "job_objective_slo:http_requests_bad:burnrate3d{",
             "build_info{",
+            "job_grpc_service_grpc_method_grpc_code:grpc_server_handled:rate5m{",
+            "job_grpc_service_grpc_method:grpc_server_handled_server_fault:ratio_rate5m{",
+            "job_grpc_service_grpc_method:grpc_server_handling_seconds:p99_rate5m{",
+            "(grpc_server_started_total{job=~\"$job\"}) - sum by (job, grpc_service, grpc_method) (grpc_server_handled_total{",
+            "grpc_server_msg_received_total",
+            "grpc_server_msg_sent_total",
         ] {
             assert!(
                 exprs.iter().any(|e| e.contains(needle)),

@@ -16,6 +16,7 @@ fn loopback_targets() -> Vec<(&'static str, Vec<String>)> {
         ("actix-app", vec!["127.0.0.1:8080".to_owned()]),
         ("axum-app", vec!["127.0.0.1:8081".to_owned()]),
         ("worker", vec!["127.0.0.1:9464".to_owned()]),
+        ("grpc-app", vec!["127.0.0.1:9465".to_owned()]),
     ]
 }
 

@@ -1,5 +1,6 @@
 //! The ops stack run for real: both example services (the `actix-app` and `axum-app`
-//! jobs), the worker (job `worker`, no web framework), one Prometheus on the project's config (rewritten for loopback) and one
+//! jobs), the worker (job `worker`, no web framework), grpc-app (job `grpc-app`, tonic:
+//! `grpc.rs`), one Prometheus on the project's config (rewritten for loopback) and one
 //! Alertmanager on docker/alertmanager.yml,
 //! started once and driven with traffic (`stack.rs`), then checked by the small tests
 //! below; and a Prometheus using the documented `authorization:` block on a protected app.
@@ -7,10 +8,13 @@
 //! This binary has its own `main` (libtest-mimic) so that the stack is stopped when the
 //! tests are done: a `static` is never dropped. Every external tool is required.
 
+mod alerts;
+mod dashboard;
+mod grpc;
 mod objectives;
 mod stack;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::fs;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -19,10 +23,7 @@ use libtest_mimic::{Arguments, Trial};
 use serde_json::Value as Json;
 
 use metrics_tests::app::RunningApp;
-use metrics_tests::docker::{
-    Rewrite, alert_rules, as_str, authorization_block, dashboards, objective_recording_rules,
-    panels, recording_rules, with_job_selected,
-};
+use metrics_tests::docker::{Rewrite, authorization_block};
 use metrics_tests::guides;
 use metrics_tests::http::get;
 use metrics_tests::scrape::Scrape;
@@ -31,7 +32,7 @@ use metrics_tests::stack::Shared;
 use metrics_tests::wait::poll;
 use track_metrics::actix::ENV_TOKEN;
 
-use crate::stack::{ALL_JOBS, JOBS, Stack, TRACES, WORKER_JOB, worker_counts};
+use crate::stack::{GRPC_JOB, JOBS, Stack, TRACES, WORKER_JOB, worker_counts};
 
 fn main() -> ExitCode {
     let args = Arguments::from_args();
@@ -73,20 +74,28 @@ fn main() -> ExitCode {
             prometheus_stores_the_exemplars_of_traced_requests,
         ),
         stack.trial(
+            "live_prometheus_has_the_exact_grpc_counts",
+            grpc::prometheus_has_the_exact_grpc_counts,
+        ),
+        stack.trial(
+            "live_every_grpc_recording_rule_has_data_for_grpc_app",
+            grpc::every_grpc_recording_rule_has_data_for_grpc_app,
+        ),
+        stack.trial(
             "live_every_dashboard_query_and_variable_has_data",
-            every_dashboard_query_and_variable_has_data,
+            dashboard::every_dashboard_query_and_variable_has_data,
         ),
         stack.trial(
             "live_every_alert_rule_evaluates_and_only_the_expected_ones_have_data",
-            every_alert_rule_evaluates_and_only_the_expected_ones_have_data,
+            alerts::every_alert_rule_evaluates_and_only_the_expected_ones_have_data,
         ),
         stack.trial(
             "live_the_5xx_alert_reaches_alertmanager_and_inhibits_the_warning",
-            the_5xx_alert_reaches_alertmanager_and_inhibits_the_warning,
+            alerts::the_5xx_alert_reaches_alertmanager_and_inhibits_the_warning,
         ),
         stack.trial(
             "live_alertmanager_routes_the_5xx_alerts_by_severity",
-            alertmanager_routes_the_5xx_alerts_by_severity,
+            alerts::alertmanager_routes_the_5xx_alerts_by_severity,
         ),
         stack.trial(
             "live_every_operating_guide_query_has_data",
@@ -108,15 +117,18 @@ fn prometheus_scrapes_the_app_as_an_up_target(stack: &Stack) {
             .cloned()
             .unwrap_or_default();
         targets.sort_by_key(|t| t["labels"]["job"].to_string());
-        let up = prom.value(r#"sum(up{job=~"actix-app|axum-app|worker"})"#)?;
-        let all_up = targets.len() == 3 && targets.iter().all(|t| t["health"] == "up");
+        let up = prom.value(r#"sum(up{job=~"actix-app|axum-app|worker|grpc-app"})"#)?;
+        let all_up = targets.len() == 4 && targets.iter().all(|t| t["health"] == "up");
         match targets.as_slice() {
-            _ if all_up && up.as_deref() == Some("3") => Ok(targets.clone()),
+            _ if all_up && up.as_deref() == Some("4") => Ok(targets.clone()),
             other => Err(format!("{other:?}, up {up:?}")),
         }
     });
-    for (target, (job, app)) in targets.iter().zip(stack.by_job()) {
-        assert_eq!(target["labels"]["job"], job);
+    for (job, app) in stack.by_job() {
+        let target = targets
+            .iter()
+            .find(|t| t["labels"]["job"] == job)
+            .unwrap_or_else(|| panic!("a target of job {job}"));
         assert_eq!(
             target["scrapeUrl"],
             format!("http://{}/metrics", app.addr).as_str()
@@ -208,7 +220,11 @@ fn prometheus_scrapes_openmetrics_and_stores_the_series_of_the_text_format(stack
             },
         );
         // Not an empty match: the apps' routes, the worker's two jobs, the process families.
-        let least = if job == WORKER_JOB { 30 } else { 50 };
+        let least = if [WORKER_JOB, GRPC_JOB].contains(&job) {
+            30
+        } else {
+            50
+        };
         assert!(stored.len() > least, "{job}: {} series", stored.len());
     }
 }
@@ -310,311 +326,6 @@ fn series_key(series: &Json) -> String {
     format!("{name}{{{}}}", labels.join(","))
 }
 
-/// What the dashboard shows of one job.
-struct Shown<'a> {
-    job: &'a str,
-    instance: &'a str,
-    /// Serves WebSockets (actix-app only).
-    websocket: bool,
-    /// Serves HTTP routes: `method` and `route` labels, unmatched requests, objectives
-    /// (the worker's jobs have none of these).
-    http: bool,
-    handlers: Vec<&'a str>,
-    routes: Vec<&'a str>,
-}
-
-impl Shown<'_> {
-    // A panel query that must stay empty for this job.
-    fn empty(&self, expr: &str) -> bool {
-        (!self.websocket && expr.contains("websocket_"))
-            || (!self.http && (expr.contains(r#"route="""#) || expr.contains("objective")))
-    }
-}
-
-fn every_dashboard_query_and_variable_has_data(stack: &Stack) {
-    let handlers = vec!["index", "get_user", "create_user", "slow", "error"];
-    let routes = vec!["/", "/users/{id}", "/users", "/slow", "/error"];
-    let with_ws = |list: &[&'static str], ws: &'static str| {
-        let mut list = list.to_vec();
-        list.push(ws);
-        list
-    };
-    let shown = [
-        Shown {
-            job: "actix-app",
-            instance: &stack.app.addr,
-            websocket: true,
-            http: true,
-            handlers: with_ws(&handlers, "ws"),
-            routes: with_ws(&routes, "/ws"),
-        },
-        Shown {
-            job: "axum-app",
-            instance: &stack.axum.addr,
-            websocket: false,
-            http: true,
-            handlers,
-            routes,
-        },
-        Shown {
-            job: WORKER_JOB,
-            instance: &stack.worker.addr,
-            websocket: false,
-            http: false,
-            handlers: vec!["jobs::resize", "jobs::notify"],
-            routes: vec![],
-        },
-    ];
-    for job in &shown {
-        dashboard_queries_have_data(stack, job);
-    }
-}
-
-// With `$job` = `job`: every dashboard query evaluates and has data after the traffic,
-// with the labels its legend names; every variable query finds values. The panels of what
-// a job does not do (WebSockets for axum-app; routes, unmatched requests and objectives for
-// the worker) are the only ones left empty, and must be.
-fn dashboard_queries_have_data(stack: &Stack, shown: &Shown<'_>) {
-    let prom = &stack.prometheus;
-    let job = shown.job;
-    let substitute = |expr: &str| with_job_selected(expr, job);
-    for (file, dashboard) in dashboards() {
-        for panel in panels(&dashboard) {
-            for target in panel["targets"].as_array().cloned().unwrap_or_default() {
-                let expr = substitute(target["expr"].as_str().unwrap());
-                let title = panel["title"].as_str().unwrap();
-                let title = &format!("{title} (job {job})");
-                if shown.empty(&expr) {
-                    let result = prom.query(&expr).unwrap();
-                    assert!(result.is_empty(), "{file} / {title}: {result:?}");
-                    continue;
-                }
-                let result = prom
-                    .query(&expr)
-                    .unwrap_or_else(|err| panic!("{file} / {title}: {err}\n{expr}"));
-                assert!(!result.is_empty(), "{file} / {title}: no data\n{expr}");
-                // A label the legend names survives the query's aggregation: some series
-                // has it. (Not every one: Prometheus drops a label whose value is "",
-                // as `handler` is for requests no tracked handler answered.)
-                // (Nor does a call outside a route have `method` and `route`.)
-                let legend = target["legendFormat"].as_str().unwrap_or_default();
-                for label in legend_labels(legend) {
-                    if !shown.http && matches!(label.as_str(), "method" | "route") {
-                        continue;
-                    }
-                    assert!(
-                        result
-                            .iter()
-                            .any(|series| series["metric"][&label].is_string()),
-                        "{file} / {title}: legend {{{{{label}}}}} in no series of {result:?}"
-                    );
-                }
-            }
-        }
-        for variable in dashboard["templating"]["list"].as_array().unwrap() {
-            if variable["type"] != "query" {
-                continue;
-            }
-            let query = variable["query"]["query"].as_str().unwrap();
-            let inner = query
-                .strip_prefix("label_values(")
-                .and_then(|q| q.strip_suffix(')'))
-                .unwrap_or_else(|| panic!("a label_values() query: {query}"));
-            let (selector, label) = inner.rsplit_once(',').expect("selector, label");
-            let selector = substitute(selector.trim());
-            let label = label.trim();
-            let series = prom
-                .api("/api/v1/series", &[("match[]", &selector)])
-                .unwrap_or_else(|err| panic!("{file}: ${}: {err}", variable["name"]));
-            let values: BTreeSet<&str> = series
-                .as_array()
-                .unwrap()
-                .iter()
-                .filter_map(|s| s[label].as_str())
-                .collect();
-            let expected = match label {
-                "job" => ALL_JOBS.to_vec(),
-                "handler" => shown.handlers.clone(),
-                "route" => shown.routes.clone(),
-                "instance" => vec![shown.instance],
-                other => panic!("a variable on {other}"),
-            };
-            for value in expected {
-                assert!(values.contains(value), "${label}: {value} in {values:?}");
-            }
-        }
-    }
-}
-
-fn every_alert_rule_evaluates_and_only_the_expected_ones_have_data(stack: &Stack) {
-    let prom = &stack.prometheus;
-    // Every alert expression evaluates; the traffic makes exactly these return data, on
-    // exactly these routes/handlers.
-    // (job, route or handler), for both apps but WebSockets (actix-app only); and the
-    // worker's jobs::resize, a tenth of whose calls fail.
-    let both = |key: &'static str| JOBS.map(|job| (job.to_owned(), key.to_owned())).to_vec();
-    let five_xx = || {
-        let mut keys = both("/error");
-        keys.push((WORKER_JOB.to_owned(), "jobs::resize".to_owned()));
-        keys
-    };
-    let expect_data: BTreeMap<&str, Vec<(String, String)>> = [
-        ("HttpHigh5xxRatio", five_xx()),
-        ("HttpElevated5xxRatio", five_xx()),
-        ("HttpSlowP95", both("/slow")),
-        (
-            "WebSocketAbnormalClosures",
-            vec![("actix-app".to_owned(), "ws".to_owned())],
-        ),
-    ]
-    .into();
-    for (name, rule) in alert_rules() {
-        let expr = as_str(&rule["expr"], "expr");
-        let query = || {
-            prom.query(expr)
-                .unwrap_or_else(|err| panic!("{name}: {err}\n{expr}"))
-        };
-        match expect_data.get(name.as_str()) {
-            // Polled (bounded): the rules they read are evaluated every second, each job's
-            // series in its own evaluation.
-            Some(where_) => {
-                poll(name.as_str(), Duration::from_secs(15), || {
-                    let result = query();
-                    let mut keys: Vec<(String, String)> = result
-                        .iter()
-                        .map(|s| {
-                            let m = &s["metric"];
-                            let key = m["route"].as_str().or(m["handler"].as_str());
-                            (
-                                m["job"].as_str().unwrap_or("").to_owned(),
-                                key.unwrap_or("").to_owned(),
-                            )
-                        })
-                        .collect();
-                    keys.sort();
-                    (&keys == where_)
-                        .then_some(())
-                        .ok_or(format!("{name}: {keys:?}, want {where_:?}: {result:?}"))
-                });
-            }
-            None => {
-                let result = query();
-                assert!(result.is_empty(), "{name} must be quiet: {result:?}");
-            }
-        }
-    }
-    // Prometheus evaluated every rule without error.
-    poll("every rule evaluated", Duration::from_secs(10), || {
-        let data = prom.api("/api/v1/rules", &[])?;
-        let rules: Vec<Json> = data["groups"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .flat_map(|g| g["rules"].as_array().cloned().unwrap_or_default())
-            .collect();
-        // alerts.yml's 7 and recording.yml's, objectives.yml's (its alerts are quiet here
-        // but for the demo objective: tests/ops_live/objectives.rs checks them).
-        let all_ok = rules.len()
-            == 7 + recording_rules().len() + objective_recording_rules().len() + 4
-            && rules
-                .iter()
-                .all(|r| r["health"] == "ok" && r["lastError"].as_str().unwrap_or("").is_empty());
-        all_ok.then_some(()).ok_or(format!("{rules:?}"))
-    });
-}
-
-/// Where the 5xx alerts are: `/error` of the apps, the worker's `jobs::resize`.
-fn failing(job: &str) -> (&'static str, &'static str) {
-    if job == WORKER_JOB {
-        ("handler", "jobs::resize")
-    } else {
-        ("route", "/error")
-    }
-}
-
-/// Waits for the critical and the warning 5xx alerts on [`failing`] of `job` in
-/// Alertmanager, until `ready` holds for them; returns `(critical, warning)`.
-fn five_xx_alerts(stack: &Stack, job: &str, ready: impl Fn(&Json, &Json) -> bool) -> (Json, Json) {
-    let (label, value) = failing(job);
-    let alertmanager = &stack.alertmanager;
-    poll(
-        "the 5xx alerts in Alertmanager",
-        Duration::from_secs(30),
-        || {
-            alertmanager.process.assert_running();
-            let alerts = alertmanager.alerts().ok_or("no answer".to_owned())?;
-            let find = |name: &str| {
-                alerts
-                    .as_array()
-                    .into_iter()
-                    .flatten()
-                    .find(|a| {
-                        let labels = &a["labels"];
-                        labels["alertname"] == name
-                            && labels[label] == value
-                            && labels["job"] == job
-                    })
-                    .cloned()
-            };
-            match (find("HttpHigh5xxRatio"), find("HttpElevated5xxRatio")) {
-                (Some(critical), Some(warning)) if ready(&critical, &warning) => {
-                    Ok((critical, warning))
-                }
-                _ => Err(alerts.to_string()),
-            }
-        },
-    )
-}
-
-fn the_5xx_alert_reaches_alertmanager_and_inhibits_the_warning(stack: &Stack) {
-    for job in ALL_JOBS {
-        five_xx_alert_inhibits_the_warning(stack, job);
-    }
-}
-
-// The critical alert on `job`'s failing route or handler is active; the warning on the
-// same one is inhibited by it (and only by it: the other jobs' alerts are apart).
-fn five_xx_alert_inhibits_the_warning(stack: &Stack, job: &str) {
-    let (critical, warning) = five_xx_alerts(stack, job, |_, warning| {
-        warning["status"]["state"] == "suppressed"
-    });
-    assert_eq!(critical["status"]["state"], "active", "{critical}");
-    assert_eq!(critical["labels"]["severity"], "critical");
-    let summary = critical["annotations"]["summary"]
-        .as_str()
-        .unwrap_or_default();
-    if job == WORKER_JOB {
-        // No method, no route: the annotations name the handler. A tenth failed; the
-        // share is above the 5% threshold but not exactly 10%: rate() extrapolates each
-        // series on its own, and the 500s began with job 10.
-        assert!(critical["labels"]["method"].is_null(), "{critical}");
-        assert!(summary.starts_with("jobs::resize: "), "{summary}");
-        let share: f64 = summary["jobs::resize: ".len()..]
-            .trim_end_matches("% 5xx")
-            .parse()
-            .unwrap_or_else(|_| panic!("{summary}"));
-        assert!((5.0..=20.0).contains(&share), "{summary}");
-    } else {
-        assert_eq!(critical["labels"]["handler"], "error");
-        assert_eq!(critical["labels"]["method"], "GET");
-        assert_eq!(summary, "GET /error: 100% 5xx");
-    }
-    assert_eq!(
-        warning["status"]["inhibitedBy"],
-        Json::from(vec![critical["fingerprint"].clone()]),
-        "{warning}"
-    );
-}
-
-fn alertmanager_routes_the_5xx_alerts_by_severity(stack: &Stack) {
-    // The critical alert goes to the pager, the warning to tickets.
-    for job in ALL_JOBS {
-        let (critical, warning) = five_xx_alerts(stack, job, |_, _| true);
-        assert_eq!(critical["receivers"][0]["name"], "pager", "{job}");
-        assert_eq!(warning["receivers"][0]["name"], "tickets", "{job}");
-    }
-}
-
 fn every_operating_guide_query_has_data(stack: &Stack) {
     // The PromQL of docs/operating.md evaluates and has data.
     let queries = guides::promql("docs/operating.md");
@@ -643,6 +354,7 @@ fn the_documented_authorization_block_scrapes_a_protected_app() {
                 ("actix-app", vec![app.addr.clone()]),
                 ("axum-app", vec![]),
                 ("worker", vec![]),
+                ("grpc-app", vec![]),
             ],
             alertmanagers: &["127.0.0.1:9".to_owned()],
             remote_write: None,
@@ -665,14 +377,4 @@ fn the_documented_authorization_block_scrapes_a_protected_app() {
     );
     let families = prom.query(r#"process_open_fds{job="actix-app"}"#).unwrap();
     assert_eq!(families.len(), 1, "the scrape carries the metrics");
-}
-
-/// The `{{label}}` names of a legend format.
-fn legend_labels(legend: &str) -> Vec<String> {
-    legend
-        .split("{{")
-        .skip(1)
-        .filter_map(|part| part.split_once("}}"))
-        .map(|(name, _)| name.trim().to_owned())
-        .collect()
 }

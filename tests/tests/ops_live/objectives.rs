@@ -34,6 +34,7 @@ pub fn objectives_page_for_the_burning_objective_only() {
                 ("actix-app", vec![app.addr.clone()]),
                 ("axum-app", vec![]),
                 ("worker", vec![]),
+                ("grpc-app", vec![]),
             ],
             alertmanagers: std::slice::from_ref(&alertmanager.addr),
             remote_write: None,

@@ -1,6 +1,7 @@
 //! The live stack: both example services (actix-app and axum-app, one scrape job each), the
-//! worker (job `worker`: no web framework, the standalone exporter), Prometheus and
-//! Alertmanager, started once for every test of this binary
+//! worker (job `worker`: no web framework, the standalone exporter), grpc-app (job
+//! `grpc-app`: tonic, the exporter), Prometheus and Alertmanager, started once for every
+//! test of this binary
 //! (`metrics_tests::stack`), driven with traffic, and stopped by `main` when they are done.
 
 use std::collections::BTreeMap;
@@ -10,9 +11,15 @@ use tempfile::TempDir;
 
 use metrics_tests::app::{Example, RunningApp};
 use metrics_tests::docker::Rewrite;
+use metrics_tests::grpc::{Counted, Series};
 use metrics_tests::servers::{Alertmanager, Prometheus, QueryApi};
 use metrics_tests::traffic::{Counts, Traffic};
 use metrics_tests::wait::settle;
+
+use crate::grpc::{self, GrpcTraffic};
+
+/// How long Prometheus may take to show a round of traffic.
+const SECOND: Duration = Duration::from_secs(40);
 
 /// WebSocket connections of the example's `/ws` that ended, close frames it received, and
 /// connections open.
@@ -40,8 +47,11 @@ pub const JOBS: [&str; 2] = ["actix-app", "axum-app"];
 /// The scrape job of the worker example.
 pub const WORKER_JOB: &str = "worker";
 
-/// Every scrape job of docker/prometheus.yml: [`JOBS`], then [`WORKER_JOB`].
-pub const ALL_JOBS: [&str; 3] = [JOBS[0], JOBS[1], WORKER_JOB];
+/// The scrape job of the gRPC example.
+pub const GRPC_JOB: &str = "grpc-app";
+
+/// Every scrape job of docker/prometheus.yml: [`JOBS`], [`WORKER_JOB`], [`GRPC_JOB`].
+pub const ALL_JOBS: [&str; 4] = [JOBS[0], JOBS[1], WORKER_JOB, GRPC_JOB];
 
 /// The jobs the worker is given: every tenth fails (`jobs::resize` 500), the others are
 /// resized and notified. One every [`WORKER_INTERVAL_MS`], so that Prometheus sees them
@@ -158,6 +168,13 @@ pub struct Stack {
     /// The worker's `http_requests_total` in Prometheus once it matched [`worker_counts`],
     /// or the last one when the wait for it ran out.
     pub worker_seen: Result<Counts, String>,
+    /// The gRPC example (job `grpc-app`), called by [`GrpcTraffic`].
+    pub grpc: RunningApp,
+    /// What its calls must count.
+    pub grpc_counted: Counted,
+    /// Its `grpc_server_handled_total` in Prometheus once it held every RPC (whatever the
+    /// labels), or the last one when the wait for it ran out.
+    pub grpc_seen: Result<Series, String>,
     /// Scraping the app every second, alerting `alertmanager`.
     pub prometheus: Prometheus,
     /// docker/alertmanager.yml as it is.
@@ -174,11 +191,12 @@ pub struct Stack {
 
 impl Stack {
     /// Each scrape job ([`ALL_JOBS`]) with the program it scrapes.
-    pub fn by_job(&self) -> [(&'static str, &RunningApp); 3] {
+    pub fn by_job(&self) -> [(&'static str, &RunningApp); 4] {
         [
             (ALL_JOBS[0], &self.app),
             (ALL_JOBS[1], &self.axum),
             (ALL_JOBS[2], &self.worker),
+            (ALL_JOBS[3], &self.grpc),
         ]
     }
 }
@@ -191,6 +209,7 @@ impl metrics_tests::stack::Stack for Stack {
         // Built first: not timed.
         let app = RunningApp::start(&[]);
         let axum = RunningApp::start_example(Example::Axum, &[]);
+        let grpc = RunningApp::start_example(Example::Grpc, &[]);
         Example::Worker.binary();
         let started = Instant::now();
         // Its jobs start now: over ~15 s, many scrapes.
@@ -203,7 +222,8 @@ impl metrics_tests::stack::Stack for Stack {
             ],
         );
         let alertmanager = Alertmanager::start(dir.path(), "alertmanager", None, None);
-        // The 5xx rules fire at once here, so that the driven traffic reaches Alertmanager.
+        // The 5xx and gRPC server-fault rules fire at once here, so that the driven traffic
+        // reaches Alertmanager.
         let prometheus = Prometheus::start(
             &dir.path().join("prometheus"),
             &Rewrite {
@@ -212,12 +232,18 @@ impl metrics_tests::stack::Stack for Stack {
                     ("actix-app", vec![app.addr.clone()]),
                     ("axum-app", vec![axum.addr.clone()]),
                     (WORKER_JOB, vec![worker.addr.clone()]),
+                    (GRPC_JOB, vec![grpc.addr.clone()]),
                 ],
                 alertmanagers: std::slice::from_ref(&alertmanager.addr),
                 remote_write: None,
                 interval: Some("1s"),
             },
-            &[("HttpHigh5xxRatio", "0s"), ("HttpElevated5xxRatio", "0s")],
+            &[
+                ("HttpHigh5xxRatio", "0s"),
+                ("HttpElevated5xxRatio", "0s"),
+                ("GrpcHighServerErrorRatio", "0s"),
+                ("GrpcElevatedServerErrorRatio", "0s"),
+            ],
             None,
         );
         alertmanager.wait_ready();
@@ -230,6 +256,8 @@ impl metrics_tests::stack::Stack for Stack {
             each.slow(1);
             each.errors(1);
         }
+        let grpc_traffic = GrpcTraffic::new(&grpc);
+        grpc_traffic.first_round();
         let [actix, _] = &traffic;
         actix.websocket(true);
         // The WebSocket series too: its end and received close are in the next scrapes.
@@ -238,10 +266,15 @@ impl metrics_tests::stack::Stack for Stack {
             seen.ws[..2] == [one.clone(), one.clone()]
         });
 
+        // gRPC's first round too, before its second.
+        grpc::settle(&prometheus, grpc_traffic.counted().rpcs(), SECOND)
+            .expect("grpc-app's first round in Prometheus");
+
         for (each, traces) in traffic.iter().zip(TRACES) {
             each.traced(&traces);
         }
         std::thread::scope(|s| {
+            s.spawn(|| grpc_traffic.second_round());
             for each in &traffic {
                 s.spawn(|| {
                     each.round(5);
@@ -261,6 +294,8 @@ impl metrics_tests::stack::Stack for Stack {
         });
         let settled_after = started.elapsed();
         drop(traffic);
+        let grpc_counted = grpc_traffic.counted();
+        let grpc_seen = grpc::settle(&prometheus, grpc_counted.rpcs(), SECOND);
         let want = worker_counts();
         let worker_seen = settle(Duration::from_secs(40), || {
             match requests_of(&prometheus, &format!(r#"job="{WORKER_JOB}""#)) {
@@ -282,6 +317,9 @@ impl metrics_tests::stack::Stack for Stack {
             axum,
             worker,
             worker_seen,
+            grpc,
+            grpc_counted,
+            grpc_seen,
             prometheus,
             alertmanager,
             first,
@@ -295,6 +333,7 @@ impl metrics_tests::stack::Stack for Stack {
         self.app.process().print_tail();
         self.axum.process().print_tail();
         self.worker.process().print_tail();
+        self.grpc.process().print_tail();
         self.prometheus.process.print_tail();
         self.alertmanager.process.print_tail();
     }
