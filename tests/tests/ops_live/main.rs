@@ -327,15 +327,18 @@ fn series_key(series: &Json) -> String {
 }
 
 fn every_operating_guide_query_has_data(stack: &Stack) {
-    // The PromQL of docs/operating.md evaluates and has data.
-    let queries = guides::promql("docs/operating.md");
-    assert!(queries.len() >= 10, "{queries:?}");
-    for expr in queries {
-        let result = stack
-            .prometheus
-            .query(&expr)
-            .unwrap_or_else(|err| panic!("docs/operating.md: {err}\n{expr}"));
-        assert!(!result.is_empty(), "docs/operating.md: no data\n{expr}");
+    // The PromQL of docs/operating.md and of docs/grpc.md (job grpc-app) evaluates and has
+    // data.
+    for (guide, at_least) in [("docs/operating.md", 10), ("docs/grpc.md", 6)] {
+        let queries = guides::promql(guide);
+        assert!(queries.len() >= at_least, "{guide}: {queries:?}");
+        for expr in queries {
+            let result = stack
+                .prometheus
+                .query(&expr)
+                .unwrap_or_else(|err| panic!("{guide}: {err}\n{expr}"));
+            assert!(!result.is_empty(), "{guide}: no data\n{expr}");
+        }
     }
 }
 
