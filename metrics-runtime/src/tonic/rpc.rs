@@ -24,6 +24,17 @@ const INTERNAL: usize = 13;
 const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
 const GRPC_TIMEOUT: HeaderName = HeaderName::from_static("grpc-timeout");
 
+/// The value of header `name`: the few headers of a gRPC request, answer or trailers are
+/// compared in turn, cheaper than hashing a name that is not one of HTTP's own.
+fn header<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Option<&'h http::HeaderValue> {
+    if headers.len() > 8 {
+        return headers.get(name);
+    }
+    headers
+        .iter()
+        .find_map(|(key, value)| (key == name).then_some(value))
+}
+
 /// The set bit of [`Received`]'s count once the RPC has its series.
 const COUNTED: u64 = 1 << 63;
 
@@ -161,9 +172,7 @@ impl Rpc {
             sent: 0,
             sent_messages: Messages::default(),
             start,
-            timeout: request
-                .headers()
-                .get(GRPC_TIMEOUT)
+            timeout: header(request.headers(), &GRPC_TIMEOUT)
                 .and_then(|value| timeout(value.as_bytes())),
             code: None,
             answered: false,
@@ -214,7 +223,7 @@ impl Rpc {
     /// The response's head arrived: its headers' `grpc-status` (a trailers-only answer)
     /// becomes the code.
     pub(super) fn answered(&mut self, headers: &HeaderMap) {
-        self.code = headers.get(GRPC_STATUS).map(|value| code(value.as_bytes()));
+        self.code = header(headers, &GRPC_STATUS).map(|value| code(value.as_bytes()));
         self.answered = self.code != Some(UNIMPLEMENTED);
     }
 
@@ -236,11 +245,8 @@ impl Rpc {
 
     /// The trailers arrived, with the code the client receives.
     pub(super) fn trailers(&mut self, trailers: &HeaderMap) {
-        self.code = Some(
-            trailers
-                .get(GRPC_STATUS)
-                .map_or(UNKNOWN, |value| code(value.as_bytes())),
-        );
+        self.code =
+            Some(header(trailers, &GRPC_STATUS).map_or(UNKNOWN, |value| code(value.as_bytes())));
     }
 
     /// The service failed: no answer, no status.
@@ -343,10 +349,12 @@ fn code(status: &[u8]) -> usize {
 }
 
 /// How much earlier than its deadline an RPC dropped without an answer still counts as
-/// `DeadlineExceeded`: whoever dropped it started the deadline's clock a little before
-/// the layer did (tonic's timeout, a client across the network).
+/// `DeadlineExceeded`: whoever dropped it started the deadline's clock before the layer
+/// did (tonic's timeout, just before, or longer before on a loaded machine; a client
+/// across the network). A tenth of the timeout, at least 5 ms: a client that cancels that
+/// close to its deadline is rare.
 fn margin(timeout: Duration) -> Duration {
-    (timeout / 100).max(Duration::from_millis(1))
+    (timeout / 10).max(Duration::from_millis(5))
 }
 
 /// The duration of a `grpc-timeout` value: at most eight digits and a unit (`H`, `M`,
