@@ -128,7 +128,13 @@ fn not_a_function(item: &syn::Item) -> syn::Error {
         syn::Item::Static(i) => (i.static_token.span, "a static"),
         syn::Item::Type(i) => (i.type_token.span, "a type alias"),
         syn::Item::Trait(i) => (i.trait_token.span, "a trait"),
-        syn::Item::Impl(i) => (i.impl_token.span, "an impl block"),
+        // A `#[tonic::async_trait]` service impl, say: each method is tracked on its own.
+        syn::Item::Impl(i) => {
+            return syn::Error::new(
+                i.impl_token.span,
+                "`#[track_metrics]` can only be used on functions, not on an impl block; put it on each method to track",
+            );
+        }
         syn::Item::Mod(i) => (i.mod_token.span, "a module"),
         syn::Item::Use(i) => (i.use_token.span, "a use declaration"),
         syn::Item::Verbatim(tokens) => {
