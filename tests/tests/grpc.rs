@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 use std::time::Duration;
 
 use metrics_tests::scrape::Scrape;
+use metrics_tests::server::serve_on_own_runtime;
 use metrics_tests::tool::promtool_check_metrics;
 use metrics_tests::wait::wait_for;
 use tonic::codegen::http::uri::PathAndQuery;
@@ -31,30 +32,19 @@ static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 fn server() -> SocketAddr {
     static ADDR: OnceLock<SocketAddr> = OnceLock::new();
     *ADDR.get_or_init(|| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
+        serve_on_own_runtime(|listener| async move {
+            let (reporter, health) = tonic_health::server::health_reporter();
+            reporter
+                .set_service_status(SERVING, ServingStatus::Serving)
+                .await;
+            Server::builder()
+                .layer(GrpcMetricsLayer::new())
+                .add_service(health)
+                .add_service(Panics)
+                .serve_with_incoming(TcpIncoming::from(listener))
+                .await
                 .unwrap();
-            runtime.block_on(async move {
-                let (reporter, health) = tonic_health::server::health_reporter();
-                reporter
-                    .set_service_status(SERVING, ServingStatus::Serving)
-                    .await;
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send(listener.local_addr().unwrap()).unwrap();
-                Server::builder()
-                    .layer(GrpcMetricsLayer::new())
-                    .add_service(health)
-                    .add_service(Panics)
-                    .serve_with_incoming(TcpIncoming::from(listener))
-                    .await
-                    .unwrap();
-            });
-        });
-        rx.recv_timeout(SHORT).expect("the gRPC server starts")
+        })
     })
 }
 

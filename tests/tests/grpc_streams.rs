@@ -15,13 +15,14 @@ use std::time::Duration;
 
 use grpc_app::echo_client::EchoClient;
 use grpc_app::echo_server::EchoServer;
-use grpc_app::{EchoRequest, EchoService};
+use grpc_app::{EchoReply, EchoRequest, EchoService};
 use metrics_tests::scrape::{Scrape, label};
+use metrics_tests::server::serve_on_own_runtime;
 use metrics_tests::wait::wait_for;
 use tokio_stream::StreamExt;
 use tonic::transport::server::TcpIncoming;
 use tonic::transport::{Channel, Server};
-use tonic::{Code, Request};
+use tonic::{Code, Request, Status};
 use tonic_health::ServingStatus;
 use tonic_health::pb::HealthCheckRequest;
 use tonic_health::pb::health_client::HealthClient;
@@ -38,27 +39,17 @@ static TURN: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 fn server() -> &'static (SocketAddr, HealthReporter) {
     static SERVER: OnceLock<(SocketAddr, HealthReporter)> = OnceLock::new();
     SERVER.get_or_init(|| {
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
+        let (reporter, health) = tonic_health::server::health_reporter();
+        let addr = serve_on_own_runtime(move |listener| async move {
+            Server::builder()
+                .layer(GrpcMetricsLayer::new())
+                .add_service(EchoServer::new(EchoService))
+                .add_service(health)
+                .serve_with_incoming(TcpIncoming::from(listener))
+                .await
                 .unwrap();
-            runtime.block_on(async move {
-                let (reporter, health) = tonic_health::server::health_reporter();
-                let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-                tx.send((listener.local_addr().unwrap(), reporter)).unwrap();
-                Server::builder()
-                    .layer(GrpcMetricsLayer::new())
-                    .add_service(EchoServer::new(EchoService))
-                    .add_service(health)
-                    .serve_with_incoming(TcpIncoming::from(listener))
-                    .await
-                    .unwrap();
-            });
         });
-        rx.recv_timeout(SHORT).expect("the gRPC server starts")
+        (addr, reporter)
     })
 }
 
@@ -72,6 +63,15 @@ async fn channel() -> Channel {
 
 async fn echo() -> EchoClient<Channel> {
     EchoClient::new(channel().await)
+}
+
+// Every reply of a `Repeat`, its end status included.
+async fn repeat(
+    client: &mut EchoClient<Channel>,
+    request: EchoRequest,
+) -> Vec<Result<EchoReply, Status>> {
+    let replies = client.repeat(request).await.unwrap().into_inner();
+    replies.collect().await
 }
 
 fn request(text: &str, code: Code) -> EchoRequest {
@@ -202,13 +202,7 @@ async fn server_streams_count_every_message_sent() {
         count: 3,
         ..request("r", Code::Ok)
     };
-    let replies: Vec<_> = client
-        .repeat(three)
-        .await
-        .unwrap()
-        .into_inner()
-        .collect()
-        .await;
+    let replies = repeat(&mut client, three).await;
     assert_eq!(replies.len(), 3);
     assert!(replies.iter().all(Result::is_ok));
     // Two replies, then an error in the trailers.
@@ -216,13 +210,7 @@ async fn server_streams_count_every_message_sent() {
         count: 2,
         ..request("r", Code::Internal)
     };
-    let replies: Vec<_> = client
-        .repeat(failing)
-        .await
-        .unwrap()
-        .into_inner()
-        .collect()
-        .await;
+    let replies = repeat(&mut client, failing).await;
     assert_eq!(replies.len(), 3);
     assert_eq!(replies[2].as_ref().unwrap_err().code(), Code::Internal);
     assert_eq!(
