@@ -315,3 +315,62 @@ async fn an_untracked_stream_is_typed_by_its_messages() {
         expect(1.0, 1.0, 2.0, &[("Canceled", 1.0)])
     );
 }
+
+// Concurrent RPCs of every kind on several connections while another thread scrapes:
+// the counters never go down, and at rest every RPC is started, handled and timed once,
+// with every message.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_rpcs_with_scrapes_are_exact_at_rest() {
+    let _turn = TURN.lock().await;
+    let before = Scrape::parse(&track_metrics::render());
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let scraper = std::thread::spawn({
+        let done = std::sync::Arc::clone(&done);
+        move || {
+            let mut last = 0.0;
+            let mut scrapes = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let scrape = Scrape::parse(&track_metrics::render());
+                let handled: f64 = scrape
+                    .samples("grpc_server_handled_total")
+                    .iter()
+                    .map(|(_, value)| value)
+                    .sum();
+                assert!(handled >= last, "handled went down: {last} -> {handled}");
+                last = handled;
+                scrapes += 1;
+            }
+            scrapes
+        }
+    });
+    const TASKS: usize = 4;
+    const ROUNDS: usize = 50;
+    let mut tasks = Vec::new();
+    for _ in 0..TASKS {
+        tasks.push(tokio::spawn(async {
+            let mut client = echo().await;
+            for _ in 0..ROUNDS {
+                client.say(request("hi", Code::Ok)).await.unwrap();
+                let two = EchoRequest {
+                    count: 2,
+                    ..request("r", Code::Ok)
+                };
+                assert_eq!(repeat(&mut client, two).await.len(), 2);
+                let requests = ["a", "b"].map(|text| request(text, Code::Ok));
+                client.collect(tokio_stream::iter(requests)).await.unwrap();
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let n = (TASKS * ROUNDS) as f64;
+    let say = added(&before, "unary", ECHO, "Say", n);
+    let repeated = added(&before, "server_stream", ECHO, "Repeat", n);
+    let collected = added(&before, "client_stream", ECHO, "Collect", n);
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    assert!(scraper.join().unwrap() > 0);
+    assert_eq!(say, expect(n, n, n, &[("OK", n)]));
+    assert_eq!(repeated, expect(n, n, 2.0 * n, &[("OK", n)]));
+    assert_eq!(collected, expect(n, 2.0 * n, n, &[("OK", n)]));
+}
