@@ -101,6 +101,7 @@ fn prometheus_stores_and_queries_the_native_histogram() {
                 ("actix-app", vec![addr.to_owned()]),
                 ("axum-app", vec![]),
                 ("worker", vec![]),
+                ("grpc-app", vec![]),
             ],
             alertmanagers: &["127.0.0.1:9".to_owned()],
             remote_write: None,
