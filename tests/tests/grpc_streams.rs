@@ -374,3 +374,43 @@ async fn concurrent_rpcs_with_scrapes_are_exact_at_rest() {
     assert_eq!(repeated, expect(n, n, 2.0 * n, &[("OK", n)]));
     assert_eq!(collected, expect(n, 2.0 * n, n, &[("OK", n)]));
 }
+
+// Every code of section 14 a handler can answer, read back under Go's name.
+#[tokio::test]
+async fn every_code_is_counted_by_gos_name() {
+    let _turn = TURN.lock().await;
+    const NAMES: [&str; 17] = [
+        "OK",
+        "Canceled",
+        "Unknown",
+        "InvalidArgument",
+        "DeadlineExceeded",
+        "NotFound",
+        "AlreadyExists",
+        "PermissionDenied",
+        "ResourceExhausted",
+        "FailedPrecondition",
+        "Aborted",
+        "OutOfRange",
+        "Unimplemented",
+        "Internal",
+        "Unavailable",
+        "DataLoss",
+        "Unauthenticated",
+    ];
+    let before = Scrape::parse(&track_metrics::render());
+    let mut client = echo().await;
+    for number in 0..17 {
+        let code = Code::from(number);
+        let answer = client.say(request("x", code)).await;
+        assert_eq!(
+            answer.map_or_else(|status| status.code(), |_| Code::Ok),
+            code
+        );
+    }
+    let every: Vec<(&str, f64)> = NAMES.iter().map(|name| (*name, 1.0)).collect();
+    assert_eq!(
+        added(&before, "unary", ECHO, "Say", 17.0),
+        expect(17.0, 17.0, 1.0, &every)
+    );
+}
