@@ -8,6 +8,8 @@ use proc_macro2::TokenStream;
 use quote::ToTokens;
 use syn::{FnArg, GenericArgument, PathArguments, ReturnType, Signature, Type, TypeParamBound};
 
+use crate::ty::mentions;
+
 /// The request's type and the value's, as written.
 pub(crate) struct RpcTypes {
     pub(crate) request: TokenStream,
@@ -42,7 +44,7 @@ impl RpcTypes {
         }
         let (request, value) = (request.to_token_stream(), value.to_token_stream());
         // An `impl Trait` cannot be named in the probe's turbofish.
-        let opaque = |tokens: &TokenStream| tokens.to_string().contains("impl ");
+        let opaque = |tokens: &TokenStream| mentions(tokens, "impl");
         (!opaque(&request) && !opaque(&value)).then_some(RpcTypes { request, value })
     }
 }
@@ -128,6 +130,14 @@ mod tests {
             )
             .map(|t| t.0),
             Some("tonic :: Request < tonic :: Streaming < M > >".to_owned())
+        );
+        // A path through a module named like the keyword is no `impl Trait`.
+        assert!(
+            types(
+                "async fn f(&self, r: my_impl::Request<M>) -> Result<R, S>",
+                false
+            )
+            .is_some()
         );
     }
 

@@ -117,7 +117,7 @@ pub(crate) fn is_never(output: &ReturnType) -> bool {
 }
 
 // Whether `ident` occurs in `tokens` at any depth: a cheap test before parsing a type.
-fn mentions(tokens: &TokenStream, ident: &str) -> bool {
+pub(crate) fn mentions(tokens: &TokenStream, ident: &str) -> bool {
     tokens.clone().into_iter().any(|token| match token {
         TokenTree::Ident(i) => i == ident,
         TokenTree::Group(g) => mentions(&g.stream(), ident),
