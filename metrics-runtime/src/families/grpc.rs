@@ -23,6 +23,9 @@ pub(crate) fn kind_index(kind: u8) -> usize {
     usize::from((kind >> 1) & 3)
 }
 
+/// The number of `Unknown`, the code of an RPC that ended without one.
+pub(crate) const UNKNOWN: usize = 2;
+
 /// Go's names of the 17 gRPC codes, by their number (`grpc-status`).
 pub(crate) const CODE_NAMES: [&str; 17] = [
     "OK",
@@ -70,7 +73,12 @@ impl GrpcSeries {
     /// The `grpc_server_handled_total` series of this RPC's labels and `code` (an index
     /// of [`CODE_NAMES`]).
     pub(crate) fn handled(&self, code: usize) -> &IntCounter {
-        let code = code.min(CODE_NAMES.len() - 1);
+        // Every caller passes a code's number; anything else would be no code: `Unknown`.
+        let code = if code < CODE_NAMES.len() {
+            code
+        } else {
+            UNKNOWN
+        };
         self.handled[code].get_or_init(|| {
             let [kind, service, method] = &self.labels;
             self.handled_family.with_label_values(&[

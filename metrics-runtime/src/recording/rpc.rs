@@ -20,13 +20,13 @@ use std::marker::PhantomData;
 pub(crate) type Kind = u8;
 
 /// A unary RPC (and the bit every RPC kind has).
-#[cfg_attr(not(feature = "tonic"), allow(dead_code))]
+#[cfg(feature = "tonic")]
 pub(crate) const UNARY: Kind = 1;
 /// The client streams its messages (`tonic::Streaming<_>` in the request).
-#[cfg_attr(not(feature = "tonic"), allow(dead_code))]
+#[cfg(feature = "tonic")]
 pub(crate) const CLIENT_STREAMS: Kind = 2;
 /// The server streams its messages (a `Stream` in the response).
-#[cfg_attr(not(feature = "tonic"), allow(dead_code))]
+#[cfg(feature = "tonic")]
 pub(crate) const SERVER_STREAMS: Kind = 4;
 
 /// What the tracked method that named an RPC says of it: its kind, and the objective its

@@ -37,7 +37,7 @@ pub(super) enum Member {
     /// A handler, in the HTTP families.
     Handler(&'static str),
     /// A gRPC method (`grpc_service`, `grpc_method`), in the gRPC families.
-    #[cfg_attr(not(feature = "tonic"), allow(dead_code))]
+    #[cfg(feature = "tonic")]
     Rpc(&'static str, &'static str),
 }
 
@@ -45,6 +45,7 @@ impl std::fmt::Display for Member {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             Member::Handler(handler) => write!(f, "handler `{handler}`"),
+            #[cfg(feature = "tonic")]
             Member::Rpc(service, method) => write!(f, "gRPC method `{service}/{method}`"),
         }
     }
@@ -80,8 +81,6 @@ fn join_member(objective: &'static Objective, member: Member) {
         Member::Handler(handler) => runtime.objectives.member(name, handler),
         #[cfg(feature = "tonic")]
         Member::Rpc(service, method) => runtime.objectives.grpc_member(name, service, method),
-        #[cfg(not(feature = "tonic"))]
-        Member::Rpc(..) => {}
     }
 }
 

@@ -37,14 +37,18 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let result = {
-            let unwinding = Unwinding(this.rpc);
+        let result = match this.rpc {
             // A tracked method that starts in this poll names the RPC's kind.
-            let (result, named) = crate::recording::rpc::polling(|| this.inner.poll(cx));
-            if let (Some(named), Some(rpc)) = (named, unwinding.0.as_mut()) {
-                rpc.named(named);
+            Some(_) => {
+                let unwinding = Unwinding(this.rpc);
+                let (result, named) = crate::recording::rpc::polling(|| this.inner.poll(cx));
+                if let (Some(named), Some(rpc)) = (named, unwinding.0.as_mut()) {
+                    rpc.named(named);
+                }
+                result
             }
-            result
+            // Not counted (not gRPC, metrics off): a tracked method in it counts on its own.
+            None => this.inner.poll(cx),
         };
         let result = ready!(result);
         let mut rpc = this.rpc.take();

@@ -10,12 +10,11 @@ use http::{HeaderMap, HeaderName, Request};
 use super::frames::Messages;
 use super::methods::{self, Method};
 use crate::families::GrpcFamilies;
-use crate::families::grpc::{CODE_NAMES, GrpcSeries};
+use crate::families::grpc::{CODE_NAMES, GrpcSeries, UNKNOWN};
 use crate::recording::rpc::{CLIENT_STREAMS, Kind, Named, SERVER_STREAMS, UNARY};
 
 // Codes by their number (`grpc-status`), the index of `CODE_NAMES`.
 const CANCELED: usize = 1;
-const UNKNOWN: usize = 2;
 const DEADLINE_EXCEEDED: usize = 4;
 const UNIMPLEMENTED: usize = 12;
 const INTERNAL: usize = 13;
@@ -151,9 +150,10 @@ impl Drop for Unwinding<'_> {
 
 impl Rpc {
     /// The RPC of `request` if it is a gRPC one (`content-type: application/grpc…`),
-    /// started now if its method is known; `None` for any other request, when metrics
-    /// are disabled, or when the families cannot be built.
-    pub(super) fn start<B>(request: &Request<B>) -> Option<Rpc> {
+    /// started now if its method is known, and where its request body counts the
+    /// messages it reads; `None` for any other request, when metrics are disabled, or
+    /// when the families cannot be built.
+    pub(super) fn start<B>(request: &Request<B>) -> Option<(Rpc, Receiving)> {
         let content_type = request.headers().get(http::header::CONTENT_TYPE);
         let grpc = crate::recording::rpc::is_grpc(content_type.map(|value| value.as_bytes()));
         if !grpc || !crate::enabled() {
@@ -163,12 +163,25 @@ impl Rpc {
         let start = crate::storage::now();
         let path = request.uri().path();
         let method = methods::lookup(path);
+        // A known method's RPC starts in its series now, and its request's messages go
+        // there as they come; another's are kept until it has one.
+        let (received, receiving) = match method {
+            Some(method) => {
+                let series = method.series(families, method.kind());
+                let inferred = (!method.is_exact()).then_some(method);
+                (None, Receiving::Direct(series, inferred))
+            }
+            None => {
+                let received = Arc::default();
+                (Some(Arc::clone(&received)), Receiving::Shared(received))
+            }
+        };
         let mut rpc = Rpc {
             families,
             method,
             path: method.is_none().then(|| path.into()),
             series: None,
-            received: method.is_none().then(Arc::default),
+            received,
             sent: 0,
             sent_messages: Messages::default(),
             start,
@@ -178,23 +191,10 @@ impl Rpc {
             answered: false,
             panicked: false,
         };
-        if let Some(method) = method {
-            rpc.count_in(method.series(families, method.kind()));
+        if let Receiving::Direct(series, _) = receiving {
+            rpc.count_in(series);
         }
-        Some(rpc)
-    }
-
-    /// Where the request body counts its messages.
-    pub(super) fn receiving(&self) -> Receiving {
-        match (&self.received, self.series) {
-            (Some(received), _) => Receiving::Shared(Arc::clone(received)),
-            (None, Some(series)) => {
-                let inferred = self.method.filter(|method| !method.is_exact());
-                Receiving::Direct(series, inferred)
-            }
-            // Not reached: without `received` the RPC started in its series.
-            (None, None) => Receiving::Shared(Arc::default()),
-        }
+        Some((rpc, receiving))
     }
 
     /// A tracked method of `kind` started for this RPC: its method is known now, and of

@@ -32,8 +32,7 @@ where
     }
 
     fn call(&mut self, request: Request<ReqBody>) -> Self::Future {
-        let rpc = Rpc::start(&request);
-        let receiving = rpc.as_ref().map(Rpc::receiving);
+        let (rpc, receiving) = Rpc::start(&request).unzip();
         let request = request.map(|body| GrpcRequestBody::new(body, receiving));
         GrpcMetricsFuture::new(self.inner.call(request), rpc)
     }
