@@ -103,6 +103,8 @@ pub mod ws;
 #[path = "private.rs"]
 pub mod __private;
 
+#[cfg(any(feature = "actix", feature = "axum"))]
+pub use config::RequestLabel;
 pub use config::{Config, Error, Objective};
 #[cfg(feature = "native-histograms")]
 pub use exposition::PROTOBUF_CONTENT_TYPE;

@@ -23,9 +23,11 @@ const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 
 use super::matched::matched_route;
 use super::route_cache::Routes;
+use crate::config::label::Source;
 use crate::recording::request::Start;
 use crate::recording::request::{self, Request};
 use crate::recording::{self, Excluded, Hooks, OnResponse, Recorded, Served};
+use crate::registry::LabelSet;
 use crate::storage::Series;
 
 /// An actix-web middleware that counts every request the app answers, once: in
@@ -147,7 +149,12 @@ where
             Start::Routed(series) => Some(series),
             Start::Unrouted | Start::Excluded => None,
         };
-        let (request, in_flight) = Request::new(method, start);
+        let labels = crate::registry::request_labels().map_or(LabelSet::NONE, |labels| {
+            labels.arrival(|source| match source {
+                Source::Header(name) => req.headers().get(name).map(|value| value.as_bytes()),
+            })
+        });
+        let (request, in_flight) = Request::new(method, start, labels);
         let trace = Served::trace_of(req.headers().get(TRACEPARENT).map(|v| v.as_bytes()));
         let mut served = Served::start(request, in_flight, trace);
         // Routing and inner middleware run here already, with the request current.

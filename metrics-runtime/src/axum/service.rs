@@ -13,8 +13,10 @@ use tower_service::Service;
 const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 
 use super::RequestMetricsFuture;
+use crate::config::label::Source;
 use crate::recording::request::{self, Start};
 use crate::recording::{self, Excluded, Served, rpc};
+use crate::registry::LabelSet;
 
 /// The service [`RequestMetricsLayer`](super::RequestMetricsLayer) makes: the inner
 /// one, with every request it serves recorded once.
@@ -70,7 +72,12 @@ where
             let expected = crate::registry::expected(method, route);
             (Start::Routed(expected), Some(expected))
         };
-        let (request, in_flight) = request::Request::new(method, start);
+        let labels = crate::registry::request_labels().map_or(LabelSet::NONE, |labels| {
+            labels.arrival(|source| match source {
+                Source::Header(name) => req.headers().get(name).map(|value| value.as_bytes()),
+            })
+        });
+        let (request, in_flight) = request::Request::new(method, start, labels);
         let trace = Served::trace_of(req.headers().get(TRACEPARENT).map(|v| v.as_bytes()));
         let mut served = Served::start(request, in_flight, trace);
         // Inner layers may run here already, with the request current.

@@ -6,10 +6,14 @@ use std::fmt;
 
 use prometheus::Registry;
 
+#[cfg(any(feature = "actix", feature = "axum"))]
+pub(crate) mod label;
 #[cfg(feature = "native-histograms")]
 mod native;
 mod objective;
 
+#[cfg(any(feature = "actix", feature = "axum"))]
+pub use label::RequestLabel;
 pub use objective::Objective;
 
 /// How the metric families are set up; pass it to [`configure`](crate::configure) before
@@ -33,6 +37,8 @@ pub struct Config {
     pub(crate) buckets: Option<Vec<f64>>,
     pub(crate) registry: Option<Registry>,
     pub(crate) objectives: Vec<Objective>,
+    #[cfg(any(feature = "actix", feature = "axum"))]
+    pub(crate) labels: Vec<RequestLabel>,
     #[cfg(feature = "native-histograms")]
     pub(crate) native_schema: Option<i8>,
     #[cfg(feature = "native-histograms")]
@@ -83,6 +89,30 @@ impl Config {
     /// ```
     pub fn objectives(mut self, objectives: &[Objective]) -> Config {
         self.objectives.extend_from_slice(objectives);
+        self
+    }
+
+    /// Adds a label whose value comes from each request (see [`RequestLabel`]) to
+    /// `http_requests_total`, `http_request_duration_seconds` and
+    /// `http_requests_in_flight`; the request middleware applies it to every request.
+    /// Tracked calls and requests without a value carry `""`. Up to 8 labels; each
+    /// multiplies the series by its bound plus two (`_other` and `""`).
+    ///
+    /// [`configure`](crate::configure) refuses a label whose name is not a valid
+    /// Prometheus label name, starts with `__`, is one the families have already
+    /// (`handler`, `method`, `route`, `status`, `le`), a constant label's or another
+    /// request label's.
+    ///
+    /// ```
+    /// use track_metrics::{Config, RequestLabel};
+    ///
+    /// let config = Config::new().label(RequestLabel::header("tenant", "x-tenant").max_values(50));
+    /// # let _ = config;
+    /// ```
+    #[cfg(any(feature = "actix", feature = "axum"))]
+    #[cfg_attr(docsrs, doc(cfg(any(feature = "actix", feature = "axum"))))]
+    pub fn label(mut self, label: RequestLabel) -> Config {
+        self.labels.push(label);
         self
     }
 
@@ -161,6 +191,37 @@ impl Config {
                 "buckets must be strictly increasing, found {} then {}",
                 pair[0], pair[1]
             )));
+        }
+        Ok(())
+    }
+
+    // Refuses request labels that cannot be used: each one's own checks, too many, and
+    // a name taken by a constant label or an earlier request label.
+    #[cfg(any(feature = "actix", feature = "axum"))]
+    pub(crate) fn check_labels(&self) -> Result<(), Error> {
+        if self.labels.len() > label::MAX_LABELS {
+            return Err(Error::Invalid(format!(
+                "{} request labels declared, at most {} are allowed",
+                self.labels.len(),
+                label::MAX_LABELS
+            )));
+        }
+        for (at, label) in self.labels.iter().enumerate() {
+            label.check().map_err(Error::Invalid)?;
+            let name = label.name();
+            if self.const_labels.contains_key(name) {
+                return Err(Error::Invalid(format!(
+                    "request label `{name}` is also a constant label"
+                )));
+            }
+            if self.labels[..at]
+                .iter()
+                .any(|earlier| earlier.name() == name)
+            {
+                return Err(Error::Invalid(format!(
+                    "request label `{name}` is declared twice"
+                )));
+            }
         }
         Ok(())
     }

@@ -62,23 +62,32 @@ impl Collector for HttpCollector {
         let mut in_flight = Vec::with_capacity(all.len());
         let mut buckets = Vec::with_capacity(families.bounds.len() + 1);
         for series in all {
+            // The request labels' values after the three: none (`""` each) for a series
+            // that has none.
             let values = series.labels().values();
+            let extra = series.extra();
+            let absent = families.request_labels().saturating_sub(extra.len());
+            let values = || {
+                values
+                    .into_iter()
+                    .chain(extra.iter().copied())
+                    .chain(std::iter::repeat_n("", absent))
+                    .map(Cow::Borrowed)
+            };
             let reading = series.read(&mut buckets);
             if reading.count > 0 {
-                let mut metric = Metric::from_label(self.series.pairs(values.map(Cow::Borrowed)));
+                let mut metric = Metric::from_label(self.series.pairs(values()));
                 metric.set_histogram(histogram(&families.bounds, &buckets, &reading));
                 durations.push(metric);
             }
             let counted = requests.len();
             series.statuses(|status, count| {
-                let [handler, method, route] = values.map(Cow::Borrowed);
                 // Moved into its pair, not copied: one allocation, as the prometheus
                 // crate's clone of the value it keeps.
                 let status = Cow::Owned(status.to_string());
                 let mut counter = Counter::default();
                 counter.set_value(count as f64);
-                let mut metric =
-                    Metric::from_label(self.requests.pairs([handler, method, route, status]));
+                let mut metric = Metric::from_label(self.requests.pairs(values().chain([status])));
                 metric.set_counter(counter);
                 requests.push(metric);
             });
@@ -87,7 +96,7 @@ impl Collector for HttpCollector {
             if reading.in_flight > 0 || reading.count > 0 || requests.len() > counted {
                 let mut gauge = Gauge::default();
                 gauge.set_value(reading.in_flight as f64);
-                let mut metric = Metric::from_label(self.series.pairs(values.map(Cow::Borrowed)));
+                let mut metric = Metric::from_label(self.series.pairs(values()));
                 metric.set_gauge(gauge);
                 in_flight.push(metric);
             }

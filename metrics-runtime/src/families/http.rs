@@ -11,13 +11,8 @@ use crate::storage::{HttpLabels, Series, limit};
 /// The labels of every HTTP family, in the order of [`HttpLabels::values`].
 pub(crate) const HTTP_LABELS: [&str; 3] = ["handler", "method", "route"];
 
-/// The label `http_requests_total` has after [`HTTP_LABELS`].
+/// The label `http_requests_total` has after [`HTTP_LABELS`] and the request labels.
 const STATUS_LABEL: &str = "status";
-
-const REQUEST_LABELS: [&str; 4] = {
-    let [handler, method, route] = HTTP_LABELS;
-    [handler, method, route, STATUS_LABEL]
-};
 
 // `HttpLabels` holds the values of [`HTTP_LABELS`] for one series (the storage keeps
 // them with its counts); their order is decided here.
@@ -47,27 +42,32 @@ pub(crate) struct HttpFamilies {
 }
 
 impl HttpFamilies {
-    // `buckets: None` for Prometheus' default buckets.
+    // `buckets: None` for Prometheus' default buckets; `extra`: the names of the request
+    // labels (`Config::label`), after [`HTTP_LABELS`] in every family, in the order of
+    // each series' values (`Series::extra`).
     pub(crate) fn new(
         builder: &Builder,
         buckets: Option<&[f64]>,
+        extra: &[&str],
     ) -> Result<HttpFamilies, prometheus::Error> {
+        let labels: Vec<&str> = HTTP_LABELS.iter().chain(extra).copied().collect();
+        let with_status: Vec<&str> = labels.iter().copied().chain([STATUS_LABEL]).collect();
         // The descriptors the prometheus crate's own families had: the same names, help
         // texts, label checks and errors. (The buckets are checked by the configuration.)
         let requests = builder.desc(
             "http_requests_total",
             "HTTP requests answered and tracked calls made, by status code.",
-            &REQUEST_LABELS,
+            &with_status,
         )?;
         let duration = builder.desc(
             "http_request_duration_seconds",
             "Time to answer an HTTP request or to run a tracked call, in seconds.",
-            &HTTP_LABELS,
+            &labels,
         )?;
         let in_flight = builder.desc(
             "http_requests_in_flight",
             "HTTP requests and tracked calls in progress.",
-            &HTTP_LABELS,
+            &labels,
         )?;
         let bounds = bounds(buckets);
         Ok(HttpFamilies {
@@ -90,21 +90,37 @@ impl HttpFamilies {
         self
     }
 
-    /// A new series of `labels` in these families, listed for the collector. (One per
-    /// label set: the registry interns them.)
+    /// A new series of `labels` (no request label values) in these families.
+    #[cfg(test)]
     pub(crate) fn new_series(&'static self, labels: HttpLabels<'static>) -> &'static Series {
+        self.new_labelled(labels, &[])
+    }
+
+    /// A new series of `labels` and the request labels' values `extra` (see
+    /// [`HttpFamilies::new`]) in these families, listed for the collector. (One per
+    /// label set: the registry interns them.)
+    pub(crate) fn new_labelled(
+        &'static self,
+        labels: HttpLabels<'static>,
+        extra: &'static [&'static str],
+    ) -> &'static Series {
         #[cfg(feature = "native-histograms")]
         let series = match self.native {
-            Some(layout) => Series::with_native(&self.limits, layout, labels),
-            None => Series::new(&self.limits, labels),
+            Some(layout) => Series::with_native(&self.limits, layout, labels, extra),
+            None => Series::new(&self.limits, labels, extra),
         };
         #[cfg(not(feature = "native-histograms"))]
-        let series = Series::new(&self.limits, labels);
+        let series = Series::new(&self.limits, labels, extra);
         self.series
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .push(series);
         series
+    }
+
+    /// How many request labels (`Config::label`) follow [`HTTP_LABELS`].
+    pub(crate) fn request_labels(&self) -> usize {
+        self.in_flight.variable_labels.len() - HTTP_LABELS.len()
     }
 
     /// Every series listed so far. A copy: a scrape does not hold the lock while it

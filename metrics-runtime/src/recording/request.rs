@@ -61,6 +61,7 @@ mod imp {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::Call;
+    use crate::registry::{LabelSet, labelled};
     use crate::storage::Series;
 
     /// Where a request is in flight when it starts.
@@ -96,15 +97,21 @@ mod imp {
         handler: Option<&'static str>,
         // Tracked calls of this request that started and have not finished.
         depth: u32,
+        // The values of the request labels when it arrived: those it is in flight with.
+        // (The series above are without them: `labelled` gives the series with them.)
+        arrival: LabelSet,
+        // The values it is counted with: the arrival ones, or set since.
+        values: LabelSet,
     }
 
     impl Request {
-        /// A request of `method` (a label of `recording::method_label`), not in flight
-        /// yet (see `Served::start`), and the series it will be in flight in (`None`
-        /// when left out).
+        /// A request of `method` (a label of `recording::method_label`) with the
+        /// request labels' values `labels`, not in flight yet (see `Served::start`), and
+        /// the series it will be in flight in (`None` when left out).
         pub(crate) fn new(
             method: &'static str,
             start: Start,
+            labels: LabelSet,
         ) -> (Request, Option<&'static Series>) {
             let (in_flight, routed) = match start {
                 Start::Routed(series) => (Some(series), true),
@@ -119,8 +126,24 @@ mod imp {
                 routed,
                 handler: None,
                 depth: 0,
+                arrival: labels,
+                values: labels,
             };
-            (request, in_flight)
+            (request, in_flight.map(|series| labelled(series, labels)))
+        }
+
+        /// The series `counted` and `in_flight` (as [`Request::finished`] gives them)
+        /// with the request labels' values: those it is counted with, and those it is in
+        /// flight with.
+        #[inline]
+        pub(crate) fn with_labels(
+            &self,
+            (counted, in_flight): (&'static Series, &'static Series),
+        ) -> (&'static Series, &'static Series) {
+            (
+                labelled(counted, self.values),
+                labelled(in_flight, self.arrival),
+            )
         }
 
         /// The series the request is in flight in now; `None` when left out.
@@ -144,11 +167,11 @@ mod imp {
             let target = (!excluded).then(|| {
                 let series =
                     crate::registry::series_of(self.handler.unwrap_or(""), self.method, route);
-                series.enter();
+                labelled(series, self.arrival).enter();
                 series
             });
             if let Some(series) = self.in_flight {
-                series.leave();
+                labelled(series, self.arrival).leave();
             }
             self.in_flight = target;
             self.routed = true;
@@ -199,8 +222,8 @@ mod imp {
                 && !same(series.handler(), handler)
             {
                 let joined = crate::registry::series_of(handler, self.method, series.route());
-                joined.enter();
-                series.leave();
+                labelled(joined, self.arrival).enter();
+                labelled(series, self.arrival).leave();
                 self.in_flight = Some(joined);
             }
             true
@@ -322,7 +345,7 @@ mod imp {
         fn the_first_outer_responding_call_names_the_request() {
             let start = crate::registry::series_of("", "GET", "/unit/request");
             start.enter();
-            let mut current = Some(Request::new("GET", Start::Routed(start)).0);
+            let mut current = Some(Request::new("GET", Start::Routed(start), LabelSet::NONE).0);
             within(&mut current, || {
                 // A helper that is no response does not name it, nor does a response
                 // inside it.
@@ -354,7 +377,7 @@ mod imp {
         #[cfg(feature = "actix")]
         #[test]
         fn a_request_named_before_its_route_is_known_moves_once_it_is() {
-            let mut request = Request::new("PUT", Start::Unrouted).0;
+            let mut request = Request::new("PUT", Start::Unrouted, LabelSet::NONE).0;
             let provisional = request.in_flight().unwrap();
             assert_eq!((provisional.handler(), provisional.route()), ("", ""));
             assert!(request.name("unit_unrouted"));
@@ -379,7 +402,7 @@ mod imp {
         #[test]
         fn a_request_expected_left_out_is_in_flight_and_counted_where_it_went() {
             let in_flight_of = |series: &'static Series| series.read(&mut Vec::new()).in_flight;
-            let mut request = Request::new("OPTIONS", Start::Excluded).0;
+            let mut request = Request::new("OPTIONS", Start::Excluded, LabelSet::NONE).0;
             assert!(request.finished().is_none());
             request.route("/unit/expected-out/left-out", true);
             assert!(request.finished().is_none());
@@ -401,7 +424,7 @@ mod imp {
         #[test]
         fn outside_a_request_calls_are_alone() {
             assert_eq!(enter("x", true).0, 0);
-            let mut other = Some(Request::new("GET", Start::Excluded).0);
+            let mut other = Some(Request::new("GET", Start::Excluded, LabelSet::NONE).0);
             within(&mut other, || {
                 let call = enter("x", true);
                 assert!(call.names());

@@ -171,7 +171,11 @@ impl Served {
         route: Option<(&str, bool)>,
     ) -> Option<&'static Series> {
         let start = self.start.take()?;
-        let (counted, in_flight) = self.current.as_mut()?.finish(route)?;
+        let request = self.current.as_mut()?;
+        let series = request.finish(route)?;
+        // Where it counts and leaves, with the request labels' values (the route
+        // caches keep the series without them: `counted` is returned).
+        let (counted, in_flight) = request.with_labels(series);
         // The current OpenTelemetry span first (feature `opentelemetry`), else the
         // request's `traceparent`.
         #[cfg(feature = "opentelemetry")]
@@ -182,7 +186,7 @@ impl Served {
             None => counted.record(status, start, in_flight),
             Some(trace) => counted.record_traced(status, start, in_flight, trace),
         }
-        Some(counted)
+        Some(series.0)
     }
 }
 
@@ -209,7 +213,8 @@ mod tests {
     #[test]
     fn the_route_taken_decides_whether_a_request_is_recorded() {
         // Expected left out, but it took a route that is not: counted there, once.
-        let (request, in_flight) = Request::new("TRACE", Start::Excluded);
+        let (request, in_flight) =
+            Request::new("TRACE", Start::Excluded, crate::registry::LabelSet::NONE);
         assert!(in_flight.is_none());
         let mut served = Served::start(request, in_flight, None);
         assert!(served.is_recording());
@@ -226,7 +231,11 @@ mod tests {
         assert_eq!(counts(counted), (1, 1, 0));
         // In flight under a route, but it took one left out: nothing, and out of flight.
         let start = crate::registry::series_of("", "TRACE", "/unit/served/expected");
-        let (request, in_flight) = Request::new("TRACE", Start::Routed(start));
+        let (request, in_flight) = Request::new(
+            "TRACE",
+            Start::Routed(start),
+            crate::registry::LabelSet::NONE,
+        );
         let mut served = Served::start(request, in_flight, None);
         assert_eq!(counts(start), (0, 0, 1));
         assert!(

@@ -19,33 +19,53 @@ pub(crate) fn interned(
     method: &'static str,
     route: &str,
 ) -> &'static Series {
+    interned_with(handler, method, route, &[])
+}
+
+/// [`interned`] with the request labels' values `extra` (an interned set's, see
+/// `labels::LabelSet`: the same values are the same slice).
+#[cold]
+pub(crate) fn interned_with(
+    handler: &'static str,
+    method: &'static str,
+    route: &str,
+    extra: &'static [&'static str],
+) -> &'static Series {
+    // The set by its address; every set without values is the same, 0.
+    let set = if extra.is_empty() {
+        0
+    } else {
+        extra.as_ptr() as usize
+    };
     let mut all = INTERNED.lock().unwrap_or_else(PoisonError::into_inner);
     let all = all.get_or_insert_with(HashMap::new);
     // The keys are `'static` to be kept; a lookup takes any (the map is covariant).
-    let lookup: &HashMap<(&str, &str, &str), &'static Series> = all;
-    if let Some(series) = lookup.get(&(handler, method, route)) {
+    let lookup: &HashMap<(&str, &str, &str, usize), &'static Series> = all;
+    if let Some(series) = lookup.get(&(handler, method, route, set)) {
         return series;
     }
     // Leaked on purpose, as the series is: bounded by the program's label sets.
     let route: &'static str = Box::leak(route.into());
-    let series = super::http_families().new_series(HttpLabels {
+    let labels = HttpLabels {
         handler,
         method,
         route,
-    });
-    all.insert((handler, method, route), series);
+    };
+    let series = super::http_families().new_labelled(labels, extra);
+    all.insert((handler, method, route, set), series);
     series
 }
-// Every series, by labels, process-wide. Entries are never removed: there are at most as
-// many as label sets in the program.
-type Interned = HashMap<(&'static str, &'static str, &'static str), &'static Series>;
+// Every series, by labels (the request labels' as the address of their set), process-wide.
+// Entries are never removed: there are at most as many as label sets in the program,
+// times the request labels' sets.
+type Interned = HashMap<(&'static str, &'static str, &'static str, usize), &'static Series>;
 static INTERNED: Mutex<Option<Interned>> = Mutex::new(None);
 
 // Series whose route is only known at run time, for request middleware.
-#[cfg(any(feature = "actix", feature = "axum"))]
-pub(crate) use table::series_of;
 #[cfg(feature = "axum")]
 pub(crate) use table::{answered, expected};
+#[cfg(any(feature = "actix", feature = "axum"))]
+pub(crate) use table::{labelled, series_of};
 
 #[cfg(any(feature = "actix", feature = "axum"))]
 mod table {
@@ -56,6 +76,7 @@ mod table {
 
     use foldhash::fast::FixedState;
 
+    use super::super::labels::LabelSet;
     use crate::storage::Series;
 
     // A thread's table: the hash of a label set (`hash`) to its series. Two label sets of
@@ -98,6 +119,33 @@ mod table {
     fn is(series: &Series, handler: &str, method: &str, route: &str) -> bool {
         let labels = series.labels();
         labels.handler == handler && labels.method == method && labels.route == route
+    }
+
+    /// `series` (one without request label values) with the values of `set` instead:
+    /// itself for [`LabelSet::NONE`], else found in this thread's table by the two
+    /// addresses.
+    #[inline]
+    pub(crate) fn labelled(series: &'static Series, set: LabelSet) -> &'static Series {
+        if set.is_none() {
+            return series;
+        }
+        labelled_in_table(series, set)
+    }
+
+    fn labelled_in_table(series: &'static Series, set: LabelSet) -> &'static Series {
+        let key = (
+            series as *const Series as usize,
+            set.values().as_ptr() as usize,
+        );
+        let intern = || {
+            let labels = series.labels();
+            super::interned_with(labels.handler, labels.method, labels.route, set.values())
+        };
+        let local = LABELLED.try_with(|labelled| {
+            let mut labelled = labelled.try_borrow_mut().ok()?;
+            Some(*labelled.entry(key).or_insert_with(intern))
+        });
+        local.ok().flatten().unwrap_or_else(intern)
     }
 
     /// Where a request of `method` and `route` (known when it starts, as axum's
@@ -149,6 +197,10 @@ mod table {
         // of them last on this thread (`expected`); as bounded as `INTERNED`.
         #[cfg(feature = "axum")]
         static EXPECTED: RefCell<Table> = const { table() };
+        // By the addresses of a series without request label values and of a set of
+        // them, the series with those values; as bounded as `INTERNED`.
+        static LABELLED: RefCell<HashMap<(usize, usize), &'static Series, FixedState>> =
+            const { RefCell::new(HashMap::with_hasher(FixedState::with_seed(0x4528_21e6_38d0_1377))) };
     }
 
     #[cold]

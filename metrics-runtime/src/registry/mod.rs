@@ -10,15 +10,19 @@ use prometheus::proto::MetricFamily;
 
 mod build_info;
 mod intern;
+#[cfg(any(feature = "actix", feature = "axum"))]
+mod labels;
 mod objectives;
 mod scrape;
 
 pub use build_info::build_info;
 pub(crate) use intern::interned;
-#[cfg(any(feature = "actix", feature = "axum"))]
-pub(crate) use intern::series_of;
 #[cfg(feature = "axum")]
 pub(crate) use intern::{answered, expected};
+#[cfg(any(feature = "actix", feature = "axum"))]
+pub(crate) use intern::{labelled, series_of};
+#[cfg(any(feature = "actix", feature = "axum"))]
+pub(crate) use labels::{LabelSet, RequestLabels};
 pub(crate) use objectives::join;
 #[cfg(feature = "tonic")]
 pub(crate) use objectives::join_rpc;
@@ -51,6 +55,9 @@ struct Runtime {
     // The configured buckets, for the families built after start-up.
     #[cfg(feature = "tonic")]
     buckets: Option<Vec<f64>>,
+    // The request labels (`Config::label`); `None` when none is configured.
+    #[cfg(any(feature = "actix", feature = "axum"))]
+    labels: Option<RequestLabels>,
 }
 
 static RUNTIME: OnceCell<Runtime> = OnceCell::new();
@@ -103,6 +110,13 @@ pub fn registry() -> &'static Registry {
 /// The HTTP families, registered when the runtime started (if metrics are enabled).
 pub(crate) fn http_families() -> &'static HttpFamilies {
     &runtime().http
+}
+
+/// The request labels of the configuration, `None` when it has none.
+#[cfg(any(feature = "actix", feature = "axum"))]
+#[inline]
+pub(crate) fn request_labels() -> Option<&'static RequestLabels> {
+    runtime().labels.as_ref()
 }
 
 /// The WebSocket families, built and registered on the first call; `None` when they
@@ -175,9 +189,23 @@ impl Runtime {
     // user's own (the default registry has one already).
     fn build(config: Config) -> Result<(Runtime, Vec<Box<dyn Collector>>), Error> {
         config.check_buckets()?;
+        #[cfg(any(feature = "actix", feature = "axum"))]
+        config.check_labels()?;
         let buckets = config.histogram_buckets();
+        #[cfg(any(feature = "actix", feature = "axum"))]
+        let labels = RequestLabels::new(&config.labels);
+        #[cfg(any(feature = "actix", feature = "axum"))]
+        let names: Vec<&str> = config.labels.iter().map(|label| label.name()).collect();
+        #[cfg(not(any(feature = "actix", feature = "axum")))]
+        let names: Vec<&str> = Vec::new();
         #[cfg(feature = "native-histograms")]
         let native = config.native_settings()?;
+        let http = HttpFamilies::new(
+            &Builder::new(config.namespace.clone(), config.const_labels.clone()),
+            buckets.as_deref(),
+            &names,
+        )?;
+        drop(names);
         let Config {
             namespace,
             const_labels,
@@ -185,7 +213,6 @@ impl Runtime {
             ..
         } = config;
         let builder = Builder::new(namespace, const_labels);
-        let http = HttpFamilies::new(&builder, buckets.as_deref())?;
         #[cfg(feature = "native-histograms")]
         let http = http.with_native(crate::storage::NativeLayout::new(
             native.schema,
@@ -213,6 +240,8 @@ impl Runtime {
             grpc: OnceCell::new(),
             #[cfg(feature = "tonic")]
             buckets: buckets.clone(),
+            #[cfg(any(feature = "actix", feature = "axum"))]
+            labels,
         };
         Ok((runtime, collectors))
     }

@@ -125,7 +125,10 @@ pub(crate) struct Series {
     // and each shard's own.
     #[cfg(feature = "native-histograms")]
     native: Option<&'static native::NativeCounts>,
-    labels: HttpLabels<'static>,
+    labels: &'static HttpLabels<'static>,
+    // The values of the request labels (`Config::label`), in their order; empty when
+    // it has none (or none is configured): the families show `""`.
+    extra: &'static [&'static str],
     // A series' shards, one per thread lease that recorded in it; empty in a shard.
     shards: Mutex<Vec<&'static Series>>,
 }
@@ -141,10 +144,19 @@ const _: () = {
 impl Series {
     /// A new series of `labels`, its buckets' upper `limits` in nanoseconds (see
     /// [`limit`]). Made by the families, which list it for their collector.
-    pub(crate) fn new(limits: &'static [u64], labels: HttpLabels<'static>) -> &'static Series {
+    pub(crate) fn new(
+        limits: &'static [u64],
+        labels: HttpLabels<'static>,
+        extra: &'static [&'static str],
+    ) -> &'static Series {
         // Leaked on purpose: bounded by the program's label sets, and read by the
         // families' collector as long as the process lives.
-        Box::leak(Series::block(Series::next_index(), limits, labels))
+        Box::leak(Series::block(
+            Series::next_index(),
+            limits,
+            Box::leak(Box::new(labels)),
+            extra,
+        ))
     }
 
     /// [`Series::new`] with native buckets in `layout`'s window besides.
@@ -153,8 +165,10 @@ impl Series {
         limits: &'static [u64],
         layout: &'static NativeLayout,
         labels: HttpLabels<'static>,
+        extra: &'static [&'static str],
     ) -> &'static Series {
-        let mut series = Series::block(Series::next_index(), limits, labels);
+        let labels = Box::leak(Box::new(labels));
+        let mut series = Series::block(Series::next_index(), limits, labels, extra);
         series.native = Some(native::NativeCounts::leaked(layout));
         Box::leak(series)
     }
@@ -165,7 +179,12 @@ impl Series {
     }
 
     // The counts of one series, or of one of its shards, all 0.
-    fn block(index: u32, limits: &'static [u64], labels: HttpLabels<'static>) -> Box<Series> {
+    fn block(
+        index: u32,
+        limits: &'static [u64],
+        labels: &'static HttpLabels<'static>,
+        extra: &'static [&'static str],
+    ) -> Box<Series> {
         // The buckets beyond the inline ones: `limits.len() + 1` in all.
         let more = (INLINE_BUCKETS..=limits.len())
             .map(|_| AtomicU64::new(0))
@@ -186,6 +205,7 @@ impl Series {
             #[cfg(feature = "native-histograms")]
             native: None,
             labels,
+            extra,
             shards: Mutex::new(Vec::new()),
         })
     }
@@ -325,7 +345,13 @@ impl Series {
     /// The labels.
     #[inline]
     pub(crate) fn labels(&self) -> HttpLabels<'static> {
-        self.labels
+        *self.labels
+    }
+
+    /// The values of the request labels, in their order (empty when it has none).
+    #[inline]
+    pub(crate) fn extra(&self) -> &'static [&'static str] {
+        self.extra
     }
 
     /// The `handler` label.

@@ -369,7 +369,12 @@ mod tests {
             .iter()
             .map(|&b| limit(b))
             .collect();
-        let series = Series::with_native(Box::leak(limits.into()), layout, labels("native_exact"));
+        let series = Series::with_native(
+            Box::leak(limits.into()),
+            layout,
+            labels("native_exact"),
+            &[],
+        );
         // Durations from 0 to about 3 s, spread over the window.
         let nanos =
             |thread: u64, call: u64| (call * 7_919 + thread * 104_729).pow(2) % 3_000_000_000;

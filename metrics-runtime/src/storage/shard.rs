@@ -76,7 +76,7 @@ impl Lease {
     #[inline(never)]
     pub(super) fn new_shard(&mut self, series: &'static Series) -> &'static Series {
         #[cfg_attr(not(feature = "native-histograms"), allow(unused_mut))]
-        let mut shard = Series::block(series.index, series.limits, series.labels);
+        let mut shard = Series::block(series.index, series.limits, series.labels, series.extra);
         #[cfg(feature = "native-histograms")]
         {
             shard.native = series

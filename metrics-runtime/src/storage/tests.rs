@@ -12,7 +12,7 @@ use super::*;
 fn series(buckets: Option<&[f64]>, handler: &'static str) -> &'static Series {
     let bounds = buckets.unwrap_or(prometheus::DEFAULT_BUCKETS);
     let limits: Vec<u64> = bounds.iter().map(|&bound| limit(bound)).collect();
-    Series::new(Box::leak(limits.into_boxed_slice()), labels(handler))
+    Series::new(Box::leak(limits.into_boxed_slice()), labels(handler), &[])
 }
 
 pub(crate) fn labels(handler: &'static str) -> HttpLabels<'static> {

@@ -19,7 +19,7 @@ pub(crate) fn families(
     builder: &Builder,
     buckets: Option<&[f64]>,
 ) -> (&'static HttpFamilies, Registry) {
-    let families = Arc::new(HttpFamilies::new(builder, buckets).unwrap());
+    let families = Arc::new(HttpFamilies::new(builder, buckets, &[]).unwrap());
     let registry = Registry::new();
     registry
         .register(Box::new(HttpCollector::new(Arc::clone(&families))))

@@ -1,0 +1,239 @@
+//! [`RequestLabel`]: a label of the request families whose value comes from the request
+//! (a tenant, a client app), declared in [`Config::label`](crate::Config::label), with
+//! the bound that keeps its values few whatever the traffic.
+
+use std::fmt;
+use std::sync::Arc;
+
+/// How many distinct values a label keeps when neither [`RequestLabel::allow`] nor
+/// [`RequestLabel::max_values`] says.
+pub(crate) const DEFAULT_MAX_VALUES: usize = 100;
+
+/// The longest value kept, in bytes; a longer one is `_other`.
+pub(crate) const MAX_VALUE_LEN: usize = 64;
+
+/// How many request labels a configuration may declare: each multiplies the series.
+pub(crate) const MAX_LABELS: usize = 8;
+
+/// The value of a label whose value is not kept: past the bound, not allowed, over 64
+/// bytes, or with a byte outside `!`..=`~`.
+pub(crate) const OTHER: &str = "_other";
+
+/// The labels of the request families a request label may not take.
+const OURS: [&str; 5] = ["handler", "method", "route", "status", "le"];
+
+/// A label of `http_requests_total`, `http_request_duration_seconds` and
+/// `http_requests_in_flight` whose value comes from each request: a header, or a
+/// closure over the framework's request. Declared in
+/// [`Config::label`](crate::Config::label) and applied by the request middleware
+/// (`actix::RequestMetrics`, `axum::RequestMetricsLayer`) to every request.
+///
+/// Bounded by construction: [`allow`](RequestLabel::allow) keeps the listed values,
+/// [`max_values`](RequestLabel::max_values) the first `n` distinct values the process
+/// sees (100 when neither is given). Any other value is `_other`; an absent or empty one
+/// `""`; one over 64 bytes, or with a byte outside the visible ASCII characters
+/// (`!`..=`~`), `_other`. So no traffic can make more than `bound + 2` values per label.
+///
+/// ```
+/// use track_metrics::{Config, RequestLabel};
+///
+/// let config = Config::new()
+///     .label(RequestLabel::header("tenant", "x-tenant").allow(["acme", "globex"]))
+///     .label(RequestLabel::header("client", "x-client").max_values(20));
+/// # let _ = config;
+/// ```
+#[derive(Clone)]
+pub struct RequestLabel {
+    pub(crate) name: String,
+    pub(crate) source: Source,
+    pub(crate) bound: Bound,
+}
+
+/// Where a request label's value comes from.
+#[derive(Clone)]
+pub(crate) enum Source {
+    /// The first value of this header (its name in lower case).
+    Header(String),
+}
+
+/// Which values a request label keeps.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Bound {
+    /// These values, exactly.
+    Allow(Arc<[String]>),
+    /// The first this many distinct values seen.
+    Max(usize),
+}
+
+impl RequestLabel {
+    /// The label `label` with the value of the request's header `header` (its first
+    /// value, if the request has several; an empty value counts as absent).
+    ///
+    /// ```
+    /// use track_metrics::RequestLabel;
+    ///
+    /// let tenant = RequestLabel::header("tenant", "X-Tenant");
+    /// # let _ = tenant;
+    /// ```
+    pub fn header(label: impl Into<String>, header: impl AsRef<str>) -> RequestLabel {
+        RequestLabel {
+            name: label.into(),
+            source: Source::Header(header.as_ref().to_ascii_lowercase()),
+            bound: Bound::Max(DEFAULT_MAX_VALUES),
+        }
+    }
+
+    /// Keeps only these values (exact, case-sensitive); any other is `_other`. Each must
+    /// be a value that can be kept: 1 to 64 bytes from `!` to `~`, not `_other`.
+    ///
+    /// ```
+    /// use track_metrics::RequestLabel;
+    ///
+    /// let tenant = RequestLabel::header("tenant", "x-tenant").allow(["acme", "globex"]);
+    /// # let _ = tenant;
+    /// ```
+    #[must_use]
+    pub fn allow<I>(mut self, values: I) -> RequestLabel
+    where
+        I: IntoIterator,
+        I::Item: Into<String>,
+    {
+        self.bound = Bound::Allow(values.into_iter().map(Into::into).collect());
+        self
+    }
+
+    /// Keeps the first `n` distinct values the process sees (one bound for all workers
+    /// and threads; absent and invalid values take no slot); any later new value is
+    /// `_other`. The values kept are the first ones seen since the process started: after
+    /// a restart, the first `n` of the new process.
+    ///
+    /// ```
+    /// use track_metrics::RequestLabel;
+    ///
+    /// let client = RequestLabel::header("client", "x-client").max_values(20);
+    /// # let _ = client;
+    /// ```
+    #[must_use]
+    pub fn max_values(mut self, n: usize) -> RequestLabel {
+        self.bound = Bound::Max(n);
+        self
+    }
+
+    /// The label's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    // Why this label cannot be used, if it cannot.
+    pub(crate) fn check(&self) -> Result<(), String> {
+        let name = &self.name;
+        if !is_label_name(name) {
+            return Err(format!(
+                "request label `{name}` is not a valid Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)"
+            ));
+        }
+        if name.starts_with("__") {
+            return Err(format!(
+                "request label `{name}` starts with `__`, which Prometheus reserves"
+            ));
+        }
+        if OURS.contains(&name.as_str()) {
+            return Err(format!(
+                "request label `{name}` is a label the request families already have"
+            ));
+        }
+        let Source::Header(header) = &self.source;
+        if !is_header_name(header) {
+            return Err(format!(
+                "request label `{name}`: `{header}` is not a valid header name"
+            ));
+        }
+        if let Bound::Allow(values) = &self.bound
+            && let Some(value) = values.iter().find(|value| !is_kept(value))
+        {
+            return Err(format!(
+                "request label `{name}`: allowed value `{value}` can never be kept (1 to 64 bytes from `!` to `~`, not `_other`)"
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for RequestLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Source::Header(header) = &self.source;
+        f.debug_struct("RequestLabel")
+            .field("name", &self.name)
+            .field("header", header)
+            .field("bound", &self.bound)
+            .finish()
+    }
+}
+
+/// Whether a value can be a label's own value: 1 to 64 bytes, each a visible ASCII
+/// character, and not `_other`.
+pub(crate) fn is_kept(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= MAX_VALUE_LEN
+        && value.bytes().all(|byte| byte.is_ascii_graphic())
+        && value != OTHER
+}
+
+// `[a-zA-Z_][a-zA-Z0-9_]*`.
+fn is_label_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == b'_')
+        && bytes.all(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
+}
+
+// An HTTP token (RFC 9110), in lower case.
+fn is_header_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.bytes().all(|byte| {
+            byte.is_ascii_lowercase() || byte.is_ascii_digit() || b"!#$%&'*+-.^_`|~".contains(&byte)
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_checked() {
+        for name in ["tenant", "_t", "client_app2", "T"] {
+            assert!(RequestLabel::header(name, "x-h").check().is_ok(), "{name}");
+        }
+        for (name, reason) in [
+            ("", "not a valid"),
+            ("2x", "not a valid"),
+            ("a-b", "not a valid"),
+            ("tenänt", "not a valid"),
+            ("__tenant", "reserves"),
+            ("route", "already have"),
+            ("status", "already have"),
+            ("le", "already have"),
+        ] {
+            let err = RequestLabel::header(name, "x-h").check().unwrap_err();
+            assert!(err.contains(&format!("`{name}`")), "{err}");
+            assert!(err.contains(reason), "{err}");
+        }
+        let err = RequestLabel::header("t", "x tenant").check().unwrap_err();
+        assert!(err.contains("not a valid header name"), "{err}");
+    }
+
+    #[test]
+    fn allowed_values_must_be_keepable() {
+        let ok = RequestLabel::header("t", "x-t").allow(["acme", "a.b-c_d~!"]);
+        assert!(ok.check().is_ok());
+        for bad in ["", "_other", "has space", "é", &"x".repeat(65)] {
+            let err = RequestLabel::header("t", "x-t")
+                .allow(["acme", bad])
+                .check()
+                .unwrap_err();
+            assert!(err.contains("can never be kept"), "{bad}: {err}");
+        }
+        assert!(is_kept(&"x".repeat(64)));
+    }
+}
