@@ -109,6 +109,8 @@ pub use config::{Config, Error, Objective};
 #[cfg(feature = "native-histograms")]
 pub use exposition::PROTOBUF_CONTENT_TYPE;
 pub use exposition::{CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE};
+#[cfg(any(feature = "actix", feature = "axum"))]
+pub use recording::request::set_label;
 #[cfg(feature = "native-histograms")]
 pub use registry::render_protobuf;
 pub use registry::{configure, registry};

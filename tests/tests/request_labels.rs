@@ -11,7 +11,7 @@
 //! Each test uses routes of its own; only `a_flood_of_values_adds_no_series_past_the_bound`
 //! sends `x-client`, whose bound is the process's.
 
-use std::sync::Once;
+use std::sync::{Arc, Once};
 
 use axum::Router;
 use axum::body::Body;
@@ -25,10 +25,21 @@ use track_metrics::{Config, Error, RequestLabel, track_metrics};
 const TENANTS: [&str; 2] = ["acme", "globex"];
 const CLIENTS: usize = 3;
 
+// The API version of a path `/v{n}/…` (axum's request head, actix-web's request).
+fn version(path: &str) -> Option<&str> {
+    path.split('/')
+        .nth(1)
+        .filter(|segment| segment.starts_with('v'))
+}
+
 fn labels() -> Config {
     Config::new()
         .label(RequestLabel::header("tenant", "X-Tenant").allow(TENANTS))
         .label(RequestLabel::header("client", "x-client").max_values(CLIENTS))
+        .label(
+            RequestLabel::axum("ax_version", |parts| version(parts.uri.path())).allow(["v1", "v2"]),
+        )
+        .label(RequestLabel::actix("ac_version", |req| version(req.path())).allow(["v1", "v2"]))
 }
 
 fn setup() {
@@ -161,6 +172,8 @@ async fn axum_counts_each_tenant_with_its_bound() {
                 ("route", "/rl/axum/items/{id}"),
                 ("tenant", tenant),
                 ("client", ""),
+                ("ax_version", ""),
+                ("ac_version", ""),
             ],
         )
     };
@@ -174,6 +187,8 @@ async fn axum_counts_each_tenant_with_its_bound() {
             ("route", "/rl/axum/items/{id}"),
             ("tenant", "globex"),
             ("client", ""),
+            ("ax_version", ""),
+            ("ac_version", ""),
         ],
     );
     assert_eq!(in_flight, 0.0);
@@ -184,7 +199,16 @@ async fn axum_counts_each_tenant_with_its_bound() {
             .iter()
             .map(String::as_str)
             .collect::<Vec<_>>(),
-        ["client", "handler", "method", "route", "status", "tenant"]
+        [
+            "ac_version",
+            "ax_version",
+            "client",
+            "handler",
+            "method",
+            "route",
+            "status",
+            "tenant"
+        ]
     );
 }
 
@@ -293,4 +317,248 @@ fn a_flood_of_values_adds_no_series_past_the_bound() {
     };
     assert_eq!(flood_series("http_request_duration_seconds_count"), 4);
     assert_eq!(flood_series("http_requests_in_flight"), 4);
+}
+
+// ------------------------------------------- values set later, helpers, closures
+
+// `http_requests_total` (or another family) of `handler`, per label set, as
+// `name=value` pairs of the labels given, sorted.
+fn by_labels(scrape: &Scrape, family: &str, handler: &str, names: &[&str]) -> Vec<(String, f64)> {
+    let mut rows: Vec<(String, f64)> = scrape
+        .samples(family)
+        .iter()
+        .filter(|(labels, _)| metrics_tests::scrape::label(labels, "handler") == handler)
+        .map(|(labels, value)| {
+            let key = names
+                .iter()
+                .map(|name| format!("{name}={}", metrics_tests::scrape::label(labels, name)))
+                .collect::<Vec<_>>()
+                .join(",");
+            (key, *value)
+        })
+        .filter(|(_, value)| *value != 0.0)
+        .collect();
+    rows.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    rows
+}
+
+fn rows(expected: &[(&str, f64)]) -> Vec<(String, f64)> {
+    expected
+        .iter()
+        .map(|(key, value)| ((*key).to_owned(), *value))
+        .collect()
+}
+
+// Helpers the handlers call (one per framework: the tests run at once): no response,
+// so each counts on its own, with the request's label values at its start.
+#[track_metrics]
+async fn rl_lookup() -> u32 {
+    7
+}
+
+#[track_metrics]
+async fn rl_actix_lookup() -> u32 {
+    7
+}
+
+mod later {
+    use axum::extract::{Query, State};
+    use axum::middleware::{self, Next};
+    use axum::response::Response;
+    use serde::Deserialize;
+    use tokio::sync::{Notify, oneshot};
+
+    use super::*;
+
+    // An authentication layer inside the metrics layer: the tenant of an
+    // `x-auth-tenant` header, handed over.
+    async fn auth(req: Request<Body>, next: Next) -> Response {
+        if let Some(tenant) = req.headers().get("x-auth-tenant") {
+            assert!(track_metrics::set_label("tenant", tenant.to_str().unwrap()));
+        }
+        next.run(req).await
+    }
+
+    #[derive(Deserialize)]
+    struct As {
+        #[serde(rename = "as")]
+        tenant: Option<String>,
+        wait: Option<bool>,
+    }
+
+    #[derive(Clone, Default)]
+    struct Gate {
+        entered: Arc<Notify>,
+        release: Arc<Notify>,
+    }
+
+    #[track_metrics]
+    async fn rl_orders(State(gate): State<Gate>, Query(to): Query<As>) -> &'static str {
+        assert_eq!(rl_lookup().await, 7);
+        if let Some(tenant) = &to.tenant {
+            assert!(track_metrics::set_label("tenant", tenant));
+        }
+        if to.wait == Some(true) {
+            gate.entered.notify_one();
+            gate.release.notified().await;
+        }
+        "orders"
+    }
+
+    #[tokio::test]
+    async fn axum_values_set_later_and_carried_by_helpers() {
+        setup();
+        let gate = Gate::default();
+        let app = Router::new()
+            .route("/{version}/rl/orders", get(rl_orders))
+            .with_state(gate.clone())
+            .layer(middleware::from_fn(auth))
+            .layer(RequestMetricsLayer::new());
+        let send = |uri: &str, headers: &[(&str, &str)]| {
+            let mut request = Request::get(uri);
+            for (name, value) in headers {
+                request = request.header(*name, *value);
+            }
+            let app = app.clone();
+            let request = request.body(Body::empty()).unwrap();
+            async move { app.oneshot(request).await.unwrap().status().as_u16() }
+        };
+        // Set by the inner layer: counted, timed and carried by the helper with it.
+        assert_eq!(
+            send("/v1/rl/orders", &[("x-auth-tenant", "acme")]).await,
+            200
+        );
+        // Arrived as globex, set to acme by the handler after its helper ran.
+        assert_eq!(
+            send("/v2/rl/orders?as=acme", &[("x-tenant", "globex")]).await,
+            200
+        );
+        // Set to a value the allow-list does not keep.
+        assert_eq!(
+            send("/v2/rl/orders?as=initech", &[("x-tenant", "acme")]).await,
+            200
+        );
+        // In flight with the value it arrived with, counted with the one set (and a
+        // version the allow-list does not keep).
+        let (done, waited) = oneshot::channel();
+        let waiting = send("/v3/rl/orders?as=acme&wait=true", &[("x-tenant", "globex")]);
+        tokio::spawn(async move {
+            let _ = done.send(waiting.await);
+        });
+        gate.entered.notified().await;
+        let during = scrape();
+        gate.release.notify_one();
+        assert_eq!(waited.await.unwrap(), 200);
+        let names = ["tenant", "ax_version", "ac_version"];
+        assert_eq!(
+            by_labels(&during, "http_requests_in_flight", "rl_orders", &names),
+            rows(&[("tenant=globex,ax_version=_other,ac_version=", 1.0)])
+        );
+        let after = scrape();
+        assert_eq!(
+            by_labels(&after, "http_requests_total", "rl_orders", &names),
+            rows(&[
+                ("tenant=_other,ax_version=v2,ac_version=", 1.0),
+                ("tenant=acme,ax_version=_other,ac_version=", 1.0),
+                ("tenant=acme,ax_version=v1,ac_version=", 1.0),
+                ("tenant=acme,ax_version=v2,ac_version=", 1.0),
+            ])
+        );
+        assert_eq!(
+            by_labels(
+                &after,
+                "http_request_duration_seconds_count",
+                "rl_orders",
+                &names
+            ),
+            by_labels(&after, "http_requests_total", "rl_orders", &names)
+        );
+        assert!(by_labels(&after, "http_requests_in_flight", "rl_orders", &names).is_empty());
+        // The helper counted with the values when it started: before the handler set any.
+        assert_eq!(
+            by_labels(
+                &after,
+                "http_requests_total",
+                "rl_lookup",
+                &["tenant", "ax_version"]
+            ),
+            rows(&[
+                ("tenant=acme,ax_version=v1", 1.0),
+                ("tenant=acme,ax_version=v2", 1.0),
+                ("tenant=globex,ax_version=_other", 1.0),
+                ("tenant=globex,ax_version=v2", 1.0),
+            ])
+        );
+        // Outside a request: nothing to set, and a helper carries `""`.
+        assert!(!track_metrics::set_label("tenant", "acme"));
+        assert!(!track_metrics::set_label("undeclared", "x"));
+        assert_eq!(rl_lookup().await, 7);
+        let outside = by_labels(&scrape(), "http_requests_total", "rl_lookup", &names);
+        assert!(
+            outside.contains(&("tenant=,ax_version=,ac_version=".to_owned(), 1.0)),
+            "{outside:?}"
+        );
+    }
+}
+
+mod actix_later {
+    use actix_web::dev::Service;
+    use actix_web::test::{TestRequest, call_service, init_service};
+    use actix_web::{App, HttpMessage, HttpResponse, web};
+    use track_metrics::actix::RequestMetrics;
+
+    use super::*;
+
+    #[track_metrics]
+    async fn rl_actix_orders(req: actix_web::HttpRequest) -> HttpResponse {
+        assert_eq!(rl_actix_lookup().await, 7);
+        if let Some(tenant) = req.query_string().strip_prefix("as=") {
+            assert!(track_metrics::set_label("tenant", tenant));
+        }
+        let _ = req.extensions();
+        HttpResponse::Ok().finish()
+    }
+
+    #[actix_web::test]
+    async fn actix_values_set_later_and_carried_by_helpers() {
+        setup();
+        let app = init_service(
+            App::new()
+                // An authentication middleware inside the metrics one.
+                .wrap_fn(|req, srv| {
+                    if let Some(tenant) = req.headers().get("x-auth-tenant") {
+                        assert!(track_metrics::set_label("tenant", tenant.to_str().unwrap()));
+                    }
+                    srv.call(req)
+                })
+                .wrap(RequestMetrics::default())
+                .route("/{version}/rl/actix-orders", web::get().to(rl_actix_orders)),
+        )
+        .await;
+        for (uri, header) in [
+            ("/v1/rl/actix-orders", ("x-auth-tenant", "globex")),
+            ("/v2/rl/actix-orders?as=acme", ("x-tenant", "globex")),
+            ("/v9/rl/actix-orders", ("x-tenant", "acme")),
+        ] {
+            let request = TestRequest::get().uri(uri).insert_header(header);
+            assert_eq!(call_service(&app, request.to_request()).await.status(), 200);
+        }
+        let names = ["tenant", "ax_version", "ac_version"];
+        assert_eq!(
+            by_labels(&scrape(), "http_requests_total", "rl_actix_orders", &names),
+            rows(&[
+                ("tenant=acme,ax_version=,ac_version=_other", 1.0),
+                ("tenant=acme,ax_version=,ac_version=v2", 1.0),
+                ("tenant=globex,ax_version=,ac_version=v1", 1.0),
+            ])
+        );
+        assert_eq!(
+            by_labels(&scrape(), "http_requests_total", "rl_actix_lookup", &names),
+            rows(&[
+                ("tenant=acme,ax_version=,ac_version=_other", 1.0),
+                ("tenant=globex,ax_version=,ac_version=v1", 1.0),
+                ("tenant=globex,ax_version=,ac_version=v2", 1.0),
+            ])
+        );
+    }
 }

@@ -152,6 +152,9 @@ where
         let labels = crate::registry::request_labels().map_or(LabelSet::NONE, |labels| {
             labels.arrival(|source| match source {
                 Source::Header(name) => req.headers().get(name).map(|value| value.as_bytes()),
+                Source::Actix(value) => value(&req).map(str::as_bytes),
+                #[cfg(feature = "axum")]
+                Source::Axum(_) => None,
             })
         });
         let (request, in_flight) = Request::new(method, start, labels);

@@ -72,11 +72,7 @@ where
             let expected = crate::registry::expected(method, route);
             (Start::Routed(expected), Some(expected))
         };
-        let labels = crate::registry::request_labels().map_or(LabelSet::NONE, |labels| {
-            labels.arrival(|source| match source {
-                Source::Header(name) => req.headers().get(name).map(|value| value.as_bytes()),
-            })
-        });
+        let (labels, req) = arrival_labels(req);
         let (request, in_flight) = request::Request::new(method, start, labels);
         let trace = Served::trace_of(req.headers().get(TRACEPARENT).map(|v| v.as_bytes()));
         let mut served = Served::start(request, in_flight, trace);
@@ -84,4 +80,27 @@ where
         let inner = served.within(|| self.inner.call(req));
         RequestMetricsFuture::recorded(inner, served, expected)
     }
+}
+
+// The request labels' values of `req` as it arrives: headers read in place; a closure
+// over the request's head gets it, the request taken apart and put together again.
+fn arrival_labels<B>(req: Request<B>) -> (LabelSet, Request<B>) {
+    let Some(labels) = crate::registry::request_labels() else {
+        return (LabelSet::NONE, req);
+    };
+    if !labels.has_axum_closure() {
+        let set = labels.arrival(|source| match source {
+            Source::Header(name) => req.headers().get(name).map(|value| value.as_bytes()),
+            _ => None,
+        });
+        return (set, req);
+    }
+    let (parts, body) = req.into_parts();
+    let set = labels.arrival(|source| match source {
+        Source::Header(name) => parts.headers.get(name).map(|value| value.as_bytes()),
+        Source::Axum(value) => value(&parts).map(str::as_bytes),
+        #[allow(unreachable_patterns)]
+        _ => None,
+    });
+    (set, Request::from_parts(parts, body))
 }

@@ -54,6 +54,34 @@ pub struct RequestLabel {
 pub(crate) enum Source {
     /// The first value of this header (its name in lower case).
     Header(String),
+    /// A closure over actix-web's request, as the middleware receives it.
+    #[cfg(feature = "actix")]
+    Actix(Arc<ActixFn>),
+    /// A closure over the head of axum's request, as the layer receives it.
+    #[cfg(feature = "axum")]
+    Axum(Arc<AxumFn>),
+}
+
+/// What [`RequestLabel::actix`] takes.
+#[cfg(feature = "actix")]
+pub(crate) type ActixFn =
+    dyn for<'r> Fn(&'r actix_web::dev::ServiceRequest) -> Option<&'r str> + Send + Sync;
+
+/// What [`RequestLabel::axum`] takes.
+#[cfg(feature = "axum")]
+pub(crate) type AxumFn =
+    dyn for<'r> Fn(&'r axum::http::request::Parts) -> Option<&'r str> + Send + Sync;
+
+impl Source {
+    fn describe(&self) -> String {
+        match self {
+            Source::Header(header) => format!("header `{header}`"),
+            #[cfg(feature = "actix")]
+            Source::Actix(_) => "a closure over actix-web's request".to_owned(),
+            #[cfg(feature = "axum")]
+            Source::Axum(_) => "a closure over axum's request".to_owned(),
+        }
+    }
 }
 
 /// Which values a request label keeps.
@@ -79,6 +107,68 @@ impl RequestLabel {
         RequestLabel {
             name: label.into(),
             source: Source::Header(header.as_ref().to_ascii_lowercase()),
+            bound: Bound::Max(DEFAULT_MAX_VALUES),
+        }
+    }
+
+    /// The label `label` with the value `value` gives for actix-web's request, as
+    /// `RequestMetrics` receives it (before routing: what its headers, its path, its
+    /// connection or the extensions of middleware wrapped outside it say); `None` or an
+    /// empty value counts as absent. Under axum's layer the value is always absent. A
+    /// value learnt later (by an inner middleware, the handler) is given with
+    /// [`set_label`](crate::set_label).
+    ///
+    /// ```
+    /// use track_metrics::RequestLabel;
+    ///
+    /// // The API version from the path's first segment: `/v2/orders` gives `v2`.
+    /// let version = RequestLabel::actix("api_version", |req| {
+    ///     req.path().split('/').nth(1).filter(|segment| segment.starts_with('v'))
+    /// })
+    /// .allow(["v1", "v2"]);
+    /// # let _ = version;
+    /// ```
+    #[cfg(feature = "actix")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
+    pub fn actix<F>(label: impl Into<String>, value: F) -> RequestLabel
+    where
+        F: for<'r> Fn(&'r actix_web::dev::ServiceRequest) -> Option<&'r str>
+            + Send
+            + Sync
+            + 'static,
+    {
+        RequestLabel {
+            name: label.into(),
+            source: Source::Actix(Arc::new(value)),
+            bound: Bound::Max(DEFAULT_MAX_VALUES),
+        }
+    }
+
+    /// The label `label` with the value `value` gives for the head of axum's request
+    /// (method, URI, headers, extensions), as `RequestMetricsLayer` receives it;
+    /// `None` or an empty value counts as absent. Under actix-web's middleware the
+    /// value is always absent. A value learnt later (by an inner layer, the handler) is
+    /// given with [`set_label`](crate::set_label).
+    ///
+    /// ```
+    /// use track_metrics::RequestLabel;
+    ///
+    /// // The API version from the path's first segment: `/v2/orders` gives `v2`.
+    /// let version = RequestLabel::axum("api_version", |parts| {
+    ///     parts.uri.path().split('/').nth(1).filter(|segment| segment.starts_with('v'))
+    /// })
+    /// .allow(["v1", "v2"]);
+    /// # let _ = version;
+    /// ```
+    #[cfg(feature = "axum")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+    pub fn axum<F>(label: impl Into<String>, value: F) -> RequestLabel
+    where
+        F: for<'r> Fn(&'r axum::http::request::Parts) -> Option<&'r str> + Send + Sync + 'static,
+    {
+        RequestLabel {
+            name: label.into(),
+            source: Source::Axum(Arc::new(value)),
             bound: Bound::Max(DEFAULT_MAX_VALUES),
         }
     }
@@ -142,8 +232,9 @@ impl RequestLabel {
                 "request label `{name}` is a label the request families already have"
             ));
         }
-        let Source::Header(header) = &self.source;
-        if !is_header_name(header) {
+        if let Source::Header(header) = &self.source
+            && !is_header_name(header)
+        {
             return Err(format!(
                 "request label `{name}`: `{header}` is not a valid header name"
             ));
@@ -161,10 +252,9 @@ impl RequestLabel {
 
 impl fmt::Debug for RequestLabel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let Source::Header(header) = &self.source;
         f.debug_struct("RequestLabel")
             .field("name", &self.name)
-            .field("header", header)
+            .field("source", &self.source.describe())
             .field("bound", &self.bound)
             .finish()
     }

@@ -13,18 +13,28 @@
 //! `web::block`) runs outside any request: its tracked calls count on their own.
 
 #[cfg(any(feature = "actix", feature = "axum"))]
-pub(crate) use imp::{Request, Start, is_current, within};
+pub use imp::set_label;
+#[cfg(any(feature = "actix", feature = "axum"))]
+pub(crate) use imp::{Request, Start, current_labels, is_current, within};
 #[cfg(any(feature = "actix", feature = "axum"))]
 use imp::{enter_current, leave_current};
 
 /// How a tracked call stands to the current request; packed in a word for the guard:
-/// `0` no request, else the request's id (even), with the low bit set when the call
-/// names it.
+/// `0` no request, else the request's id (a multiple of 4), with bit 0 set when the
+/// call names it, bit 1 when it does not and the request carries request label values
+/// (the call then counts with them).
 #[derive(Clone, Copy)]
 pub(crate) struct Call(usize);
 
 impl Call {
     pub(crate) const ALONE: Call = Call(0);
+
+    /// Whether this call named the request or carries its label values: one test for
+    /// both, so that a call outside any request pays for one.
+    #[inline]
+    pub(crate) fn is_special(self) -> bool {
+        self.0 & 3 != 0
+    }
 
     /// Whether this call named the request (and so records nothing of its own).
     #[inline]
@@ -253,7 +263,7 @@ mod imp {
                 end = next.wrapping_add(BLOCK);
             }
             ids.set((next.wrapping_add(1), end));
-            next << 1
+            next << 2
         })
     }
 
@@ -316,6 +326,8 @@ mod imp {
             request.depth = depth.saturating_add(1);
             if depth == 0 && responds && request.name(handler) {
                 Call(request.id | 1)
+            } else if !request.values.is_none() {
+                Call(request.id | 2)
             } else {
                 Call(request.id)
             }
@@ -329,11 +341,70 @@ mod imp {
                 && let Some(request) = current.as_mut()
                 // Finished under another request (a future moved between requests):
                 // that one's depth is not this call's to change.
-                && request.id == call.0 & !1
+                && request.id == call.0 & !3
             {
                 request.depth = request.depth.saturating_sub(1);
             }
         });
+    }
+
+    /// The request label values of the request this thread serves (`NONE` outside
+    /// one): what a tracked call that does not name it counts with.
+    #[cold]
+    pub(crate) fn current_labels() -> LabelSet {
+        CURRENT
+            .try_with(|current| match current.try_borrow().as_deref() {
+                Ok(Some(request)) => request.values,
+                _ => LabelSet::NONE,
+            })
+            .unwrap_or(LabelSet::NONE)
+    }
+
+    /// Sets the value of the request label `label` (declared with
+    /// [`Config::label`](crate::Config::label)) for the request being served: code that
+    /// learns the value after the request arrived (an authentication layer inside the
+    /// request middleware, the handler) hands it over. The request is counted and timed
+    /// with the last value set; it stays in flight with the value it arrived with.
+    /// Tracked calls that start afterwards while the request is served carry it too.
+    /// The label's bound applies as to any value (`_other` past it; an empty value is
+    /// `""`).
+    ///
+    /// Returns whether it was set: `false` outside a request the middleware serves
+    /// (a spawned task, no middleware), for a label that is not declared, or when
+    /// metrics are disabled.
+    ///
+    /// ```
+    /// use track_metrics::set_label;
+    ///
+    /// async fn orders(/* an authenticated user */) -> &'static str {
+    ///     set_label("tenant", "acme");
+    ///     "orders"
+    /// }
+    /// // Outside a request served by the middleware it does nothing.
+    /// assert!(!set_label("tenant", "acme"));
+    /// ```
+    pub fn set_label(label: &str, value: &str) -> bool {
+        if !crate::enabled() {
+            return false;
+        }
+        let Some(labels) = crate::registry::request_labels() else {
+            return false;
+        };
+        let Some(index) = labels.index_of(label) else {
+            return false;
+        };
+        CURRENT
+            .try_with(|current| {
+                let Ok(mut current) = current.try_borrow_mut() else {
+                    return false;
+                };
+                let Some(request) = current.as_mut() else {
+                    return false;
+                };
+                request.values = labels.with_value(request.values, index, value.as_bytes());
+                true
+            })
+            .unwrap_or(false)
     }
 
     #[cfg(test)]

@@ -96,16 +96,20 @@ impl CallSite {
             return None;
         }
         let call = request::enter(self.labels.handler, responds);
-        if call.names() {
-            // One relaxed load, where an objective's cell was read before.
-            if !self.first.load(Ordering::Relaxed) {
-                self.first_call(module, function);
+        if call.is_special() {
+            if call.names() {
+                // One relaxed load, where an objective's cell was read before.
+                if !self.first.load(Ordering::Relaxed) {
+                    self.first_call(module, function);
+                }
+                return Some(Guard {
+                    series: None,
+                    start: 0,
+                    call,
+                });
             }
-            return Some(Guard {
-                series: None,
-                start: 0,
-                call,
-            });
+            #[cfg(any(feature = "actix", feature = "axum"))]
+            return Some(self.start_labelled(call, module, function));
         }
         let series = self.series(module, function);
         // The clock first, then the in-flight count.
@@ -138,6 +142,29 @@ impl CallSite {
             });
         }
         self.start(false, module, function)
+    }
+
+    // A call made while a request that carries request label values is served: it
+    // counts with them, in the series of its labels and theirs.
+    #[cfg(any(feature = "actix", feature = "axum"))]
+    #[cold]
+    #[inline(never)]
+    #[track_caller]
+    fn start_labelled(
+        &'static self,
+        call: Call,
+        module: &'static str,
+        function: &'static str,
+    ) -> Guard {
+        let series =
+            crate::registry::labelled(self.series(module, function), request::current_labels());
+        let start = series.now();
+        series.enter();
+        Guard {
+            series: Some(series),
+            start,
+            call,
+        }
     }
 
     #[inline]

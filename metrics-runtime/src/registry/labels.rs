@@ -27,10 +27,14 @@ fn table<V>() -> Table<V> {
 /// The configured request labels, in their order in the families.
 pub(crate) struct RequestLabels {
     labels: Box<[Label]>,
+    // Some label's value comes from a closure over axum's request head.
+    #[cfg(feature = "axum")]
+    axum_closure: bool,
 }
 
 /// One request label: where its value comes from and which values it keeps.
 pub(crate) struct Label {
+    name: Box<str>,
     source: Source,
     values: Values,
 }
@@ -46,11 +50,25 @@ impl RequestLabels {
             .iter()
             .enumerate()
             .map(|(index, label)| Label {
+                name: label.name().into(),
                 source: label.source.clone(),
                 values: Values::new(index, &label.bound),
             })
-            .collect();
-        Some(RequestLabels { labels })
+            .collect::<Box<[Label]>>();
+        Some(RequestLabels {
+            #[cfg(feature = "axum")]
+            axum_closure: labels
+                .iter()
+                .any(|label| matches!(label.source, Source::Axum(_))),
+            labels,
+        })
+    }
+
+    /// Whether some label's value comes from a closure over axum's request head (the
+    /// layer then takes the request apart to give it the head).
+    #[cfg(feature = "axum")]
+    pub(crate) fn has_axum_closure(&self) -> bool {
+        self.axum_closure
     }
 
     /// The values a request carries when it arrives: each label's from `source` (the
@@ -64,6 +82,26 @@ impl RequestLabels {
             *value = label.values.value(source(&label.source));
         }
         LabelSet::of(&values[..self.labels.len()])
+    }
+}
+
+impl RequestLabels {
+    /// The place of the label named `name`, if declared.
+    pub(crate) fn index_of(&self, name: &str) -> Option<usize> {
+        self.labels.iter().position(|label| &*label.name == name)
+    }
+
+    /// `set` with the value of the label at `index` from `raw` instead (bounded as any).
+    pub(crate) fn with_value(&'static self, set: LabelSet, index: usize, raw: &[u8]) -> LabelSet {
+        let mut values = [""; crate::config::label::MAX_LABELS];
+        let values = &mut values[..self.labels.len()];
+        for (value, set) in values.iter_mut().zip(set.values()) {
+            *value = set;
+        }
+        if let (Some(value), Some(label)) = (values.get_mut(index), self.labels.get(index)) {
+            *value = label.values.value(Some(raw));
+        }
+        LabelSet::of(values)
     }
 }
 
