@@ -1,5 +1,6 @@
 //! The dashboard against Grafana's published schema (`tsc --noEmit`), and what the schema
-//! cannot say: variables, data source, ids, every query filtered by `$job`.
+//! cannot say: variables, data source, ids, every query filtered by `$job`, the request
+//! families summed with an explicit list.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
@@ -10,7 +11,7 @@ use serde_json::Value as Json;
 use metrics_tests::docker::{self, dashboards, objective_recording_rules, panels, recording_rules};
 use metrics_tests::tool::run_ok;
 
-use crate::selected_metrics;
+use crate::{request_families_summed, selected_metrics};
 
 /// Whether every package of `package-lock.json` is installed in `node_modules` at its version.
 fn node_modules_match_lock(dir: &Path) -> bool {
@@ -86,6 +87,10 @@ fn dashboard_matches_grafanas_published_schema() {
             for target in panel["targets"].as_array().unwrap() {
                 assert_eq!(target["datasource"]["uid"], "${datasource}");
                 let expr = target["expr"].as_str().unwrap();
+                // Labels from the request (tenant, ...) summed away where a request family
+                // is read as it is scraped.
+                request_families_summed(expr)
+                    .unwrap_or_else(|err| panic!("{file}: {}: {err}", panel["title"]));
                 // Filtered by the job variable; aggregates read from the recording rules.
                 let metrics = selected_metrics(expr);
                 assert!(!metrics.is_empty(), "{file}: {expr}");

@@ -14,6 +14,8 @@ use metrics_tests::docker::{
 use metrics_tests::promql::{label_lists, metrics_read};
 use metrics_tests::tool::run_ok;
 
+use crate::{is_request_family, labelled_cases};
+
 /// The families the rules read: the request families and the objectives' series.
 const FAMILIES: [&str; 10] = [
     "http_requests_total",
@@ -115,6 +117,26 @@ fn objective_rules_pass_promtool_and_their_unit_tests() {
     assert_eq!(
         tested, recorded,
         "every recording rule has a test of its values"
+    );
+    // Labels from the request: every rule joining the request families to their objective
+    // has a test on series that carry them (the summed traffic's values, without them), and
+    // so has an alert (per objective, not per tenant).
+    let direct: Vec<(String, String)> = records
+        .iter()
+        .filter(|(_, expr)| metrics_read(expr).iter().any(|m| is_request_family(m)))
+        .cloned()
+        .collect();
+    assert_eq!(direct.len(), 4, "{direct:?}");
+    let (labelled, fired_labelled) = labelled_cases(&tests);
+    for (record, _) in &direct {
+        assert!(
+            labelled.contains(record),
+            "{record} has a test with request labels"
+        );
+    }
+    assert!(
+        !fired_labelled.is_empty(),
+        "an objective alert fires in a test with request labels"
     );
     for (name, _) in ALERTS {
         assert!(

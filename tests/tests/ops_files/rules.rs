@@ -1,12 +1,13 @@
 //! The recording and alert rules: `promtool check rules` and `promtool test rules`, every
-//! rule tested, on our families and aggregates only.
+//! rule tested, on our families and aggregates only; the request families summed with an
+//! explicit list, and every rule reading them tested on series with labels from the request.
 
 use std::collections::BTreeSet;
 
 use metrics_tests::docker::{self, alert_rules, as_str, read_yaml, recording_rules, seq};
 use metrics_tests::tool::run_ok;
 
-use crate::selected_metrics;
+use crate::{labelled_cases, reading_request_families, request_families_summed, selected_metrics};
 
 /// The families track-metrics exports that the rules read, and Prometheus' `up`.
 const OURS: [&str; 12] = [
@@ -76,6 +77,20 @@ fn recording_rules_pass_promtool_and_their_unit_tests() {
         .map(|case| as_str(&case["expr"], "expr"))
         .collect();
     assert_eq!(tested, recorded, "every recording rule has a test");
+
+    // Labels from the request: summed away, and every rule reading the request families
+    // tested on series that carry them (the same outputs, without them).
+    for (record, expr) in &rules {
+        request_families_summed(expr).unwrap_or_else(|err| panic!("{record}: {err}"));
+    }
+    let readers = reading_request_families(&rules, &BTreeSet::new());
+    assert!(readers.len() >= 11, "{readers:?}");
+    let (labelled, _) = labelled_cases(&tests);
+    let untested: Vec<&String> = readers.difference(&labelled).collect();
+    assert!(
+        untested.is_empty(),
+        "recording rules without a test with request labels: {untested:?}"
+    );
 }
 
 #[test]
@@ -147,4 +162,35 @@ fn alert_rules_pass_promtool_and_their_unit_tests() {
     let all: BTreeSet<String> = rules.keys().cloned().collect();
     assert_eq!(fired, all, "every rule has a test where it fires");
     assert_eq!(quiet, all, "every rule has a test where it stays quiet");
+
+    // Labels from the request: summed away, and every alert reading the request families
+    // (itself or through a recording rule) fires in a test on series that carry them, with
+    // its usual labels.
+    let exprs: Vec<(String, String)> = rules
+        .iter()
+        .map(|(name, rule)| (name.clone(), as_str(&rule["expr"], "expr").to_owned()))
+        .collect();
+    for (name, expr) in &exprs {
+        request_families_summed(expr).unwrap_or_else(|err| panic!("{name}: {err}"));
+    }
+    let recorded_readers = reading_request_families(&recording_rules(), &BTreeSet::new());
+    let readers = reading_request_families(&exprs, &recorded_readers);
+    assert_eq!(
+        readers,
+        BTreeSet::from(
+            [
+                "AppNoTraffic",
+                "HttpHigh5xxRatio",
+                "HttpElevated5xxRatio",
+                "HttpSlowP95",
+                "HttpRequestsStuckInFlight",
+            ]
+            .map(str::to_owned)
+        )
+    );
+    let (_, labelled) = labelled_cases(&tests);
+    assert_eq!(
+        labelled, readers,
+        "every alert on the request families fires in a test with request labels"
+    );
 }
