@@ -36,7 +36,9 @@ impl Call {
         self.0 & 3 != 0
     }
 
-    /// Whether this call named the request (and so records nothing of its own).
+    /// Whether this call named the request (and so records nothing of its own; else a
+    /// special call carries the request's label values).
+    #[cfg(any(feature = "actix", feature = "axum"))]
     #[inline]
     pub(crate) fn names(self) -> bool {
         self.0 & 1 == 1

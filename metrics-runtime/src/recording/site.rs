@@ -97,19 +97,7 @@ impl CallSite {
         }
         let call = request::enter(self.labels.handler, responds);
         if call.is_special() {
-            if call.names() {
-                // One relaxed load, where an objective's cell was read before.
-                if !self.first.load(Ordering::Relaxed) {
-                    self.first_call(module, function);
-                }
-                return Some(Guard {
-                    series: None,
-                    start: 0,
-                    call,
-                });
-            }
-            #[cfg(any(feature = "actix", feature = "axum"))]
-            return Some(self.start_labelled(call, module, function));
+            return Some(self.start_special(call, module, function));
         }
         let series = self.series(module, function);
         // The clock first, then the in-flight count.
@@ -142,6 +130,31 @@ impl CallSite {
             });
         }
         self.start(false, module, function)
+    }
+
+    // A call that names the request (and records nothing of its own), or, made while a
+    // request that carries request label values is served, counts with them.
+    #[inline]
+    #[track_caller]
+    fn start_special(
+        &'static self,
+        call: Call,
+        module: &'static str,
+        function: &'static str,
+    ) -> Guard {
+        #[cfg(any(feature = "actix", feature = "axum"))]
+        if !call.names() {
+            return self.start_labelled(call, module, function);
+        }
+        // One relaxed load, where an objective's cell was read before.
+        if !self.first.load(Ordering::Relaxed) {
+            self.first_call(module, function);
+        }
+        Guard {
+            series: None,
+            start: 0,
+            call,
+        }
     }
 
     // A call made while a request that carries request label values is served: it
