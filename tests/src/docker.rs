@@ -131,6 +131,28 @@ pub fn prometheus_config(rewrite: &Rewrite<'_>) -> Yaml {
     config
 }
 
+/// Adds a scrape job of the test's own after the jobs of a Prometheus config of docker/
+/// (which stay as they are): `job` scraping `/metrics` of `targets` over HTTP at the global
+/// interval. For a program that only a test runs (an in-process server): the shipped files
+/// do not name it, so no [`Rewrite`] does.
+pub fn add_scrape_job(config: &mut Yaml, job: &str, targets: &[String]) {
+    let jobs = config["scrape_configs"]
+        .as_sequence_mut()
+        .expect("scrape_configs");
+    assert!(
+        jobs.iter().all(|j| j["job_name"].as_str() != Some(job)),
+        "{job} is a job of the file"
+    );
+    let mut added: Yaml = serde_norway::from_str(
+        "{job_name: '', metrics_path: /metrics, scheme: http, static_configs: [{targets: []}]}",
+    )
+    .expect("a scrape job");
+    added["job_name"] = job.into();
+    added["static_configs"][0]["targets"] =
+        Yaml::Sequence(targets.iter().map(|t| Yaml::from(t.as_str())).collect());
+    jobs.push(added);
+}
+
 /// docker/alertmanager.yml with every webhook receiver sending to `webhook` (its path kept)
 /// and the route's `group_wait` and `group_interval` set to `interval`.
 pub fn alertmanager_config(webhook: &str, interval: &str) -> Yaml {

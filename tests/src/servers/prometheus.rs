@@ -41,10 +41,35 @@ impl Prometheus {
         authorization: Option<Yaml>,
         features: &[&str],
     ) -> Prometheus {
+        Prometheus::launch(dir, rewrite, for_overrides, authorization, features, &[])
+    }
+
+    /// [`Prometheus::start`] with scrape jobs of the test's own after those of the file
+    /// ([`docker::add_scrape_job`]): `(job, targets)`.
+    pub fn start_with_jobs(
+        dir: &Path,
+        rewrite: &Rewrite<'_>,
+        for_overrides: &[(&str, &str)],
+        jobs: &[(&str, Vec<String>)],
+    ) -> Prometheus {
+        Prometheus::launch(dir, rewrite, for_overrides, None, &[], jobs)
+    }
+
+    fn launch(
+        dir: &Path,
+        rewrite: &Rewrite<'_>,
+        for_overrides: &[(&str, &str)],
+        authorization: Option<Yaml>,
+        features: &[&str],
+        jobs: &[(&str, Vec<String>)],
+    ) -> Prometheus {
         fs::create_dir_all(dir).unwrap();
         let mut config = docker::prometheus_config(rewrite);
         if let Some(auth) = authorization {
             config["scrape_configs"][0]["authorization"] = auth;
+        }
+        for (job, targets) in jobs {
+            docker::add_scrape_job(&mut config, job, targets);
         }
         write_yaml(&dir.join("prometheus.yml"), &config);
         docker::write_rule_files(&config, dir, for_overrides);

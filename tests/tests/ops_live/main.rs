@@ -1,7 +1,8 @@
 //! The ops stack run for real: both example services (the `actix-app` and `axum-app`
 //! jobs), the worker (job `worker`, no web framework), grpc-app (job `grpc-app`, tonic:
-//! `grpc.rs`), one Prometheus on the project's config (rewritten for loopback) and one
-//! Alertmanager on docker/alertmanager.yml,
+//! `grpc.rs`), an axum app in this process whose requests carry a `tenant` label (job
+//! `tenant-app`, in the test's copy of the config only: `tenants.rs`), one Prometheus on the
+//! project's config (rewritten for loopback) and one Alertmanager on docker/alertmanager.yml,
 //! started once and driven with traffic (`stack.rs`), then checked by the small tests
 //! below; and a Prometheus using the documented `authorization:` block on a protected app.
 //!
@@ -13,6 +14,7 @@ mod dashboard;
 mod grpc;
 mod objectives;
 mod stack;
+mod tenants;
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -101,6 +103,18 @@ fn main() -> ExitCode {
             "live_every_operating_guide_query_has_data",
             every_operating_guide_query_has_data,
         ),
+        stack.trial(
+            "live_prometheus_has_the_exact_counts_per_tenant",
+            tenants::prometheus_has_the_exact_counts_per_tenant,
+        ),
+        stack.trial(
+            "live_the_guides_queries_by_tenant_give_each_tenants_numbers",
+            tenants::the_guides_queries_by_tenant_give_each_tenants_numbers,
+        ),
+        stack.trial(
+            "live_the_dashboard_sums_the_tenants_away",
+            tenants::the_dashboard_sums_the_tenants_away,
+        ),
     ];
     let conclusion = libtest_mimic::run(&args, trials);
     stack.stop(conclusion.has_failed());
@@ -118,20 +132,26 @@ fn prometheus_scrapes_the_app_as_an_up_target(stack: &Stack) {
             .unwrap_or_default();
         targets.sort_by_key(|t| t["labels"]["job"].to_string());
         let up = prom.value(r#"sum(up{job=~"actix-app|axum-app|worker|grpc-app"})"#)?;
-        let all_up = targets.len() == 4 && targets.iter().all(|t| t["health"] == "up");
+        // And the in-process app whose requests carry a tenant.
+        let all_up = targets.len() == 5 && targets.iter().all(|t| t["health"] == "up");
         match targets.as_slice() {
             _ if all_up && up.as_deref() == Some("4") => Ok(targets.clone()),
             other => Err(format!("{other:?}, up {up:?}")),
         }
     });
-    for (job, app) in stack.by_job() {
+    let addrs = stack
+        .by_job()
+        .map(|(job, app)| (job, app.addr.clone()))
+        .into_iter()
+        .chain([(tenants::JOB, stack.tenants.addr.to_string())]);
+    for (job, addr) in addrs {
         let target = targets
             .iter()
             .find(|t| t["labels"]["job"] == job)
             .unwrap_or_else(|| panic!("a target of job {job}"));
         assert_eq!(
             target["scrapeUrl"],
-            format!("http://{}/metrics", app.addr).as_str()
+            format!("http://{addr}/metrics").as_str()
         );
     }
 }

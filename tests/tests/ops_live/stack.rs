@@ -1,7 +1,8 @@
 //! The live stack: both example services (actix-app and axum-app, one scrape job each), the
 //! worker (job `worker`: no web framework, the standalone exporter), grpc-app (job
-//! `grpc-app`: tonic, the exporter), Prometheus and Alertmanager, started once for every
-//! test of this binary
+//! `grpc-app`: tonic, the exporter), an axum app in this process whose requests carry a
+//! tenant (job `tenant-app`, `tenants.rs`), Prometheus and Alertmanager, started once for
+//! every test of this binary
 //! (`metrics_tests::stack`), driven with traffic, and stopped by `main` when they are done.
 
 use std::collections::BTreeMap;
@@ -17,6 +18,7 @@ use metrics_tests::traffic::{Counts, Traffic};
 use metrics_tests::wait::settle;
 
 use crate::grpc::{self, GrpcTraffic};
+use crate::tenants::{self, TenantApp, TenantsSeen};
 
 /// How long Prometheus may take to show a round of traffic.
 const SECOND: Duration = Duration::from_secs(40);
@@ -175,6 +177,11 @@ pub struct Stack {
     /// Its `grpc_server_handled_total` in Prometheus once it held every RPC (whatever the
     /// labels), or the last one when the wait for it ran out.
     pub grpc_seen: Result<Series, String>,
+    /// The in-process app whose requests carry a tenant (job [`tenants::JOB`]).
+    pub tenants: TenantApp,
+    /// When Prometheus showed its requests of both rounds, or the last thing it showed when
+    /// the wait for it ran out.
+    pub tenants_seen: Result<TenantsSeen, String>,
     /// Scraping the app every second, alerting `alertmanager`.
     pub prometheus: Prometheus,
     /// docker/alertmanager.yml as it is.
@@ -210,6 +217,8 @@ impl metrics_tests::stack::Stack for Stack {
         let app = RunningApp::start(&[]);
         let axum = RunningApp::start_example(Example::Axum, &[]);
         let grpc = RunningApp::start_example(Example::Grpc, &[]);
+        // Its first round before Prometheus runs: the first scrape has all of it.
+        let tenants = TenantApp::start();
         Example::Worker.binary();
         let started = Instant::now();
         // Its jobs start now: over ~15 s, many scrapes.
@@ -224,7 +233,7 @@ impl metrics_tests::stack::Stack for Stack {
         let alertmanager = Alertmanager::start(dir.path(), "alertmanager", None, None);
         // The 5xx and gRPC server-fault rules fire at once here, so that the driven traffic
         // reaches Alertmanager.
-        let prometheus = Prometheus::start(
+        let prometheus = Prometheus::start_with_jobs(
             &dir.path().join("prometheus"),
             &Rewrite {
                 file: "prometheus.yml",
@@ -244,7 +253,7 @@ impl metrics_tests::stack::Stack for Stack {
                 ("GrpcHighServerErrorRatio", "0s"),
                 ("GrpcElevatedServerErrorRatio", "0s"),
             ],
-            None,
+            &[(tenants::JOB, vec![tenants.addr.to_string()])],
         );
         alertmanager.wait_ready();
 
@@ -275,6 +284,7 @@ impl metrics_tests::stack::Stack for Stack {
         }
         std::thread::scope(|s| {
             s.spawn(|| grpc_traffic.second_round());
+            s.spawn(|| tenants.second_round());
             for each in &traffic {
                 s.spawn(|| {
                     each.round(5);
@@ -283,6 +293,7 @@ impl metrics_tests::stack::Stack for Stack {
                 });
             }
         });
+        let tenants_seen = tenants.settle(&prometheus);
         actix.websocket(true);
         for _ in 0..7 {
             actix.websocket(false); // ended without a close frame
@@ -320,6 +331,8 @@ impl metrics_tests::stack::Stack for Stack {
             grpc,
             grpc_counted,
             grpc_seen,
+            tenants,
+            tenants_seen,
             prometheus,
             alertmanager,
             first,
