@@ -64,6 +64,23 @@ fn main() {
                 ))),
             )
         }
+        // Every request with an `x-tenant: acme` header; `+label`: a request label reads
+        // it (`Config::label`), else nothing does (the same request, for the difference).
+        "middleware+attribute+tenant" | "middleware+attribute+label" => {
+            TENANT.store(true, std::sync::atomic::Ordering::Relaxed);
+            if variant.ends_with("+label") {
+                metrics_benches::configure_tenant_label();
+            }
+            run(
+                &system,
+                requests,
+                new_paths,
+                system.block_on(init_service(routes(
+                    App::new().wrap(RequestMetrics::default()),
+                    true,
+                ))),
+            )
+        }
         "actix-web-prom" => {
             let prom = PrometheusMetricsBuilder::new("bench")
                 .registry(prometheus::Registry::new())
@@ -107,6 +124,8 @@ fn main() {
 
 // Whether requests carry a sampled `traceparent` (variant `middleware+attribute+traceparent`).
 static TRACED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+// Whether requests carry `x-tenant: acme` (variants `middleware+attribute+{tenant,label}`).
+static TENANT: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
 fn run<S, B>(system: &actix_web::rt::SystemRunner, requests: u64, new_paths: bool, app: S)
 where
@@ -150,6 +169,9 @@ where
             "traceparent",
             "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
         ));
+    }
+    if TENANT.load(std::sync::atomic::Ordering::Relaxed) {
+        req = req.insert_header(("x-tenant", "acme"));
     }
     let req = req.to_request();
     let res = call_service(app, req).await;

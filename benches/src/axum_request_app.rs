@@ -19,8 +19,17 @@ async fn other() -> &'static str {
 /// `GET /users/{id}` through `app` as `axum::serve` sends it (on a clone of the
 /// router), its body read to the end; it must answer 2xx.
 pub async fn send(app: &Router, id: u64) {
+    send_with(app, id, None).await;
+}
+
+/// [`send`] with an `x-tenant` header of `tenant`, if given.
+pub async fn send_with(app: &Router, id: u64, tenant: Option<&str>) {
     use tower::ServiceExt;
-    let req = axum::http::Request::get(format!("/users/{id}"))
+    let mut req = axum::http::Request::get(format!("/users/{id}"));
+    if let Some(tenant) = tenant {
+        req = req.header("x-tenant", tenant);
+    }
+    let req = req
         .body(axum::body::Body::empty())
         .expect("a valid request");
     let res = match app.clone().oneshot(req).await {

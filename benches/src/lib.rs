@@ -457,3 +457,12 @@ pub fn sampled_context() -> opentelemetry::Context {
 pub fn sampled_span() -> opentelemetry::ContextGuard {
     sampled_context().attach()
 }
+
+/// Configures the request label the label benches measure: `tenant` from the `x-tenant`
+/// header, two tenants allowed (the requests send `acme`).
+pub fn configure_tenant_label() {
+    track_metrics::configure(track_metrics::Config::new().label(
+        track_metrics::RequestLabel::header("tenant", "x-tenant").allow(["acme", "globex"]),
+    ))
+    .expect("configured before first use");
+}

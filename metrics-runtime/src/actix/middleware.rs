@@ -151,7 +151,11 @@ where
         };
         let labels = crate::registry::request_labels().map_or(LabelSet::NONE, |labels| {
             labels.arrival(|source| match source {
-                Source::Header(name) => req.headers().get(name).map(|value| value.as_bytes()),
+                Source::Header(header) => header
+                    .actix
+                    .as_ref()
+                    .and_then(|name| req.headers().get(name))
+                    .map(|value| value.as_bytes()),
                 Source::Actix(value) => value(&req).map(str::as_bytes),
                 #[cfg(feature = "axum")]
                 Source::Axum(_) => None,

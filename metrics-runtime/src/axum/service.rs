@@ -13,7 +13,7 @@ use tower_service::Service;
 const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 
 use super::RequestMetricsFuture;
-use crate::config::label::Source;
+use crate::config::label::{Header, Source};
 use crate::recording::request::{self, Start};
 use crate::recording::{self, Excluded, Served, rpc};
 use crate::registry::LabelSet;
@@ -90,17 +90,31 @@ fn arrival_labels<B>(req: Request<B>) -> (LabelSet, Request<B>) {
     };
     if !labels.has_axum_closure() {
         let set = labels.arrival(|source| match source {
-            Source::Header(name) => req.headers().get(name).map(|value| value.as_bytes()),
+            Source::Header(header) => header_value(req.headers(), header),
             _ => None,
         });
         return (set, req);
     }
     let (parts, body) = req.into_parts();
     let set = labels.arrival(|source| match source {
-        Source::Header(name) => parts.headers.get(name).map(|value| value.as_bytes()),
+        Source::Header(header) => header_value(&parts.headers, header),
         Source::Axum(value) => value(&parts).map(str::as_bytes),
         #[allow(unreachable_patterns)]
         _ => None,
     });
     (set, Request::from_parts(parts, body))
+}
+
+// The first value of `header` in `headers`: the few headers of most requests compared
+// in turn, cheaper than hashing a name that is not one of HTTP's own.
+fn header_value<'h>(headers: &'h axum::http::HeaderMap, header: &Header) -> Option<&'h [u8]> {
+    let name = header.axum.as_ref()?;
+    let value = if headers.len() > 8 {
+        headers.get(name)
+    } else {
+        headers
+            .iter()
+            .find_map(|(key, value)| (key == name).then_some(value))
+    };
+    value.map(|value| value.as_bytes())
 }

@@ -52,14 +52,39 @@ pub struct RequestLabel {
 /// Where a request label's value comes from.
 #[derive(Clone)]
 pub(crate) enum Source {
-    /// The first value of this header (its name in lower case).
-    Header(String),
+    /// The first value of this header.
+    Header(Header),
     /// A closure over actix-web's request, as the middleware receives it.
     #[cfg(feature = "actix")]
     Actix(Arc<ActixFn>),
     /// A closure over the head of axum's request, as the layer receives it.
     #[cfg(feature = "axum")]
     Axum(Arc<AxumFn>),
+}
+
+/// A header a request label reads: its name as given (in lower case), and parsed once
+/// for each framework's header map (`None` when it is no valid name: `configure`
+/// refuses it).
+#[derive(Clone)]
+pub(crate) struct Header {
+    pub(crate) name: String,
+    #[cfg(feature = "actix")]
+    pub(crate) actix: Option<actix_web::http::header::HeaderName>,
+    #[cfg(feature = "axum")]
+    pub(crate) axum: Option<axum::http::HeaderName>,
+}
+
+impl Header {
+    fn new(name: &str) -> Header {
+        let name = name.to_ascii_lowercase();
+        Header {
+            #[cfg(feature = "actix")]
+            actix: actix_web::http::header::HeaderName::from_lowercase(name.as_bytes()).ok(),
+            #[cfg(feature = "axum")]
+            axum: axum::http::HeaderName::from_lowercase(name.as_bytes()).ok(),
+            name,
+        }
+    }
 }
 
 /// What [`RequestLabel::actix`] takes.
@@ -75,7 +100,7 @@ pub(crate) type AxumFn =
 impl Source {
     fn describe(&self) -> String {
         match self {
-            Source::Header(header) => format!("header `{header}`"),
+            Source::Header(header) => format!("header `{}`", header.name),
             #[cfg(feature = "actix")]
             Source::Actix(_) => "a closure over actix-web's request".to_owned(),
             #[cfg(feature = "axum")]
@@ -106,7 +131,7 @@ impl RequestLabel {
     pub fn header(label: impl Into<String>, header: impl AsRef<str>) -> RequestLabel {
         RequestLabel {
             name: label.into(),
-            source: Source::Header(header.as_ref().to_ascii_lowercase()),
+            source: Source::Header(Header::new(header.as_ref())),
             bound: Bound::Max(DEFAULT_MAX_VALUES),
         }
     }
@@ -233,10 +258,11 @@ impl RequestLabel {
             ));
         }
         if let Source::Header(header) = &self.source
-            && !is_header_name(header)
+            && !is_header_name(&header.name)
         {
             return Err(format!(
-                "request label `{name}`: `{header}` is not a valid header name"
+                "request label `{name}`: `{}` is not a valid header name",
+                header.name
             ));
         }
         if let Bound::Allow(values) = &self.bound
@@ -262,11 +288,12 @@ impl fmt::Debug for RequestLabel {
 
 /// Whether a value can be a label's own value: 1 to 64 bytes, each a visible ASCII
 /// character, and not `_other`.
-pub(crate) fn is_kept(value: &str) -> bool {
+pub(crate) fn is_kept(value: impl AsRef<[u8]>) -> bool {
+    let value = value.as_ref();
     !value.is_empty()
         && value.len() <= MAX_VALUE_LEN
-        && value.bytes().all(|byte| byte.is_ascii_graphic())
-        && value != OTHER
+        && value.iter().all(u8::is_ascii_graphic)
+        && value != OTHER.as_bytes()
 }
 
 // `[a-zA-Z_][a-zA-Z0-9_]*`.

@@ -114,6 +114,8 @@ mod imp {
         arrival: LabelSet,
         // The values it is counted with: the arrival ones, or set since.
         values: LabelSet,
+        // `in_flight` with the arrival values: where it is in flight in truth.
+        flying: Option<&'static Series>,
     }
 
     impl Request {
@@ -140,8 +142,10 @@ mod imp {
                 depth: 0,
                 arrival: labels,
                 values: labels,
+                flying: in_flight.map(|series| labelled(series, labels)),
             };
-            (request, in_flight.map(|series| labelled(series, labels)))
+            let flying = request.flying;
+            (request, flying)
         }
 
         /// The series `counted` and `in_flight` (as [`Request::finished`] gives them)
@@ -152,10 +156,17 @@ mod imp {
             &self,
             (counted, in_flight): (&'static Series, &'static Series),
         ) -> (&'static Series, &'static Series) {
-            (
-                labelled(counted, self.values),
-                labelled(in_flight, self.arrival),
-            )
+            let flying = match self.flying {
+                Some(flying) => flying,
+                None => labelled(in_flight, self.arrival),
+            };
+            // Usually counted where it is in flight, with the values it arrived with.
+            if std::ptr::eq(counted, in_flight)
+                && std::ptr::eq(self.values.values(), self.arrival.values())
+            {
+                return (flying, flying);
+            }
+            (labelled(counted, self.values), flying)
         }
 
         /// The series the request is in flight in now; `None` when left out.
@@ -177,15 +188,17 @@ mod imp {
                 return;
             }
             let target = (!excluded).then(|| {
-                let series =
-                    crate::registry::series_of(self.handler.unwrap_or(""), self.method, route);
-                labelled(series, self.arrival).enter();
-                series
+                crate::registry::series_of(self.handler.unwrap_or(""), self.method, route)
             });
-            if let Some(series) = self.in_flight {
-                labelled(series, self.arrival).leave();
+            let flying = target.map(|series| labelled(series, self.arrival));
+            if let Some(series) = flying {
+                series.enter();
+            }
+            if let Some(series) = self.flying {
+                series.leave();
             }
             self.in_flight = target;
+            self.flying = flying;
             self.routed = true;
         }
 
@@ -234,9 +247,13 @@ mod imp {
                 && !same(series.handler(), handler)
             {
                 let joined = crate::registry::series_of(handler, self.method, series.route());
-                labelled(joined, self.arrival).enter();
-                labelled(series, self.arrival).leave();
+                let flying = labelled(joined, self.arrival);
+                flying.enter();
+                if let Some(series) = self.flying {
+                    series.leave();
+                }
                 self.in_flight = Some(joined);
+                self.flying = Some(flying);
             }
             true
         }

@@ -134,7 +134,7 @@ impl CallSite {
 
     // A call that names the request (and records nothing of its own), or, made while a
     // request that carries request label values is served, counts with them.
-    #[inline]
+    #[inline(always)]
     #[track_caller]
     fn start_special(
         &'static self,

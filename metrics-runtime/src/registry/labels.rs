@@ -18,7 +18,14 @@ use foldhash::fast::FixedState;
 use crate::config::RequestLabel;
 use crate::config::label::{Bound, OTHER, Source, is_kept};
 
-type Table<V> = HashMap<Box<str>, V, FixedState>;
+// By the value's bytes: a request's bytes are looked up as they are.
+type Table<V> = HashMap<Box<[u8]>, V, FixedState>;
+
+/// The value of an absent label, and of one not kept: each one `&'static str`, so that
+/// every value a label can take is one address (a set is interned by its values'
+/// addresses).
+static ABSENT: &str = "";
+static NOT_KEPT: &str = OTHER;
 
 fn table<V>() -> Table<V> {
     HashMap::with_hasher(FixedState::with_seed(0x2545_f491_4f6c_dd1d))
@@ -52,7 +59,7 @@ impl RequestLabels {
             .map(|(index, label)| Label {
                 name: label.name().into(),
                 source: label.source.clone(),
-                values: Values::new(index, &label.bound),
+                values: Values::new(index, &label.bound, labels.len() == 1),
             })
             .collect::<Box<[Label]>>();
         Some(RequestLabels {
@@ -77,9 +84,13 @@ impl RequestLabels {
         &'static self,
         mut source: impl FnMut(&Source) -> Option<&'r [u8]>,
     ) -> LabelSet {
-        let mut values = [""; crate::config::label::MAX_LABELS];
+        // One label (the usual case): its value's set is kept with the value.
+        if let [label] = &*self.labels {
+            return label.values.kept(source(&label.source)).alone;
+        }
+        let mut values = [ABSENT; crate::config::label::MAX_LABELS];
         for (value, label) in values.iter_mut().zip(self.labels.iter()) {
-            *value = label.values.value(source(&label.source));
+            *value = label.values.kept(source(&label.source)).value;
         }
         LabelSet::of(&values[..self.labels.len()])
     }
@@ -93,85 +104,123 @@ impl RequestLabels {
 
     /// `set` with the value of the label at `index` from `raw` instead (bounded as any).
     pub(crate) fn with_value(&'static self, set: LabelSet, index: usize, raw: &[u8]) -> LabelSet {
-        let mut values = [""; crate::config::label::MAX_LABELS];
+        let mut values = [ABSENT; crate::config::label::MAX_LABELS];
         let values = &mut values[..self.labels.len()];
         for (value, set) in values.iter_mut().zip(set.values()) {
             *value = set;
         }
         if let (Some(value), Some(label)) = (values.get_mut(index), self.labels.get(index)) {
-            *value = label.values.value(Some(raw));
+            *value = label.values.kept(Some(raw)).value;
         }
         LabelSet::of(values)
     }
+}
+
+/// One value of a label, as a request gets it.
+#[derive(Clone, Copy)]
+pub(crate) struct Kept {
+    /// The value: kept, [`ABSENT`] or `_other`.
+    value: &'static str,
+    /// The set of this value alone, when the label is the only one (else `NONE`).
+    alone: LabelSet,
 }
 
 /// The values one label keeps.
 pub(crate) struct Values {
     // The label's place, for this thread's table of the values it has seen.
     index: usize,
+    // The label is the only one: each value keeps its set (`Kept::alone`).
+    only: bool,
+    // `_other`, with its set.
+    not_kept: Kept,
     // Every value kept, once no other can be: an allow-list, or a full table.
-    fixed: OnceLock<Table<&'static str>>,
+    fixed: OnceLock<Table<Kept>>,
     // At most this many values (with no allow-list).
     max: usize,
     // The values kept so far, while the table fills.
-    filling: Mutex<Table<&'static str>>,
+    filling: Mutex<Table<Kept>>,
 }
 
 thread_local! {
     // Per label, the values this thread has seen kept (while the label's table fills).
-    static SEEN: RefCell<Vec<Table<&'static str>>> = const { RefCell::new(Vec::new()) };
+    static SEEN: RefCell<Vec<Table<Kept>>> = const { RefCell::new(Vec::new()) };
 }
 
 impl Values {
-    fn new(index: usize, bound: &Bound) -> Values {
-        let values = Values {
+    // `only`: the label is the only one.
+    fn new(index: usize, bound: &Bound, only: bool) -> Values {
+        let mut values = Values {
             index,
+            only,
+            not_kept: Kept {
+                value: NOT_KEPT,
+                alone: LabelSet::NONE,
+            },
             fixed: OnceLock::new(),
             max: 0,
             filling: Mutex::new(table()),
         };
+        values.not_kept = values.kept_as(NOT_KEPT);
         match bound {
             Bound::Allow(allowed) => {
                 let mut fixed = table();
                 for value in allowed.iter() {
-                    fixed.insert(value.as_str().into(), leak(value));
+                    fixed.insert(value.as_bytes().into(), values.kept_as(leak(value)));
                 }
                 let _ = values.fixed.set(fixed);
-                values
             }
             Bound::Max(max) => {
                 if *max == 0 {
                     let _ = values.fixed.set(table());
                 }
-                Values {
-                    max: *max,
-                    ..values
-                }
+                values.max = *max;
             }
+        }
+        values
+    }
+
+    // `value` (kept for good, or `_other`) with its set when the label is the only one.
+    fn kept_as(&self, value: &'static str) -> Kept {
+        Kept {
+            value,
+            alone: if self.only {
+                LabelSet::of(&[value])
+            } else {
+                LabelSet::NONE
+            },
         }
     }
 
     /// The label's value for `raw`: `""` when absent or empty, the value when kept (or
     /// now admitted), else `_other`.
+    #[cfg(test)]
     pub(crate) fn value(&'static self, raw: Option<&[u8]>) -> &'static str {
-        let Some(raw) = raw.filter(|raw| !raw.is_empty()) else {
-            return "";
+        self.kept(raw).value
+    }
+
+    /// [`Values::value`], with its set when the label is the only one.
+    pub(crate) fn kept(&'static self, raw: Option<&[u8]>) -> Kept {
+        let Some(value) = raw.filter(|raw| !raw.is_empty()) else {
+            return Kept {
+                value: ABSENT,
+                alone: LabelSet::NONE,
+            };
         };
-        let Some(value) = std::str::from_utf8(raw).ok().filter(|value| is_kept(value)) else {
-            return OTHER;
-        };
+        if !is_kept(value) {
+            return self.not_kept;
+        }
         if let Some(fixed) = self.fixed.get() {
-            return fixed.get(value).copied().unwrap_or(OTHER);
+            return fixed.get(value).copied().unwrap_or(self.not_kept);
         }
         let seen = SEEN.try_with(|seen| {
             let seen = seen.try_borrow().ok()?;
             seen.get(self.index)?.get(value).copied()
         });
-        if let Ok(Some(value)) = seen {
-            return value;
+        if let Ok(Some(kept)) = seen {
+            return kept;
         }
         let kept = self.admit(value);
-        if !std::ptr::eq(kept, OTHER) {
+        if !std::ptr::eq(kept.value, NOT_KEPT) {
             let _ = SEEN.try_with(|seen| {
                 if let Ok(mut seen) = seen.try_borrow_mut() {
                     if seen.len() <= self.index {
@@ -187,15 +236,19 @@ impl Values {
     // `value`, kept if it was, or if there is room for one more; else `_other`. The
     // table is fixed when it is full.
     #[cold]
-    fn admit(&self, value: &str) -> &'static str {
+    fn admit(&self, value: &[u8]) -> Kept {
         let mut filling = self.filling.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some(kept) = filling.get(value) {
-            return kept;
+            return *kept;
         }
+        // Visible ASCII (`is_kept`), so UTF-8.
+        let Ok(text) = std::str::from_utf8(value) else {
+            return self.not_kept;
+        };
         if filling.len() >= self.max {
-            return OTHER;
+            return self.not_kept;
         }
-        let kept = leak(value);
+        let kept = self.kept_as(leak(text));
         filling.insert(value.into(), kept);
         if filling.len() == self.max {
             let _ = self.fixed.set(filling.clone());
@@ -210,11 +263,22 @@ impl Values {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct LabelSet(&'static [&'static str]);
 
-static SETS: Mutex<Option<HashMap<&'static [&'static str], LabelSet, FixedState>>> =
-    Mutex::new(None);
+/// A set's key: the addresses of its values (each value a label can take has one, see
+/// [`ABSENT`]), in the labels' order.
+fn key(values: &[&'static str]) -> ([usize; crate::config::label::MAX_LABELS], usize) {
+    let mut key = [0; crate::config::label::MAX_LABELS];
+    for (slot, value) in key.iter_mut().zip(values) {
+        *slot = value.as_ptr() as usize;
+    }
+    (key, values.len().min(key.len()))
+}
+
+type Key = Box<[usize]>;
+
+static SETS: Mutex<Option<HashMap<Key, LabelSet, FixedState>>> = Mutex::new(None);
 
 thread_local! {
-    static LOCAL_SETS: RefCell<HashMap<&'static [&'static str], LabelSet, FixedState>> =
+    static LOCAL_SETS: RefCell<HashMap<Key, LabelSet, FixedState>> =
         const { RefCell::new(HashMap::with_hasher(FixedState::with_seed(0x6a09_e667_f3bc_c908))) };
 }
 
@@ -233,32 +297,29 @@ impl LabelSet {
         self.0.is_empty()
     }
 
-    /// The set of these values (each one a label's kept value, `""` or `_other`).
+    /// The set of these values (each one a label's kept value, [`ABSENT`] or
+    /// `_other`, as [`Values::value`] gives them).
     pub(crate) fn of(values: &[&'static str]) -> LabelSet {
         if values.iter().all(|value| value.is_empty()) {
             return LabelSet::NONE;
         }
-        let local = LOCAL_SETS.try_with(|sets| sets.try_borrow().ok()?.get(values).copied());
+        let (key, len) = key(values);
+        let key = &key[..len];
+        let local = LOCAL_SETS.try_with(|sets| sets.try_borrow().ok()?.get(key).copied());
         if let Ok(Some(set)) = local {
             return set;
         }
         let set = {
             let mut sets = SETS.lock().unwrap_or_else(PoisonError::into_inner);
             let sets = sets.get_or_insert_with(|| HashMap::with_hasher(FixedState::default()));
-            match sets.get(values) {
-                Some(set) => *set,
-                None => {
-                    // Leaked on purpose: bounded by the labels' bounds.
-                    let kept: &'static [&'static str] = Box::leak(values.into());
-                    let set = LabelSet(kept);
-                    sets.insert(kept, set);
-                    set
-                }
-            }
+            // Leaked on purpose: bounded by the labels' bounds.
+            *sets
+                .entry(key.into())
+                .or_insert_with(|| LabelSet(Box::leak(values.into())))
         };
         let _ = LOCAL_SETS.try_with(|sets| {
             if let Ok(mut sets) = sets.try_borrow_mut() {
-                sets.insert(set.0, set);
+                sets.insert(key.into(), set);
             }
         });
         set
@@ -276,7 +337,7 @@ mod tests {
 
     // `index`: one no other test uses, so that no thread's table mixes two tests'.
     fn values(index: usize, bound: Bound) -> &'static Values {
-        Box::leak(Box::new(Values::new(index, &bound)))
+        Box::leak(Box::new(Values::new(index, &bound, false)))
     }
 
     #[test]
@@ -321,13 +382,33 @@ mod tests {
     }
 
     #[test]
+    fn the_only_label_keeps_each_values_set() {
+        let values: &'static Values = Box::leak(Box::new(Values::new(8, &Bound::Max(1), true)));
+        let acme = values.kept(Some(b"acme"));
+        assert!(std::ptr::eq(acme.alone.0, LabelSet::of(&[acme.value]).0));
+        assert_eq!(acme.alone.values(), ["acme"]);
+        let other = values.kept(Some(b"globex"));
+        assert_eq!(other.alone.values(), ["_other"]);
+        assert!(values.kept(None).alone.is_none());
+        // Seen again (from the fixed table now): the same set.
+        assert!(std::ptr::eq(
+            values.kept(Some(b"acme")).alone.0,
+            acme.alone.0
+        ));
+    }
+
+    #[test]
     fn sets_are_interned() {
-        let a = LabelSet::of(&["acme", ""]);
-        let b = LabelSet::of(&["acme", ""]);
+        // Values as `Values::value` gives them: one address each.
+        static ACME: &str = "acme";
+        static WEB: &str = "web";
+        let a = LabelSet::of(&[ACME, ABSENT]);
+        let b = LabelSet::of(&[ACME, ABSENT]);
         assert!(std::ptr::eq(a.0, b.0));
-        assert!(!std::ptr::eq(a.0, LabelSet::of(&["acme", "web"]).0));
-        assert!(LabelSet::of(&["", ""]).is_none());
-        let other = std::thread::spawn(|| LabelSet::of(&["acme", ""]).0.as_ptr() as usize);
+        assert!(!std::ptr::eq(a.0, LabelSet::of(&[ACME, WEB]).0));
+        assert!(!std::ptr::eq(a.0, LabelSet::of(&[ACME, NOT_KEPT]).0));
+        assert!(LabelSet::of(&[ABSENT, ABSENT]).is_none());
+        let other = std::thread::spawn(|| LabelSet::of(&[ACME, ABSENT]).0.as_ptr() as usize);
         assert_eq!(other.join().unwrap(), a.0.as_ptr() as usize);
     }
 }
