@@ -351,6 +351,6 @@ mod tests {
                 .unwrap_err();
             assert!(err.contains("can never be kept"), "{bad}: {err}");
         }
-        assert!(is_kept(&"x".repeat(64)));
+        assert!(is_kept("x".repeat(64)));
     }
 }
