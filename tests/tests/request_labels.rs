@@ -3,8 +3,9 @@
 //! `RequestMetricsLayer` (tower's `oneshot` through the router) and actix-web's
 //! `RequestMetrics` (its test service); exact counts per value, the allow-list and
 //! `max_values` bounds, `_other` and `""`, over-long and non-ASCII values, a flood of
-//! random values on several threads adding no series past the bound, invalid names
-//! refused by `configure`.
+//! random values on several threads (axum's router on four threads, then actix-web's
+//! server with four workers over sockets) adding no series past the bound, invalid
+//! names refused by `configure`.
 //!
 //! The configuration is process-wide: every test calls `setup`, which first checks that
 //! the invalid ones are refused (each registering nothing), then configures the labels.
@@ -317,6 +318,71 @@ fn a_flood_of_values_adds_no_series_past_the_bound() {
     };
     assert_eq!(flood_series("http_request_duration_seconds_count"), 4);
     assert_eq!(flood_series("http_requests_in_flight"), 4);
+
+    // Then actix-web's real server, four workers, over sockets: 10 000 more values from
+    // eight client threads, the bound full already: every one `_other`.
+    let (base, server) = actix_flood_server();
+    let clients: Vec<_> = (0..8)
+        .map(|thread| {
+            let base = base.clone();
+            std::thread::spawn(move || {
+                for i in 0..1250 {
+                    let client = format!("s{thread}-{i}");
+                    let answer = metrics_tests::http::get(
+                        &format!("{base}/rl/flood-actix"),
+                        &[("x-client", client.as_str())],
+                    );
+                    assert_eq!(answer.status, 200);
+                }
+            })
+        })
+        .collect();
+    for client in clients {
+        client.join().unwrap();
+    }
+    let scrape = self::scrape();
+    assert_eq!(
+        counts(&scrape, "/rl/flood-actix"),
+        vec![row("", "_other", "200", 10_000.0)]
+    );
+    let actix_series = scrape
+        .samples("http_request_duration_seconds_count")
+        .iter()
+        .filter(|(labels, _)| metrics_tests::scrape::label(labels, "route") == "/rl/flood-actix")
+        .count();
+    assert_eq!(actix_series, 1);
+    actix_web::rt::System::new().block_on(server.stop(true));
+}
+
+#[track_metrics]
+async fn rl_flood_actix() -> actix_web::HttpResponse {
+    actix_web::HttpResponse::Ok().body("flood")
+}
+
+// actix-web's server with four workers on a free loopback port, in a thread of its own;
+// its base URL and handle.
+fn actix_flood_server() -> (String, actix_web::dev::ServerHandle) {
+    use actix_web::{App, HttpServer, web};
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let server = HttpServer::new(|| {
+                App::new()
+                    .wrap(track_metrics::actix::RequestMetrics::default())
+                    .route("/rl/flood-actix", web::get().to(rl_flood_actix))
+            })
+            .workers(4)
+            .bind(("127.0.0.1", 0))
+            .expect("bind 127.0.0.1:0");
+            let addr = server.addrs()[0];
+            let server = server.run();
+            tx.send((format!("http://{addr}"), server.handle()))
+                .unwrap();
+            server.await.expect("the server runs");
+        });
+    });
+    rx.recv_timeout(std::time::Duration::from_secs(20))
+        .expect("the server started")
 }
 
 // ------------------------------------------- values set later, helpers, closures
