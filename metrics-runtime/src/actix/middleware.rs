@@ -151,11 +151,7 @@ where
         };
         let labels = crate::registry::request_labels().map_or(LabelSet::NONE, |labels| {
             labels.arrival(|source| match source {
-                Source::Header(header) => header
-                    .actix
-                    .as_ref()
-                    .and_then(|name| req.headers().get(name))
-                    .map(|value| value.as_bytes()),
+                Source::Header(header) => header_value(req.headers(), header),
                 Source::Actix(value) => value(&req).map(str::as_bytes),
                 #[cfg(feature = "axum")]
                 Source::Axum(_) => None,
@@ -261,4 +257,13 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         self.project().inner.poll(cx)
     }
+}
+
+// The first value of `header` in `headers` (found by the name parsed once).
+fn header_value<'h>(
+    headers: &'h actix_web::http::header::HeaderMap,
+    header: &crate::config::label::Header,
+) -> Option<&'h [u8]> {
+    let name = header.actix.as_ref()?;
+    headers.get(name).map(|value| value.as_bytes())
 }

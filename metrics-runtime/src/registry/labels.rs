@@ -125,6 +125,37 @@ pub(crate) struct Kept {
     alone: LabelSet,
 }
 
+/// The values of a label once no other can be kept: up to [`SCANNED`] compared in turn
+/// (cheaper than hashing a request's value), more in a table.
+enum Fixed {
+    Few(Box<[(Box<[u8]>, Kept)]>),
+    Many(Table<Kept>),
+}
+
+/// How many fixed values are compared in turn rather than hashed.
+const SCANNED: usize = 8;
+
+impl Fixed {
+    fn new(table: Table<Kept>) -> Fixed {
+        if table.len() <= SCANNED {
+            Fixed::Few(table.into_iter().collect())
+        } else {
+            Fixed::Many(table)
+        }
+    }
+
+    #[inline]
+    fn get(&self, value: &[u8]) -> Option<Kept> {
+        match self {
+            Fixed::Few(few) => few
+                .iter()
+                .find(|(kept, _)| kept.len() == value.len() && **kept == *value)
+                .map(|(_, kept)| *kept),
+            Fixed::Many(table) => table.get(value).copied(),
+        }
+    }
+}
+
 /// The values one label keeps.
 pub(crate) struct Values {
     // The label's place, for this thread's table of the values it has seen.
@@ -134,7 +165,7 @@ pub(crate) struct Values {
     // `_other`, with its set.
     not_kept: Kept,
     // Every value kept, once no other can be: an allow-list, or a full table.
-    fixed: OnceLock<Table<Kept>>,
+    fixed: OnceLock<Fixed>,
     // At most this many values (with no allow-list).
     max: usize,
     // The values kept so far, while the table fills.
@@ -167,11 +198,11 @@ impl Values {
                 for value in allowed.iter() {
                     fixed.insert(value.as_bytes().into(), values.kept_as(leak(value)));
                 }
-                let _ = values.fixed.set(fixed);
+                let _ = values.fixed.set(Fixed::new(fixed));
             }
             Bound::Max(max) => {
                 if *max == 0 {
-                    let _ = values.fixed.set(table());
+                    let _ = values.fixed.set(Fixed::new(table()));
                 }
                 values.max = *max;
             }
@@ -210,7 +241,7 @@ impl Values {
             return self.not_kept;
         }
         if let Some(fixed) = self.fixed.get() {
-            return fixed.get(value).copied().unwrap_or(self.not_kept);
+            return fixed.get(value).unwrap_or(self.not_kept);
         }
         let seen = SEEN.try_with(|seen| {
             let seen = seen.try_borrow().ok()?;
@@ -251,7 +282,7 @@ impl Values {
         let kept = self.kept_as(leak(text));
         filling.insert(value.into(), kept);
         if filling.len() == self.max {
-            let _ = self.fixed.set(filling.clone());
+            let _ = self.fixed.set(Fixed::new(filling.clone()));
         }
         kept
     }
