@@ -42,32 +42,20 @@ fn main() {
                 false,
             ))),
         ),
-        "middleware+attribute" => run(
-            &system,
-            requests,
-            new_paths,
-            system.block_on(init_service(routes(
-                App::new().wrap(RequestMetrics::default()),
-                true,
-            ))),
-        ),
-        // Every request with a sampled W3C `traceparent`: its exemplar is kept.
-        "middleware+attribute+traceparent" => {
-            TRACED.store(true, std::sync::atomic::Ordering::Relaxed);
-            run(
-                &system,
-                requests,
-                new_paths,
-                system.block_on(init_service(routes(
-                    App::new().wrap(RequestMetrics::default()),
-                    true,
-                ))),
-            )
-        }
-        // Every request with an `x-tenant: acme` header; `+label`: a request label reads
-        // it (`Config::label`), else nothing does (the same request, for the difference).
-        "middleware+attribute+tenant" | "middleware+attribute+label" => {
-            TENANT.store(true, std::sync::atomic::Ordering::Relaxed);
+        // `+traceparent`: every request with a sampled W3C `traceparent` (its exemplar is
+        // kept). `+tenant` and `+label`: every request with an `x-tenant: acme` header,
+        // which with `+label` a request label reads (`Config::label`) and else nothing
+        // does (the same request, for the difference).
+        "middleware+attribute"
+        | "middleware+attribute+traceparent"
+        | "middleware+attribute+tenant"
+        | "middleware+attribute+label" => {
+            use std::sync::atomic::Ordering::Relaxed;
+            TRACED.store(variant.ends_with("+traceparent"), Relaxed);
+            TENANT.store(
+                variant.ends_with("+tenant") || variant.ends_with("+label"),
+                Relaxed,
+            );
             if variant.ends_with("+label") {
                 metrics_benches::configure_tenant_label();
             }
