@@ -105,16 +105,8 @@ fn arrival_labels<B>(req: Request<B>) -> (LabelSet, Request<B>) {
     (set, Request::from_parts(parts, body))
 }
 
-// The first value of `header` in `headers`: the few headers of most requests compared
-// in turn, cheaper than hashing a name that is not one of HTTP's own.
+// The first value of `header` in `headers`, by the name parsed once.
 fn header_value<'h>(headers: &'h axum::http::HeaderMap, header: &Header) -> Option<&'h [u8]> {
     let name = header.axum.as_ref()?;
-    let value = if headers.len() > 8 {
-        headers.get(name)
-    } else {
-        headers
-            .iter()
-            .find_map(|(key, value)| (key == name).then_some(value))
-    };
-    value.map(|value| value.as_bytes())
+    crate::recording::headers::first(headers, name).map(|value| value.as_bytes())
 }

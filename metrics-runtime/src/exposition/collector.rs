@@ -61,12 +61,13 @@ impl Collector for HttpCollector {
         let mut durations = Vec::with_capacity(all.len());
         let mut in_flight = Vec::with_capacity(all.len());
         let mut buckets = Vec::with_capacity(families.bounds.len() + 1);
+        let request_labels = families.request_labels();
         for series in all {
             // The request labels' values after the three: none (`""` each) for a series
             // that has none.
             let values = series.labels().values();
             let extra = series.extra();
-            let absent = families.request_labels().saturating_sub(extra.len());
+            let absent = request_labels.saturating_sub(extra.len());
             let values = || {
                 values
                     .into_iter()

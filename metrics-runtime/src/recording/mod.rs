@@ -4,10 +4,12 @@
 //! serves, as tracked calls see it ([`request`]); the RPC the gRPC layer serves, as a
 //! tracked tonic method sees it ([`rpc`]); what both middlewares do with it
 //! ([`Served`], [`method_label`], [`Excluded`]) and their one response future
-//! ([`Recorded`]).
+//! ([`Recorded`]); how the axum and gRPC layers read a header ([`headers`]).
 
 #[cfg(any(feature = "actix", feature = "axum"))]
 mod future;
+#[cfg(any(feature = "axum", feature = "tonic"))]
+pub(crate) mod headers;
 mod names;
 pub(crate) mod request;
 pub(crate) mod rpc;

@@ -192,27 +192,25 @@ impl Runtime {
         #[cfg(any(feature = "actix", feature = "axum"))]
         config.check_labels()?;
         let buckets = config.histogram_buckets();
-        #[cfg(any(feature = "actix", feature = "axum"))]
-        let labels = RequestLabels::new(&config.labels);
-        #[cfg(any(feature = "actix", feature = "axum"))]
-        let names: Vec<&str> = config.labels.iter().map(|label| label.name()).collect();
-        #[cfg(not(any(feature = "actix", feature = "axum")))]
-        let names: Vec<&str> = Vec::new();
         #[cfg(feature = "native-histograms")]
         let native = config.native_settings()?;
-        let http = HttpFamilies::new(
-            &Builder::new(config.namespace.clone(), config.const_labels.clone()),
-            buckets.as_deref(),
-            &names,
-        )?;
-        drop(names);
         let Config {
             namespace,
             const_labels,
             registry,
+            #[cfg(any(feature = "actix", feature = "axum"))]
+            labels,
             ..
         } = config;
         let builder = Builder::new(namespace, const_labels);
+        // The request labels' names follow the families' own, in the order declared.
+        #[cfg(any(feature = "actix", feature = "axum"))]
+        let names: Vec<&str> = labels.iter().map(|label| label.name()).collect();
+        #[cfg(not(any(feature = "actix", feature = "axum")))]
+        let names: Vec<&str> = Vec::new();
+        let http = HttpFamilies::new(&builder, buckets.as_deref(), &names)?;
+        #[cfg(any(feature = "actix", feature = "axum"))]
+        let labels = RequestLabels::new(&labels);
         #[cfg(feature = "native-histograms")]
         let http = http.with_native(crate::storage::NativeLayout::new(
             native.schema,

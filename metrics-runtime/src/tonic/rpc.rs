@@ -11,6 +11,7 @@ use super::frames::Messages;
 use super::methods::{self, Method};
 use crate::families::GrpcFamilies;
 use crate::families::grpc::{CODE_NAMES, GrpcSeries, UNKNOWN};
+use crate::recording::headers;
 use crate::recording::rpc::{CLIENT_STREAMS, Kind, Named, SERVER_STREAMS, UNARY};
 
 // Codes by their number (`grpc-status`), the index of `CODE_NAMES`.
@@ -22,17 +23,6 @@ const INTERNAL: usize = 13;
 /// The headers the layer reads, made once (a `&str` would be parsed on every lookup).
 const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
 const GRPC_TIMEOUT: HeaderName = HeaderName::from_static("grpc-timeout");
-
-/// The value of header `name`: the few headers of a gRPC request, answer or trailers are
-/// compared in turn, cheaper than hashing a name that is not one of HTTP's own.
-fn header<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Option<&'h http::HeaderValue> {
-    if headers.len() > 8 {
-        return headers.get(name);
-    }
-    headers
-        .iter()
-        .find_map(|(key, value)| (key == name).then_some(value))
-}
 
 /// The set bit of [`Received`]'s count once the RPC has its series.
 const COUNTED: u64 = 1 << 63;
@@ -185,7 +175,7 @@ impl Rpc {
             sent: 0,
             sent_messages: Messages::default(),
             start,
-            timeout: header(request.headers(), &GRPC_TIMEOUT)
+            timeout: headers::first(request.headers(), &GRPC_TIMEOUT)
                 .and_then(|value| timeout(value.as_bytes())),
             code: None,
             answered: false,
@@ -223,7 +213,7 @@ impl Rpc {
     /// The response's head arrived: its headers' `grpc-status` (a trailers-only answer)
     /// becomes the code.
     pub(super) fn answered(&mut self, headers: &HeaderMap) {
-        self.code = header(headers, &GRPC_STATUS).map(|value| code(value.as_bytes()));
+        self.code = headers::first(headers, &GRPC_STATUS).map(|value| code(value.as_bytes()));
         self.answered = self.code != Some(UNIMPLEMENTED);
     }
 
@@ -245,8 +235,9 @@ impl Rpc {
 
     /// The trailers arrived, with the code the client receives.
     pub(super) fn trailers(&mut self, trailers: &HeaderMap) {
-        self.code =
-            Some(header(trailers, &GRPC_STATUS).map_or(UNKNOWN, |value| code(value.as_bytes())));
+        self.code = Some(
+            headers::first(trailers, &GRPC_STATUS).map_or(UNKNOWN, |value| code(value.as_bytes())),
+        );
     }
 
     /// The service failed: no answer, no status.
