@@ -1,13 +1,17 @@
 //! A user's axum app with tower-http's layers: a request timeout and a body limit inside
 //! `RequestMetricsLayer` (what they answer is counted, with the route), compression and
-//! tracing around it (they see the response it passed on).
+//! tracing around it (they see the response it passed on); and an authentication layer of
+//! its own inside, which hands the tenant it finds to the metrics (`set_label`: a no-op
+//! unless a `tenant` request label is configured, as in `tests/labels.rs`).
 
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::Path;
+use axum::extract::{Path, Request};
 use axum::http::StatusCode;
+use axum::middleware::{self, Next};
+use axum::response::Response;
 use axum::routing::{get, post};
 use tower_http::compression::CompressionLayer;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -51,6 +55,19 @@ async fn report() -> String {
     report_text()
 }
 
+// The user's own authentication: `authorization: tenant <name>` names the tenant.
+async fn auth(req: Request, next: Next) -> Response {
+    if let Some(tenant) = req
+        .headers()
+        .get("authorization")
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("tenant "))
+    {
+        track_metrics::set_label("tenant", tenant);
+    }
+    next.run(req).await
+}
+
 /// The app: every request counted once by the metrics layer, `/metrics` left out.
 pub fn app() -> Router {
     Router::new()
@@ -65,6 +82,7 @@ pub fn app() -> Router {
             TIMEOUT,
         ))
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(middleware::from_fn(auth))
         .layer(RequestMetricsLayer::new().exclude("/metrics"))
         // Around it.
         .layer(CompressionLayer::new())
