@@ -278,6 +278,10 @@ impl metrics_tests::stack::Stack for Stack {
         // gRPC's first round too, before its second.
         grpc::settle(&prometheus, grpc_traffic.counted().rpcs(), SECOND)
             .expect("grpc-app's first round in Prometheus");
+        // And the tenants' (its scrape may come last: each target has its own offset).
+        tenants
+            .settle_first(&prometheus)
+            .expect("tenant-app's first round in Prometheus");
 
         for (each, traces) in traffic.iter().zip(TRACES) {
             each.traced(&traces);

@@ -141,15 +141,17 @@ impl TenantApp {
         });
     }
 
+    /// Waits (bounded) for Prometheus to show the first round's requests per tenant: a
+    /// series' first sample has no increase, so the second round must start after it (a
+    /// tenant whose second round ended before the app's first scrape has no rate at all).
+    pub fn settle_first(&self, prometheus: &Prometheus) -> Result<(), String> {
+        wait_for(prometheus, &sent_rounds(1)).map(drop)
+    }
+
     /// Waits (bounded) for Prometheus to show both rounds' requests per tenant; the tests
     /// assert.
     pub fn settle(&self, prometheus: &Prometheus) -> Result<TenantsSeen, String> {
-        let want = sent();
-        let seen = settle(Duration::from_secs(20), || match counts(prometheus, None) {
-            Ok(seen) if seen == want => Ok(now()),
-            Ok(seen) => Err(format!("{seen:?}, want {want:?}")),
-            Err(err) => Err(err),
-        })?;
+        let seen = wait_for(prometheus, &sent())?;
         // The 5-minute windows at that time hold the first scrape.
         let elapsed = self.started.elapsed();
         if elapsed > Duration::from_secs(240) {
@@ -157,6 +159,15 @@ impl TenantApp {
         }
         Ok(TenantsSeen { at: seen })
     }
+}
+
+// Waits (bounded) until Prometheus shows `want` as the app's counts: the time then.
+fn wait_for(prometheus: &Prometheus, want: &Counts) -> Result<String, String> {
+    settle(Duration::from_secs(20), || match counts(prometheus, None) {
+        Ok(seen) if seen == *want => Ok(now()),
+        Ok(seen) => Err(format!("{seen:?}, want {want:?}")),
+        Err(err) => Err(err),
+    })
 }
 
 // Now, as the query API's `time`.
@@ -170,6 +181,11 @@ type Counts = BTreeMap<(String, String), f64>;
 
 /// What both rounds must count per (tenant, status).
 fn sent() -> Counts {
+    sent_rounds(1 + SECOND_ROUND)
+}
+
+/// What `rounds` first rounds' worth of requests count per (tenant, status).
+fn sent_rounds(rounds: u32) -> Counts {
     let mut counts = Counts::new();
     for (tenant, _, status, count) in ROUND {
         let tenant = match tenant {
@@ -179,7 +195,7 @@ fn sent() -> Counts {
         };
         *counts
             .entry((tenant.to_owned(), status.to_string()))
-            .or_default() += f64::from(count * (1 + SECOND_ROUND));
+            .or_default() += f64::from(count * rounds);
     }
     counts
 }
