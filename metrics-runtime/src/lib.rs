@@ -105,7 +105,7 @@ pub mod __private;
 
 #[cfg(any(feature = "actix", feature = "axum"))]
 pub use config::RequestLabel;
-pub use config::{Config, Error, Objective};
+pub use config::{Config, Error, Naming, Objective};
 #[cfg(feature = "native-histograms")]
 pub use exposition::PROTOBUF_CONTENT_TYPE;
 pub use exposition::{CONTENT_TYPE, OPENMETRICS_CONTENT_TYPE};

@@ -14,7 +14,7 @@ use std::task::{Context, Poll};
 
 use actix_web::Error;
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse, Transform, forward_ready};
-use actix_web::http::header::HeaderName;
+use actix_web::http::header::{FORWARDED, HeaderName, X_FORWARDED_PROTO};
 use pin_project_lite::pin_project;
 
 // The W3C trace context header: a sampled trace becomes the exemplar of the
@@ -24,9 +24,10 @@ const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
 use super::matched::matched_route;
 use super::route_cache::Routes;
 use crate::config::label::Source;
+use crate::families::otel::Version;
 use crate::recording::request::Start;
 use crate::recording::request::{self, Request};
-use crate::recording::{self, Excluded, Hooks, OnResponse, Recorded, Served};
+use crate::recording::{self, Excluded, Hooks, OnResponse, Otel, Recorded, Served};
 use crate::registry::LabelSet;
 use crate::storage::Series;
 
@@ -157,7 +158,17 @@ where
                 Source::Axum(_) => None,
             })
         });
-        let (request, in_flight) = Request::new(method, start, labels);
+        let otel = crate::registry::otel_families().map(|families| {
+            let headers = req.headers();
+            Otel::of(
+                families,
+                req.app_config().secure(),
+                headers.get(FORWARDED).map(|value| value.as_bytes()),
+                headers.get(X_FORWARDED_PROTO).map(|value| value.as_bytes()),
+                version(req.version()),
+            )
+        });
+        let (request, in_flight) = Request::new(method, start, labels, otel);
         let trace = Served::trace_of(req.headers().get(TRACEPARENT).map(|v| v.as_bytes()));
         let mut served = Served::start(request, in_flight, trace);
         // Routing and inner middleware run here already, with the request current.
@@ -260,6 +271,17 @@ where
 }
 
 // The first value of `header` in `headers` (found by the name parsed once).
+// A protocol version as the OpenTelemetry conventions name it (HTTP/0.9 as 1.0).
+fn version(version: actix_web::http::Version) -> Version {
+    use actix_web::http::Version as V;
+    match version {
+        V::HTTP_09 | V::HTTP_10 => Version::Http10,
+        V::HTTP_2 => Version::Http2,
+        V::HTTP_3 => Version::Http3,
+        _ => Version::Http11,
+    }
+}
+
 fn header_value<'h>(
     headers: &'h actix_web::http::header::HeaderMap,
     header: &crate::config::label::Header,

@@ -5,17 +5,22 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use axum::extract::MatchedPath;
-use axum::http::{HeaderName, Request, Response, header::CONTENT_TYPE};
+use axum::http::header::{CONTENT_TYPE, FORWARDED};
+use axum::http::{HeaderName, Request, Response};
 use tower_service::Service;
 
 // The W3C trace context header: a sampled trace becomes the exemplar of the
 // request's bucket.
 const TRACEPARENT: HeaderName = HeaderName::from_static("traceparent");
+// A proxy's scheme header (http has no constant of it).
+const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
 
 use super::RequestMetricsFuture;
 use crate::config::label::{Header, Source};
+use crate::families::OtelFamilies;
+use crate::families::otel::Version;
 use crate::recording::request::{self, Start};
-use crate::recording::{self, Excluded, Served, rpc};
+use crate::recording::{self, Excluded, Otel, Served, rpc};
 use crate::registry::LabelSet;
 
 /// The service [`RequestMetricsLayer`](super::RequestMetricsLayer) makes: the inner
@@ -73,7 +78,8 @@ where
             (Start::Routed(expected), Some(expected))
         };
         let (labels, req) = arrival_labels(req);
-        let (request, in_flight) = request::Request::new(method, start, labels);
+        let otel = crate::registry::otel_families().map(|families| otel(families, &req));
+        let (request, in_flight) = request::Request::new(method, start, labels, otel);
         let trace = Served::trace_of(req.headers().get(TRACEPARENT).map(|v| v.as_bytes()));
         let mut served = Served::start(request, in_flight, trace);
         // Inner layers may run here already, with the request current.
@@ -103,6 +109,26 @@ fn arrival_labels<B>(req: Request<B>) -> (LabelSet, Request<B>) {
         _ => None,
     });
     (set, Request::from_parts(parts, body))
+}
+
+// The request's part in the OpenTelemetry naming: `https` when its URI says so (an
+// HTTP/2 request's `:scheme`, an absolute-form target), or a proxy's header does.
+fn otel<B>(families: &'static OtelFamilies, req: &Request<B>) -> Otel {
+    use axum::http::Version as V;
+    let headers = req.headers();
+    let version = match req.version() {
+        V::HTTP_09 | V::HTTP_10 => Version::Http10,
+        V::HTTP_2 => Version::Http2,
+        V::HTTP_3 => Version::Http3,
+        _ => Version::Http11,
+    };
+    Otel::of(
+        families,
+        req.uri().scheme() == Some(&axum::http::uri::Scheme::HTTPS),
+        headers.get(FORWARDED).map(|value| value.as_bytes()),
+        headers.get(X_FORWARDED_PROTO).map(|value| value.as_bytes()),
+        version,
+    )
 }
 
 // The first value of `header` in `headers`, by the name parsed once.

@@ -19,8 +19,22 @@ pub(crate) const MAX_LABELS: usize = 8;
 /// bytes, or with a byte outside `!`..=`~`.
 pub(crate) const OTHER: &str = "_other";
 
-/// The labels of the request families a request label may not take.
-const OURS: [&str; 5] = ["handler", "method", "route", "status", "le"];
+/// The labels of the request families a request label may not take: those of both
+/// namings (`Config::naming`), so that switching the naming never makes a label clash.
+const OURS: [&str; 12] = [
+    "handler",
+    "method",
+    "route",
+    "status",
+    "le",
+    "http_request_method",
+    "http_route",
+    "http_response_status_code",
+    "url_scheme",
+    "error_type",
+    "network_protocol_version",
+    "code_function_name",
+];
 
 /// A label of `http_requests_total`, `http_request_duration_seconds` and
 /// `http_requests_in_flight` whose value comes from each request: a header, or a
@@ -329,6 +343,8 @@ mod tests {
             ("tenänt", "not a valid"),
             ("__tenant", "reserves"),
             ("route", "already have"),
+            ("http_route", "already have"),
+            ("url_scheme", "already have"),
             ("status", "already have"),
             ("le", "already have"),
         ] {

@@ -8,12 +8,15 @@ use prometheus::Registry;
 
 #[cfg(any(feature = "actix", feature = "axum"))]
 pub(crate) mod label;
+mod naming;
 #[cfg(feature = "native-histograms")]
 mod native;
 mod objective;
 
 #[cfg(any(feature = "actix", feature = "axum"))]
 pub use label::RequestLabel;
+pub use naming::Naming;
+pub(crate) use naming::OTEL_BUCKETS;
 pub use objective::Objective;
 
 /// How the metric families are set up; pass it to [`configure`](crate::configure) before
@@ -37,6 +40,7 @@ pub struct Config {
     pub(crate) buckets: Option<Vec<f64>>,
     pub(crate) registry: Option<Registry>,
     pub(crate) objectives: Vec<Objective>,
+    pub(crate) naming: Naming,
     #[cfg(any(feature = "actix", feature = "axum"))]
     pub(crate) labels: Vec<RequestLabel>,
     #[cfg(feature = "native-histograms")]
@@ -113,6 +117,22 @@ impl Config {
     #[cfg_attr(docsrs, doc(cfg(any(feature = "actix", feature = "axum"))))]
     pub fn label(mut self, label: RequestLabel) -> Config {
         self.labels.push(label);
+        self
+    }
+
+    /// The names of the request families: [`Naming::Prometheus`] (the default) or the
+    /// OpenTelemetry HTTP semantic conventions' ([`Naming::OpenTelemetry`]). The
+    /// request labels ([`label`](Config::label)), exemplars and native histograms work
+    /// in both.
+    ///
+    /// ```
+    /// use track_metrics::{Config, Naming};
+    ///
+    /// let config = Config::new().naming(Naming::OpenTelemetry);
+    /// # let _ = config;
+    /// ```
+    pub fn naming(mut self, naming: Naming) -> Config {
+        self.naming = naming;
         self
     }
 
@@ -229,6 +249,18 @@ impl Config {
     // The duration histogram's buckets: the configured ones (`None`: the defaults) with
     // every objective's latency threshold added as a boundary.
     pub(crate) fn histogram_buckets(&self) -> Option<Vec<f64>> {
+        self.buckets_over(prometheus::DEFAULT_BUCKETS)
+    }
+
+    // The OpenTelemetry naming's duration buckets: the configured ones, else the
+    // conventions', with every objective's latency threshold added as a boundary.
+    pub(crate) fn otel_buckets(&self) -> Vec<f64> {
+        self.buckets_over(&OTEL_BUCKETS)
+            .unwrap_or_else(|| OTEL_BUCKETS.to_vec())
+    }
+
+    // [`Config::histogram_buckets`] with `default` for the buckets not configured.
+    fn buckets_over(&self, default: &[f64]) -> Option<Vec<f64>> {
         let mut thresholds = self
             .objectives
             .iter()
@@ -238,10 +270,7 @@ impl Config {
         if thresholds.peek().is_none() {
             return self.buckets.clone();
         }
-        let mut buckets = self
-            .buckets
-            .clone()
-            .unwrap_or_else(|| prometheus::DEFAULT_BUCKETS.to_vec());
+        let mut buckets = self.buckets.clone().unwrap_or_else(|| default.to_vec());
         // The buckets are in order (`check_buckets` first): each threshold goes where a
         // sort would put it. (A sort's generic code was
         // 5 % of this crate's LLVM IR.)

@@ -22,13 +22,15 @@ use prometheus::proto::{
 
 use crate::families::HttpFamilies;
 
-/// Registered in the registry in place of the three prometheus families.
+/// Registered in the registry in place of the three prometheus families (and, in the
+/// OpenTelemetry naming, of its two: see `otel.rs`).
 pub(crate) struct HttpCollector {
     families: Arc<HttpFamilies>,
     // The label pairs of each family with empty values, sorted as the prometheus crate
     // sorts them, and where each variable label's value goes.
     requests: Template,
     series: Template,
+    otel: Option<otel::Templates>,
 }
 
 impl HttpCollector {
@@ -37,6 +39,7 @@ impl HttpCollector {
             requests: Template::new(&families.requests),
             // The histogram and the gauge have the same labels.
             series: Template::new(&families.in_flight),
+            otel: families.otel.as_ref().map(otel::Templates::new),
             families,
         }
     }
@@ -45,7 +48,11 @@ impl HttpCollector {
 impl Collector for HttpCollector {
     fn desc(&self) -> Vec<&Desc> {
         let families = &*self.families;
-        vec![&families.requests, &families.duration, &families.in_flight]
+        let mut descs = vec![&families.requests, &families.duration, &families.in_flight];
+        if let Some(otel) = &families.otel {
+            descs.extend([&otel.duration, &otel.active]);
+        }
+        descs
     }
 
     fn collect(&self) -> Vec<MetricFamily> {
@@ -61,20 +68,11 @@ impl Collector for HttpCollector {
         let mut durations = Vec::with_capacity(all.len());
         let mut in_flight = Vec::with_capacity(all.len());
         let mut buckets = Vec::with_capacity(families.bounds.len() + 1);
-        let request_labels = families.request_labels();
-        for series in all {
+        for &series in &all {
             // The request labels' values after the three: none (`""` each) for a series
             // that has none.
-            let values = series.labels().values();
-            let extra = series.extra();
-            let absent = request_labels.saturating_sub(extra.len());
-            let values = || {
-                values
-                    .into_iter()
-                    .chain(extra.iter().copied())
-                    .chain(std::iter::repeat_n("", absent))
-                    .map(Cow::Borrowed)
-            };
+            let values = families.values(series);
+            let values = || values.clone().map(Cow::Borrowed);
             let reading = series.read(&mut buckets);
             if reading.count > 0 {
                 let mut metric = Metric::from_label(self.series.pairs(values()));
@@ -102,13 +100,19 @@ impl Collector for HttpCollector {
                 in_flight.push(metric);
             }
         }
-        vec![
+        let mut gathered = vec![
             family(&families.requests, MetricType::COUNTER, requests),
             family(&families.duration, MetricType::HISTOGRAM, durations),
             family(&families.in_flight, MetricType::GAUGE, in_flight),
-        ]
+        ];
+        if let (Some(otel), Some(templates)) = (&families.otel, &self.otel) {
+            gathered.extend(templates.collect(otel, &all, &mut buckets));
+        }
+        gathered
     }
 }
+
+mod otel;
 
 // The histogram proto of one reading: buckets cumulative, as the prometheus crate's.
 fn histogram(bounds: &[f64], buckets: &[u64], reading: &crate::storage::Reading) -> Histogram {

@@ -4,6 +4,7 @@
 //! scrape's `Accept` header prefers (`negotiate`, with a framework's `/metrics`). It knows the families, never the
 //! process-wide registry: the registry layer above calls it.
 
+mod by_series;
 pub(crate) mod collector;
 pub(crate) mod exemplars;
 pub(crate) mod model;

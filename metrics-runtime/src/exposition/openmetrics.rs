@@ -24,6 +24,9 @@ use crate::storage::Exemplar;
 pub const OPENMETRICS_CONTENT_TYPE: &str =
     "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
+/// The family that writes its unit (`# UNIT`): the OpenTelemetry naming's duration.
+const OTEL_DURATION: &str = "http_server_request_duration_seconds";
+
 /// `families` (as a registry gathers them) in the OpenMetrics text format, with the
 /// `exemplars` of their histograms' buckets.
 pub(crate) fn encode(
@@ -70,6 +73,11 @@ fn family_to(
         out.push('\n');
     }
     let _ = writeln!(out, "# TYPE {family_name} {type_name}");
+    // The OpenTelemetry naming's duration (its unit is part of the conventions; a
+    // namespace may prefix it). Other families keep the lines they had.
+    if kind == MetricType::HISTOGRAM && name.ends_with(OTEL_DURATION) {
+        let _ = writeln!(out, "# UNIT {family_name} seconds");
+    }
     for metric in family.get_metric() {
         match kind {
             MetricType::COUNTER => sample(out, name, "", metric, None, model::counter(metric)),

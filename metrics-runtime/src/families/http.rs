@@ -5,11 +5,11 @@ use std::sync::{Mutex, PoisonError};
 
 use prometheus::core::Desc;
 
-use super::{Builder, bounds};
+use super::{Builder, OtelFamilies, bounds};
 use crate::storage::{HttpLabels, Series, limit};
 
 /// The labels of every HTTP family, in the order of [`HttpLabels::values`].
-pub(crate) const HTTP_LABELS: [&str; 3] = ["handler", "method", "route"];
+const HTTP_LABELS: [&str; 3] = ["handler", "method", "route"];
 
 /// The label `http_requests_total` has after [`HTTP_LABELS`] and the request labels.
 const STATUS_LABEL: &str = "status";
@@ -39,6 +39,9 @@ pub(crate) struct HttpFamilies {
     native: Option<&'static crate::storage::NativeLayout>,
     // Every series, in the order they were made; never shrinks.
     series: Mutex<Vec<&'static Series>>,
+    // The OpenTelemetry naming's families (`Config::naming`), whose series are siblings
+    // of these (see `otel.rs`); `None` in the Prometheus naming.
+    pub(crate) otel: Option<OtelFamilies>,
 }
 
 impl HttpFamilies {
@@ -79,6 +82,7 @@ impl HttpFamilies {
             #[cfg(feature = "native-histograms")]
             native: None,
             series: Mutex::new(Vec::new()),
+            otel: None,
         })
     }
 
@@ -87,6 +91,13 @@ impl HttpFamilies {
     #[cfg(feature = "native-histograms")]
     pub(crate) fn with_native(mut self, layout: crate::storage::NativeLayout) -> HttpFamilies {
         self.native = Some(Box::leak(Box::new(layout)));
+        self
+    }
+
+    /// These families with the OpenTelemetry naming's beside them: requests are counted
+    /// there.
+    pub(crate) fn with_otel(mut self, otel: OtelFamilies) -> HttpFamilies {
+        self.otel = Some(otel);
         self
     }
 
@@ -116,6 +127,20 @@ impl HttpFamilies {
             .unwrap_or_else(PoisonError::into_inner)
             .push(series);
         series
+    }
+
+    /// The values of the histogram's and the gauge's variable labels for `series`, in
+    /// the descriptors' order: [`HTTP_LABELS`]' and the request labels' (`""` for those
+    /// it has no value of).
+    pub(crate) fn values(&self, series: &Series) -> impl Iterator<Item = &'static str> + Clone {
+        let extra = series.extra();
+        let absent = self.request_labels().saturating_sub(extra.len());
+        series
+            .labels()
+            .values()
+            .into_iter()
+            .chain(extra.iter().copied())
+            .chain(std::iter::repeat_n("", absent))
     }
 
     /// How many request labels (`Config::label`) follow [`HTTP_LABELS`].

@@ -21,13 +21,15 @@ use prometheus::{HistogramOpts, HistogramVec, IntCounterVec};
 pub(crate) mod grpc;
 mod http;
 mod objectives;
+pub(crate) mod otel;
 #[cfg(feature = "ws")]
 pub(crate) mod ws;
 
 #[cfg(feature = "tonic")]
 pub(crate) use grpc::GrpcFamilies;
-pub(crate) use http::{HTTP_LABELS, HttpFamilies};
+pub(crate) use http::HttpFamilies;
 pub(crate) use objectives::ObjectiveFamilies;
+pub(crate) use otel::OtelFamilies;
 #[cfg(feature = "ws")]
 pub(crate) use ws::WsFamilies;
 

@@ -73,6 +73,7 @@ mod imp {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::Call;
+    use crate::recording::otel::Otel;
     use crate::registry::{LabelSet, labelled};
     use crate::storage::Series;
 
@@ -114,18 +115,23 @@ mod imp {
         arrival: LabelSet,
         // The values it is counted with: the arrival ones, or set since.
         values: LabelSet,
-        // `in_flight` with the arrival values: where it is in flight in truth.
+        // `in_flight` with the arrival values (and, in the OpenTelemetry naming, its
+        // variant's sibling): where it is in flight in truth.
         flying: Option<&'static Series>,
+        // `None` in the Prometheus naming.
+        otel: Option<Otel>,
     }
 
     impl Request {
         /// A request of `method` (a label of `recording::method_label`) with the
         /// request labels' values `labels`, not in flight yet (see `Served::start`), and
-        /// the series it will be in flight in (`None` when left out).
+        /// the series it will be in flight in (`None` when left out). `otel`: its part
+        /// in the OpenTelemetry naming, `None` in the Prometheus one.
         pub(crate) fn new(
             method: &'static str,
             start: Start,
             labels: LabelSet,
+            otel: Option<Otel>,
         ) -> (Request, Option<&'static Series>) {
             let (in_flight, routed) = match start {
                 Start::Routed(series) => (Some(series), true),
@@ -133,7 +139,7 @@ mod imp {
                 Start::Unrouted => (Some(crate::registry::series_of("", method, "")), false),
                 Start::Excluded => (None, true),
             };
-            let request = Request {
+            let mut request = Request {
                 method,
                 id: next_id(),
                 in_flight,
@@ -142,24 +148,47 @@ mod imp {
                 depth: 0,
                 arrival: labels,
                 values: labels,
-                flying: in_flight.map(|series| labelled(series, labels)),
+                flying: None,
+                otel,
             };
+            request.flying = in_flight.map(|series| request.flying_in(series));
             let flying = request.flying;
             (request, flying)
         }
 
+        // Where the request is in flight while `series` (one without request label
+        // values) holds it: that series with its arrival values, and in the
+        // OpenTelemetry naming the sibling of its variant.
+        #[inline]
+        fn flying_in(&self, series: &'static Series) -> &'static Series {
+            let series = labelled(series, self.arrival);
+            match self.otel {
+                None => series,
+                Some(otel) => series.sibling(otel.variant.in_flight(), otel.limits),
+            }
+        }
+
         /// The series `counted` and `in_flight` (as [`Request::finished`] gives them)
         /// with the request labels' values: those it is counted with, and those it is in
-        /// flight with.
+        /// flight with; in the OpenTelemetry naming, the siblings of its variant and
+        /// `status` (answered with it), and of its variant (in flight).
         #[inline]
         pub(crate) fn with_labels(
             &self,
             (counted, in_flight): (&'static Series, &'static Series),
+            status: u16,
         ) -> (&'static Series, &'static Series) {
             let flying = match self.flying {
                 Some(flying) => flying,
-                None => labelled(in_flight, self.arrival),
+                None => self.flying_in(in_flight),
             };
+            if let Some(otel) = self.otel {
+                let counted = labelled(counted, self.values);
+                return (
+                    counted.sibling(otel.variant.counted(status), otel.limits),
+                    flying,
+                );
+            }
             // Usually counted where it is in flight, with the values it arrived with.
             if std::ptr::eq(counted, in_flight)
                 && std::ptr::eq(self.values.values(), self.arrival.values())
@@ -190,7 +219,7 @@ mod imp {
             let target = (!excluded).then(|| {
                 crate::registry::series_of(self.handler.unwrap_or(""), self.method, route)
             });
-            let flying = target.map(|series| labelled(series, self.arrival));
+            let flying = target.map(|series| self.flying_in(series));
             if let Some(series) = flying {
                 series.enter();
             }
@@ -247,7 +276,7 @@ mod imp {
                 && !same(series.handler(), handler)
             {
                 let joined = crate::registry::series_of(handler, self.method, series.route());
-                let flying = labelled(joined, self.arrival);
+                let flying = self.flying_in(joined);
                 flying.enter();
                 if let Some(series) = self.flying {
                     series.leave();
@@ -435,7 +464,8 @@ mod imp {
         fn the_first_outer_responding_call_names_the_request() {
             let start = crate::registry::series_of("", "GET", "/unit/request");
             start.enter();
-            let mut current = Some(Request::new("GET", Start::Routed(start), LabelSet::NONE).0);
+            let mut current =
+                Some(Request::new("GET", Start::Routed(start), LabelSet::NONE, None).0);
             within(&mut current, || {
                 // A helper that is no response does not name it, nor does a response
                 // inside it.
@@ -467,7 +497,7 @@ mod imp {
         #[cfg(feature = "actix")]
         #[test]
         fn a_request_named_before_its_route_is_known_moves_once_it_is() {
-            let mut request = Request::new("PUT", Start::Unrouted, LabelSet::NONE).0;
+            let mut request = Request::new("PUT", Start::Unrouted, LabelSet::NONE, None).0;
             let provisional = request.in_flight().unwrap();
             assert_eq!((provisional.handler(), provisional.route()), ("", ""));
             assert!(request.name("unit_unrouted"));
@@ -492,7 +522,7 @@ mod imp {
         #[test]
         fn a_request_expected_left_out_is_in_flight_and_counted_where_it_went() {
             let in_flight_of = |series: &'static Series| series.read(&mut Vec::new()).in_flight;
-            let mut request = Request::new("OPTIONS", Start::Excluded, LabelSet::NONE).0;
+            let mut request = Request::new("OPTIONS", Start::Excluded, LabelSet::NONE, None).0;
             assert!(request.finished().is_none());
             request.route("/unit/expected-out/left-out", true);
             assert!(request.finished().is_none());
@@ -514,7 +544,7 @@ mod imp {
         #[test]
         fn outside_a_request_calls_are_alone() {
             assert_eq!(enter("x", true).0, 0);
-            let mut other = Some(Request::new("GET", Start::Excluded, LabelSet::NONE).0);
+            let mut other = Some(Request::new("GET", Start::Excluded, LabelSet::NONE, None).0);
             within(&mut other, || {
                 let call = enter("x", true);
                 assert!(call.names());

@@ -175,7 +175,7 @@ impl Served {
         let series = request.finish(route)?;
         // Where it counts and leaves, with the request labels' values (the route
         // caches keep the series without them: `counted` is returned).
-        let (counted, in_flight) = request.with_labels(series);
+        let (counted, in_flight) = request.with_labels(series, status);
         // The current OpenTelemetry span first (feature `opentelemetry`), else the
         // request's `traceparent`.
         #[cfg(feature = "opentelemetry")]
@@ -213,8 +213,12 @@ mod tests {
     #[test]
     fn the_route_taken_decides_whether_a_request_is_recorded() {
         // Expected left out, but it took a route that is not: counted there, once.
-        let (request, in_flight) =
-            Request::new("TRACE", Start::Excluded, crate::registry::LabelSet::NONE);
+        let (request, in_flight) = Request::new(
+            "TRACE",
+            Start::Excluded,
+            crate::registry::LabelSet::NONE,
+            None,
+        );
         assert!(in_flight.is_none());
         let mut served = Served::start(request, in_flight, None);
         assert!(served.is_recording());
@@ -235,6 +239,7 @@ mod tests {
             "TRACE",
             Start::Routed(start),
             crate::registry::LabelSet::NONE,
+            None,
         );
         let mut served = Served::start(request, in_flight, None);
         assert_eq!(counts(start), (0, 0, 1));

@@ -32,13 +32,13 @@ pub(crate) use scrape::Scrape;
 pub use scrape::render_protobuf;
 pub use scrape::{render, render_openmetrics, try_render};
 
-use crate::config::{Config, Error};
+use crate::config::{Config, Error, Naming};
 use crate::exposition::collector::HttpCollector;
 #[cfg(feature = "tonic")]
 use crate::families::GrpcFamilies;
 #[cfg(feature = "ws")]
 use crate::families::WsFamilies;
-use crate::families::{Builder, HttpFamilies, ObjectiveFamilies};
+use crate::families::{Builder, HttpFamilies, ObjectiveFamilies, OtelFamilies};
 
 struct Runtime {
     registry: Registry,
@@ -110,6 +110,13 @@ pub fn registry() -> &'static Registry {
 /// The HTTP families, registered when the runtime started (if metrics are enabled).
 pub(crate) fn http_families() -> &'static HttpFamilies {
     &runtime().http
+}
+
+/// The OpenTelemetry naming's request families; `None` in the Prometheus naming.
+#[cfg(any(feature = "actix", feature = "axum"))]
+#[inline]
+pub(crate) fn otel_families() -> Option<&'static OtelFamilies> {
+    http_families().otel.as_ref()
 }
 
 /// The request labels of the configuration, `None` when it has none.
@@ -192,6 +199,7 @@ impl Runtime {
         #[cfg(any(feature = "actix", feature = "axum"))]
         config.check_labels()?;
         let buckets = config.histogram_buckets();
+        let otel_buckets = (config.naming == Naming::OpenTelemetry).then(|| config.otel_buckets());
         #[cfg(feature = "native-histograms")]
         let native = config.native_settings()?;
         let Config {
@@ -208,7 +216,10 @@ impl Runtime {
         let names: Vec<&str> = labels.iter().map(|label| label.name()).collect();
         #[cfg(not(any(feature = "actix", feature = "axum")))]
         let names: Vec<&str> = Vec::new();
-        let http = HttpFamilies::new(&builder, buckets.as_deref(), &names)?;
+        let mut http = HttpFamilies::new(&builder, buckets.as_deref(), &names)?;
+        if let Some(otel_buckets) = otel_buckets {
+            http = http.with_otel(OtelFamilies::new(&builder, &otel_buckets, &names)?);
+        }
         #[cfg(any(feature = "actix", feature = "axum"))]
         let labels = RequestLabels::new(&labels);
         #[cfg(feature = "native-histograms")]

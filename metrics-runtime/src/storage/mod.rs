@@ -70,6 +70,7 @@ mod exemplar;
 mod native;
 mod read;
 mod shard;
+mod sibling;
 #[cfg(test)]
 pub(crate) mod tests;
 
@@ -100,6 +101,8 @@ pub(crate) struct Series {
     // Line 0: read or written by every call.
     // Where this thread's shard of the series is in its lease (see `Series::local`).
     index: u32,
+    // Among a series' siblings (see `sibling.rs`), which one this is: 0 for the series.
+    key: u32,
     // Per bound, the first nanosecond count above it (see [`limit`]).
     limits: &'static [u64],
     // Calls started here, plus calls counted here that were in flight elsewhere.
@@ -129,6 +132,8 @@ pub(crate) struct Series {
     // The values of the request labels (`Config::label`), in their order; empty when
     // it has none (or none is configured): the families show `""`.
     extra: &'static [&'static str],
+    // Made on the first sibling (see `sibling.rs`); in the series only.
+    siblings: OnceBox<sibling::Siblings>,
     // A series' shards, one per thread lease that recorded in it; empty in a shard.
     shards: Mutex<Vec<&'static Series>>,
 }
@@ -191,6 +196,7 @@ impl Series {
             .collect();
         Box::new(Series {
             index,
+            key: 0,
             limits,
             entered: AtomicU64::new(0),
             sum: AtomicU64::new(0),
@@ -206,6 +212,7 @@ impl Series {
             native: None,
             labels,
             extra,
+            siblings: OnceBox::new(),
             shards: Mutex::new(Vec::new()),
         })
     }
