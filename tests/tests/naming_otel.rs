@@ -19,11 +19,12 @@ use axum::body::Body;
 use axum::extract::Path;
 use axum::http::{Request, StatusCode, Version};
 use axum::routing::{any, get};
+use metrics_tests::rerun::in_child;
 use metrics_tests::scrape::{Sample, Scrape};
 use tokio::sync::Notify;
 use tower::ServiceExt;
 use track_metrics::axum::RequestMetricsLayer;
-use track_metrics::{Config, Naming, RequestLabel, track_metrics};
+use track_metrics::{Config, Error, Naming, RequestLabel, track_metrics};
 
 const DURATION: &str = "http_server_request_duration_seconds";
 const ACTIVE: &str = "http_server_active_requests";
@@ -40,6 +41,7 @@ fn setup() {
         track_metrics::configure(
             Config::new()
                 .naming(Naming::OpenTelemetry)
+                .known_methods(["PROPFIND"])
                 .label(RequestLabel::header("tenant", "x-tenant").allow(["acme"])),
         )
         .expect("the first configuration");
@@ -105,25 +107,10 @@ fn requests(scrape: &Scrape, route: &str) -> Vec<Row> {
     rows
 }
 
-fn row(
-    method: &str,
-    status: &str,
-    scheme: &str,
-    version: &str,
-    error: &str,
-    handler: &str,
-    tenant: &str,
-    count: f64,
-) -> Row {
+fn row(labels: [&str; 7], count: f64) -> Row {
+    let [method, status, scheme, version, error, handler, tenant] = labels.map(str::to_owned);
     (
-        method.into(),
-        status.into(),
-        scheme.into(),
-        version.into(),
-        error.into(),
-        handler.into(),
-        tenant.into(),
-        count,
+        method, status, scheme, version, error, handler, tenant, count,
     )
 }
 
@@ -247,26 +234,23 @@ async fn axum_requests_have_the_conventions_names_and_labels() {
     assert_eq!(
         requests(&scrape, "/ot/axum/items/{status}"),
         vec![
-            row("GET", "200", "http", "1.1", "", item, "", 3.0),
-            row("GET", "204", "http", "1.1", "", item, "", 1.0),
-            row("GET", "204", "https", "1.1", "", item, "", 3.0),
-            row("GET", "503", "http", "2", "503", item, "", 1.0),
-            row("POST", "201", "http", "1.1", "", item, "acme", 1.0),
-            row("_OTHER", "404", "http", "1.0", "", item, "", 1.0),
+            row(["GET", "200", "http", "1.1", "", item, ""], 3.0),
+            row(["GET", "204", "http", "1.1", "", item, ""], 1.0),
+            row(["GET", "204", "https", "1.1", "", item, ""], 3.0),
+            row(["GET", "503", "http", "2", "503", item, ""], 1.0),
+            row(["POST", "201", "http", "1.1", "", item, "acme"], 1.0),
+            row(["PROPFIND", "404", "http", "1.0", "", item, ""], 1.0),
         ]
     );
     assert_eq!(
         requests(&scrape, "/ot/axum/wait"),
         vec![
-            row("GET", "", "http", "1.1", "_OTHER", "ot_axum_wait", "", 1.0),
             row(
-                "GET",
-                "200",
-                "http",
-                "1.1",
-                "",
-                "ot_axum_wait",
-                "_other",
+                ["GET", "", "http", "1.1", "_OTHER", "ot_axum_wait", ""],
+                1.0
+            ),
+            row(
+                ["GET", "200", "http", "1.1", "", "ot_axum_wait", "_other"],
                 1.0
             ),
         ]
@@ -423,10 +407,10 @@ mod actix {
         assert_eq!(
             requests(&scrape, "/ot/actix/items/{status}"),
             vec![
-                row("DELETE", "500", "http", "2", "500", item, "acme", 1.0),
-                row("GET", "200", "http", "1.1", "", item, "", 2.0),
-                row("GET", "200", "https", "1.1", "", item, "", 2.0),
-                row("_OTHER", "418", "http", "1.0", "", item, "", 1.0),
+                row(["DELETE", "500", "http", "2", "500", item, "acme"], 1.0),
+                row(["GET", "200", "http", "1.1", "", item, ""], 2.0),
+                row(["GET", "200", "https", "1.1", "", item, ""], 2.0),
+                row(["_OTHER", "418", "http", "1.0", "", item, ""], 1.0),
             ]
         );
         // No route matched: `http_route=""`, no handler.
@@ -461,4 +445,124 @@ mod actix {
             answered_by(&scrape, item)
         );
     }
+}
+
+#[track_metrics]
+async fn ot_axum_traced() -> &'static str {
+    "traced"
+}
+
+#[tokio::test]
+async fn exemplars_are_on_each_requests_own_series() {
+    setup();
+    let app = Router::new()
+        .route("/ot/axum/traced", get(ot_axum_traced))
+        .layer(RequestMetricsLayer::new());
+    // Two series that differ only by their request label, each with its own trace.
+    let traces = [
+        (
+            "acme",
+            "4bf92f3577b34da6a3ce929d0e0e4736",
+            "00f067aa0ba902b7",
+        ),
+        ("", "0af7651916cd43dd8448eb211c80319c", "b7ad6b7169203331"),
+    ];
+    for (tenant, trace, span) in traces {
+        let mut request =
+            Request::get("/ot/axum/traced").header("traceparent", format!("00-{trace}-{span}-01"));
+        if !tenant.is_empty() {
+            request = request.header("x-tenant", tenant);
+        }
+        let answer = app.clone().oneshot(request.body(Body::empty()).unwrap());
+        assert_eq!(answer.await.unwrap().status(), 200);
+    }
+    let om = track_metrics::render_openmetrics();
+    for (tenant, trace, span) in traces {
+        let lines: Vec<&str> = om
+            .lines()
+            .filter(|line| {
+                line.starts_with(&format!("{DURATION}_bucket{{"))
+                    && line.contains(r#"code_function_name="ot_axum_traced""#)
+                    && line.contains(&format!(r#"tenant="{tenant}""#))
+                    && line.contains(" # ")
+            })
+            .collect();
+        assert_eq!(
+            lines.len(),
+            1,
+            "one bucket with an exemplar: {lines:?}\n{om}"
+        );
+        assert!(
+            lines[0].contains(&format!(r#"trace_id="{trace}",span_id="{span}""#)),
+            "{}",
+            lines[0]
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_default_scheme_and_the_known_methods_are_configured_and_checked() {
+    const TEST: &str = "the_default_scheme_and_the_known_methods_are_configured_and_checked";
+    if !in_child(TEST, &[&[]]) {
+        return;
+    }
+    let sixteen: Vec<String> = (0..17).map(|i| format!("M{i}")).collect();
+    for (config, names) in [
+        (Config::new().known_methods(["GE T"]), "`GE T`"),
+        (
+            Config::new().known_methods(["X".repeat(33)]),
+            "at most 32 bytes",
+        ),
+        (Config::new().known_methods(sixteen), "17 known methods"),
+        (Config::new().default_scheme("ftp"), "`ftp`"),
+    ] {
+        match track_metrics::configure(config) {
+            Err(Error::Invalid(reason)) => assert!(reason.contains(names), "{reason}: {names}"),
+            other => panic!("expected an invalid configuration naming {names}, got {other:?}"),
+        }
+    }
+    track_metrics::configure(
+        Config::new()
+            .naming(Naming::OpenTelemetry)
+            .default_scheme("https")
+            .known_methods(["QUERY", "PROPFIND"]),
+    )
+    .unwrap();
+    let app = Router::new()
+        .route("/ot/axum/scheme", any(|| async { "scheme" }))
+        .layer(RequestMetricsLayer::new());
+    for (method, proto) in [
+        ("GET", None),
+        ("QUERY", None),
+        ("QUERY", Some("http")),
+        ("BREW", None),
+    ] {
+        let mut request = Request::builder().method(method).uri("/ot/axum/scheme");
+        if let Some(proto) = proto {
+            request = request.header("x-forwarded-proto", proto);
+        }
+        let answer = app.clone().oneshot(request.body(Body::empty()).unwrap());
+        assert_eq!(answer.await.unwrap().status(), 200);
+    }
+    let scrape = scrape();
+    let mut got: Vec<(String, String, f64)> = matching(
+        &scrape,
+        &format!("{DURATION}_count"),
+        &[("http_route", "/ot/axum/scheme")],
+    )
+    .into_iter()
+    .map(|(labels, value)| {
+        let label = |name| metrics_tests::scrape::label(labels, name).to_owned();
+        (label("http_request_method"), label("url_scheme"), *value)
+    })
+    .collect();
+    got.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let want = [
+        ("GET", "https", 1.0),
+        ("QUERY", "http", 1.0),
+        ("QUERY", "https", 1.0),
+        ("_OTHER", "https", 1.0),
+    ]
+    .map(|(m, s, v)| (m.to_owned(), s.to_owned(), v));
+    assert_eq!(got, want);
 }

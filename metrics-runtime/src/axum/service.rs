@@ -111,8 +111,9 @@ fn arrival_labels<B>(req: Request<B>) -> (LabelSet, Request<B>) {
     (set, Request::from_parts(parts, body))
 }
 
-// The request's part in the OpenTelemetry naming: `https` when its URI says so (an
-// HTTP/2 request's `:scheme`, an absolute-form target), or a proxy's header does.
+// The request's part in the OpenTelemetry naming: `https` when a proxy's header says so,
+// else when its URI does (an HTTP/2 request's `:scheme`, an absolute-form target), else
+// when the configuration does (`Config::default_scheme`).
 fn otel<B>(families: &'static OtelFamilies, req: &Request<B>) -> Otel {
     use axum::http::Version as V;
     let headers = req.headers();
@@ -124,7 +125,10 @@ fn otel<B>(families: &'static OtelFamilies, req: &Request<B>) -> Otel {
     };
     Otel::of(
         families,
-        req.uri().scheme() == Some(&axum::http::uri::Scheme::HTTPS),
+        match req.uri().scheme_str() {
+            Some(scheme) => scheme.eq_ignore_ascii_case("https"),
+            None => families.default_https,
+        },
         headers.get(FORWARDED).map(|value| value.as_bytes()),
         headers.get(X_FORWARDED_PROTO).map(|value| value.as_bytes()),
         version,

@@ -41,6 +41,8 @@ pub struct Config {
     pub(crate) registry: Option<Registry>,
     pub(crate) objectives: Vec<Objective>,
     pub(crate) naming: Naming,
+    pub(crate) known_methods: Vec<String>,
+    pub(crate) default_https: Option<String>,
     #[cfg(any(feature = "actix", feature = "axum"))]
     pub(crate) labels: Vec<RequestLabel>,
     #[cfg(feature = "native-histograms")]
@@ -136,6 +138,47 @@ impl Config {
         self
     }
 
+    /// More request methods to count under their own names (in both namings), beyond
+    /// the nine of RFC 9110 and PATCH; any other method counts as `_OTHER`. As
+    /// `OTEL_INSTRUMENTATION_HTTP_KNOWN_METHODS` does for the OpenTelemetry SDKs; each
+    /// one adds a `method` value to the series' bound. Case-sensitive, as methods are.
+    ///
+    /// [`configure`](crate::configure) refuses a method that is not an HTTP token, is
+    /// longer than 32 bytes, or more than 16 of them.
+    ///
+    /// ```
+    /// use track_metrics::Config;
+    ///
+    /// let config = Config::new().known_methods(["PROPFIND", "QUERY"]);
+    /// # let _ = config;
+    /// ```
+    pub fn known_methods<M: Into<String>>(
+        mut self,
+        methods: impl IntoIterator<Item = M>,
+    ) -> Config {
+        self.known_methods
+            .extend(methods.into_iter().map(Into::into));
+        self
+    }
+
+    /// The `url_scheme` (OpenTelemetry naming) of a request whose URI names no scheme
+    /// and whose proxy headers (`Forwarded`, `X-Forwarded-Proto`) say none: `http`
+    /// unless set to `https`. axum does not tell its layers whether the connection is
+    /// TLS; actix-web does, and its requests take their connection's.
+    ///
+    /// [`configure`](crate::configure) refuses anything but `http` and `https`.
+    ///
+    /// ```
+    /// use track_metrics::{Config, Naming};
+    ///
+    /// let config = Config::new().naming(Naming::OpenTelemetry).default_scheme("https");
+    /// # let _ = config;
+    /// ```
+    pub fn default_scheme(mut self, scheme: impl Into<String>) -> Config {
+        self.default_https = Some(scheme.into());
+        self
+    }
+
     /// Registers everything in `registry` instead of the default registry (the process
     /// collector is added to it on Linux).
     pub fn registry(mut self, registry: Registry) -> Config {
@@ -213,6 +256,45 @@ impl Config {
             )));
         }
         Ok(())
+    }
+
+    /// The known methods beyond the standard ones, checked; and whether a request whose
+    /// scheme nothing says is `https`.
+    pub(crate) fn check_requests(&self) -> Result<(Vec<&'static str>, bool), Error> {
+        const MAX_METHODS: usize = 16;
+        if self.known_methods.len() > MAX_METHODS {
+            return Err(Error::Invalid(format!(
+                "{} known methods configured, at most {MAX_METHODS} are allowed",
+                self.known_methods.len()
+            )));
+        }
+        let mut methods: Vec<&'static str> = Vec::new();
+        for method in &self.known_methods {
+            let token = !method.is_empty()
+                && method.len() <= 32
+                && method
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+            if !token {
+                return Err(Error::Invalid(format!(
+                    "known method `{method}` is not an HTTP method token of at most 32 bytes"
+                )));
+            }
+            if !methods.contains(&method.as_str()) {
+                // Leaked on purpose: one address per value, as the standard ones have.
+                methods.push(Box::leak(method.clone().into_boxed_str()));
+            }
+        }
+        let https = match self.default_https.as_deref() {
+            None | Some("http") => false,
+            Some("https") => true,
+            Some(other) => {
+                return Err(Error::Invalid(format!(
+                    "default scheme `{other}` is neither `http` nor `https`"
+                )));
+            }
+        };
+        Ok((methods, https))
     }
 
     // Refuses request labels that cannot be used: each one's own checks, too many, and

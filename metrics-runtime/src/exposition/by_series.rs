@@ -159,9 +159,7 @@ mod tests {
                 series.record_nanos(200, 1_000, series);
             }
         }
-        let by_series = BySeries::of(families, |series| {
-            Some(series.read(&mut Vec::new()).count)
-        });
+        let by_series = BySeries::of(families, |series| Some(series.read(&mut Vec::new()).count));
         let mut found = 0;
         for family in registry.gather() {
             if !family.name().ends_with("duration_seconds") {

@@ -9,8 +9,9 @@ use crate::recording::request::{self, Request};
 use crate::storage::Series;
 use crate::trace::Trace;
 
-/// The `method` label of a request: one of the nine standard methods, else `_OTHER`,
-/// so that no request can add a label value.
+/// The `method` label of a request: one of the nine standard methods or of those
+/// configured (`Config::known_methods`), else `_OTHER`, so that no request can add a
+/// label value.
 pub(crate) fn method_label(method: &str) -> &'static str {
     match method {
         "GET" => "GET",
@@ -22,7 +23,7 @@ pub(crate) fn method_label(method: &str) -> &'static str {
         "OPTIONS" => "OPTIONS",
         "TRACE" => "TRACE",
         "CONNECT" => "CONNECT",
-        _ => "_OTHER",
+        _ => crate::registry::known_method(method).unwrap_or("_OTHER"),
     }
 }
 

@@ -58,9 +58,24 @@ struct Runtime {
     // The request labels (`Config::label`); `None` when none is configured.
     #[cfg(any(feature = "actix", feature = "axum"))]
     labels: Option<RequestLabels>,
+    // The known methods beyond the standard ones (`Config::known_methods`).
+    #[cfg(any(feature = "actix", feature = "axum"))]
+    methods: &'static [&'static str],
 }
 
 static RUNTIME: OnceCell<Runtime> = OnceCell::new();
+
+/// The method label of a request method beyond the standard ones, if configured
+/// (`Config::known_methods`): one address per value.
+#[cfg(any(feature = "actix", feature = "axum"))]
+#[inline]
+pub(crate) fn known_method(method: &str) -> Option<&'static str> {
+    runtime()
+        .methods
+        .iter()
+        .copied()
+        .find(|&known| known == method)
+}
 
 /// Sets the configuration; only before first use.
 ///
@@ -198,6 +213,8 @@ impl Runtime {
         config.check_buckets()?;
         #[cfg(any(feature = "actix", feature = "axum"))]
         config.check_labels()?;
+        #[cfg_attr(not(any(feature = "actix", feature = "axum")), allow(unused_variables))]
+        let (methods, default_https) = config.check_requests()?;
         let buckets = config.histogram_buckets();
         let otel_buckets = (config.naming == Naming::OpenTelemetry).then(|| config.otel_buckets());
         #[cfg(feature = "native-histograms")]
@@ -218,7 +235,8 @@ impl Runtime {
         let names: Vec<&str> = Vec::new();
         let mut http = HttpFamilies::new(&builder, buckets.as_deref(), &names)?;
         if let Some(otel_buckets) = otel_buckets {
-            http = http.with_otel(OtelFamilies::new(&builder, &otel_buckets, &names)?);
+            let otel = OtelFamilies::new(&builder, &otel_buckets, &names)?;
+            http = http.with_otel(otel.default_https(default_https));
         }
         #[cfg(any(feature = "actix", feature = "axum"))]
         let labels = RequestLabels::new(&labels);
@@ -251,6 +269,8 @@ impl Runtime {
             buckets: buckets.clone(),
             #[cfg(any(feature = "actix", feature = "axum"))]
             labels,
+            #[cfg(any(feature = "actix", feature = "axum"))]
+            methods: methods.leak(),
         };
         Ok((runtime, collectors))
     }
