@@ -105,8 +105,10 @@ impl Config {
     /// multiplies the series by its bound plus two (`_other` and `""`).
     ///
     /// [`configure`](crate::configure) refuses a label whose name is not a valid
-    /// Prometheus label name, starts with `__`, is one the families have already
-    /// (`handler`, `method`, `route`, `status`, `le`), a constant label's or another
+    /// Prometheus label name, starts with `__`, is one the families have in either
+    /// [naming](Config::naming) (`handler`, `method`, `route`, `status`, `le`, and the
+    /// OpenTelemetry naming's `http_…`, `url_scheme`, `error_type`,
+    /// `network_protocol_version`, `code_function_name`), a constant label's or another
     /// request label's.
     ///
     /// ```
