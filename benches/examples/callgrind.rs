@@ -20,6 +20,12 @@ fn main() {
         "naive" => naive,
         "cached" => cached,
         "tracked" => tracked,
+        // A tracked call outside any request in the OpenTelemetry naming (its families
+        // are the Prometheus naming's: the same call path).
+        "tracked-otel" => {
+            metrics_benches::configure_otel_naming();
+            tracked
+        }
         "autometrics" => auto::autometrics_sync,
         "bare-async" => |x| ready(bare_async(x)),
         "naive-async" => |x| ready(naive_async(x)),

@@ -30,6 +30,11 @@ fn main() {
         // Every request with an `x-tenant: acme` header; `+label`: a request label reads
         // it (`Config::label`), else nothing does (the same request, for the difference).
         "layer+attribute+tenant" => routes(true).layer(RequestMetricsLayer::new()),
+        // The OpenTelemetry naming (`Config::naming`).
+        "layer+attribute+otel" => {
+            metrics_benches::configure_otel_naming();
+            routes(true).layer(RequestMetricsLayer::new())
+        }
         "layer+attribute+label" => {
             metrics_benches::configure_tenant_label();
             routes(true).layer(RequestMetricsLayer::new())

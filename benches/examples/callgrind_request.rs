@@ -45,8 +45,10 @@ fn main() {
         // `+traceparent`: every request with a sampled W3C `traceparent` (its exemplar is
         // kept). `+tenant` and `+label`: every request with an `x-tenant: acme` header,
         // which with `+label` a request label reads (`Config::label`) and else nothing
-        // does (the same request, for the difference).
+        // does (the same request, for the difference). `+otel`: the OpenTelemetry naming
+        // (`Config::naming`).
         "middleware+attribute"
+        | "middleware+attribute+otel"
         | "middleware+attribute+traceparent"
         | "middleware+attribute+tenant"
         | "middleware+attribute+label" => {
@@ -58,6 +60,9 @@ fn main() {
             );
             if variant.ends_with("+label") {
                 metrics_benches::configure_tenant_label();
+            }
+            if variant.ends_with("+otel") {
+                metrics_benches::configure_otel_naming();
             }
             run(
                 &system,

@@ -458,6 +458,15 @@ pub fn sampled_span() -> opentelemetry::ContextGuard {
     sampled_context().attach()
 }
 
+/// Configures the OpenTelemetry naming (`Config::naming`), before first use: the
+/// benches' `+otel` variants.
+pub fn configure_otel_naming() {
+    track_metrics::configure(
+        track_metrics::Config::new().naming(track_metrics::Naming::OpenTelemetry),
+    )
+    .expect("configured before first use");
+}
+
 /// Configures the request label the label benches measure: `tenant` from the `x-tenant`
 /// header, two tenants allowed (the requests send `acme`).
 pub fn configure_tenant_label() {

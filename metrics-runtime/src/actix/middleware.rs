@@ -27,7 +27,7 @@ use crate::config::label::Source;
 use crate::families::otel::Version;
 use crate::recording::request::Start;
 use crate::recording::request::{self, Request};
-use crate::recording::{self, Excluded, Hooks, OnResponse, Otel, Recorded, Served};
+use crate::recording::{self, Excluded, Hooks, OnResponse, Recorded, Served};
 use crate::registry::LabelSet;
 use crate::storage::Series;
 
@@ -158,10 +158,9 @@ where
                 Source::Axum(_) => None,
             })
         });
-        let otel = crate::registry::otel_families().map(|families| {
+        let otel = crate::registry::otel_families().map(|_| {
             let headers = req.headers();
-            Otel::of(
-                families,
+            recording::otel::variant(
                 req.app_config().secure(),
                 headers.get(FORWARDED).map(|value| value.as_bytes()),
                 headers.get(X_FORWARDED_PROTO).map(|value| value.as_bytes()),

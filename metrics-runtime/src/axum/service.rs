@@ -18,9 +18,9 @@ const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto
 use super::RequestMetricsFuture;
 use crate::config::label::{Header, Source};
 use crate::families::OtelFamilies;
-use crate::families::otel::Version;
+use crate::families::otel::{Variant, Version};
 use crate::recording::request::{self, Start};
-use crate::recording::{self, Excluded, Otel, Served, rpc};
+use crate::recording::{self, Excluded, Served, rpc};
 use crate::registry::LabelSet;
 
 /// The service [`RequestMetricsLayer`](super::RequestMetricsLayer) makes: the inner
@@ -114,7 +114,7 @@ fn arrival_labels<B>(req: Request<B>) -> (LabelSet, Request<B>) {
 // The request's part in the OpenTelemetry naming: `https` when a proxy's header says so,
 // else when its URI does (an HTTP/2 request's `:scheme`, an absolute-form target), else
 // when the configuration does (`Config::default_scheme`).
-fn otel<B>(families: &'static OtelFamilies, req: &Request<B>) -> Otel {
+fn otel<B>(families: &'static OtelFamilies, req: &Request<B>) -> Variant {
     use axum::http::Version as V;
     let headers = req.headers();
     let version = match req.version() {
@@ -123,8 +123,7 @@ fn otel<B>(families: &'static OtelFamilies, req: &Request<B>) -> Otel {
         V::HTTP_3 => Version::Http3,
         _ => Version::Http11,
     };
-    Otel::of(
-        families,
+    recording::otel::variant(
         match req.uri().scheme_str() {
             Some(scheme) => scheme.eq_ignore_ascii_case("https"),
             None => families.default_https,

@@ -145,8 +145,8 @@ mod tests {
                 (Variant::new(false, Version::Http11), 200),
                 (Variant::new(true, Version::Http2), 503),
             ] {
-                let flying = series.sibling(variant.in_flight(), limits);
-                let counted = series.sibling(variant.counted(status), limits);
+                let flying = series.sibling(variant.in_flight(), || limits);
+                let counted = series.sibling(variant.counted(status), || limits);
                 calls += 1;
                 for _ in 0..calls {
                     flying.enter();

@@ -33,10 +33,12 @@ const ACTIVE_LABELS: [&str; 2] = ["http_request_method", "url_scheme"];
 /// Set in every key of a request's series (so that none is 0, a series' own).
 const REQUEST: u32 = 1 << 13;
 
-/// A request's scheme and protocol version, three bits: `http` and HTTP/1.1 are 0.
+/// A request's scheme and protocol version (three bits: `http` and HTTP/1.1 are 0), kept
+/// as the key of its series in flight (never 0: a request holds an `Option` of it in
+/// four bytes).
 #[cfg(any(feature = "actix", feature = "axum", test))]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Variant(u32);
+pub(crate) struct Variant(std::num::NonZeroU32);
 
 #[cfg(any(feature = "actix", feature = "axum", test))]
 impl Variant {
@@ -45,13 +47,14 @@ impl Variant {
     /// `1.1`).
     #[inline]
     pub(crate) fn new(https: bool, version: Version) -> Variant {
-        Variant(u32::from(https) | (version as u32) << 1)
+        let key = REQUEST | (u32::from(https) | (version as u32) << 1) << 10;
+        Variant(std::num::NonZeroU32::new(key).unwrap_or(std::num::NonZeroU32::MIN))
     }
 
     /// The key of a request of this variant in flight.
     #[inline]
     pub(crate) fn in_flight(self) -> u32 {
-        REQUEST | self.0 << 10
+        self.0.get()
     }
 
     /// The key of a request of this variant answered with `status` (`100..=599`, any
@@ -242,7 +245,7 @@ mod tests {
     #[test]
     fn keys_say_what_they_were_made_of() {
         let plain = Variant::new(false, Version::Http11);
-        assert_eq!(plain, Variant(0));
+        assert_eq!(plain.in_flight(), REQUEST);
         let key = Key::of(plain.in_flight()).unwrap();
         assert_eq!((key.scheme, key.version, key.status), ("http", "1.1", None));
         for (https, version, name) in [

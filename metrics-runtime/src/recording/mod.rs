@@ -5,7 +5,7 @@
 //! tracked tonic method sees it ([`rpc`]); what both middlewares do with it
 //! ([`Served`], [`method_label`], [`Excluded`]) and their one response future
 //! ([`Recorded`]); how the axum and gRPC layers read a header ([`headers`]); what the
-//! OpenTelemetry naming reads of a request as it arrives (`otel`).
+//! OpenTelemetry naming reads of a request as it arrives ([`otel`]).
 
 #[cfg(any(feature = "actix", feature = "axum"))]
 mod future;
@@ -22,7 +22,5 @@ pub(crate) mod site;
 
 #[cfg(any(feature = "actix", feature = "axum"))]
 pub(crate) use future::{Hooks, OnResponse, Recorded};
-#[cfg(any(feature = "actix", feature = "axum"))]
-pub(crate) use otel::Otel;
 #[cfg(any(feature = "actix", feature = "axum"))]
 pub(crate) use served::{Excluded, Served, method_label};

@@ -1,41 +1,34 @@
 //! What the OpenTelemetry naming (`Config::naming`) reads of a request as it arrives:
 //! its URL scheme (the connection's, or what a proxy's `Forwarded` or
 //! `X-Forwarded-Proto` header says when it says `http` or `https`) and its protocol
-//! version, which key its series there ([`Otel`]).
+//! version, which key its series there ([`variant`]).
 
-use crate::families::OtelFamilies;
 use crate::families::otel::{Variant, Version};
 
-/// A request's part in the OpenTelemetry naming: its scheme and protocol version, which
-/// with its status key its series there (siblings of those it has in the Prometheus
-/// naming, see `storage::sibling`), and the limits of their buckets.
-#[derive(Clone, Copy)]
-pub(crate) struct Otel {
-    pub(crate) variant: Variant,
-    pub(crate) limits: &'static [u64],
+/// The variant of a request whose connection is `https` or not, as a proxy's headers
+/// (`forwarded`, `x_forwarded_proto`: the first value of each, if any) may say
+/// otherwise, of protocol `version`: with its status, it keys the request's series in
+/// the OpenTelemetry naming (siblings of those it has in the Prometheus naming, see
+/// `storage::sibling`).
+#[inline]
+pub(crate) fn variant(
+    https: bool,
+    forwarded: Option<&[u8]>,
+    x_forwarded_proto: Option<&[u8]>,
+    version: Version,
+) -> Variant {
+    let https = forwarded
+        .and_then(forwarded_proto)
+        .or_else(|| x_forwarded_proto.and_then(|value| scheme(first(value))))
+        .unwrap_or(https);
+    Variant::new(https, version)
 }
 
-impl Otel {
-    /// The part in `families` of a request whose connection is `https` or not, as a
-    /// proxy's headers (`forwarded`, `x_forwarded_proto`: the first value of each, if
-    /// any) may say otherwise, of protocol `version`.
-    #[inline]
-    pub(crate) fn of(
-        families: &'static OtelFamilies,
-        https: bool,
-        forwarded: Option<&[u8]>,
-        x_forwarded_proto: Option<&[u8]>,
-        version: Version,
-    ) -> Otel {
-        let https = forwarded
-            .and_then(forwarded_proto)
-            .or_else(|| x_forwarded_proto.and_then(|value| scheme(first(value))))
-            .unwrap_or(https);
-        Otel {
-            variant: Variant::new(https, version),
-            limits: &families.limits,
-        }
-    }
+/// The bucket limits of the OpenTelemetry naming's histogram, for a request series made
+/// (empty in the Prometheus naming, which makes none).
+#[cold]
+pub(crate) fn limits() -> &'static [u64] {
+    crate::registry::otel_families().map_or(&[], |families| &families.limits)
 }
 
 // The `proto` parameter of a `Forwarded` header's first element (RFC 7239), if it is

@@ -73,7 +73,8 @@ mod imp {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     use super::Call;
-    use crate::recording::otel::Otel;
+    use crate::families::otel::Variant;
+    use crate::recording::otel;
     use crate::registry::{LabelSet, labelled};
     use crate::storage::Series;
 
@@ -109,7 +110,7 @@ mod imp {
         // The handler of the call that named it.
         handler: Option<&'static str>,
         // Tracked calls of this request that started and have not finished.
-        depth: u32,
+        depth: u16,
         // The values of the request labels when it arrived: those it is in flight with.
         // (The series above are without them: `labelled` gives the series with them.)
         arrival: LabelSet,
@@ -118,8 +119,8 @@ mod imp {
         // `in_flight` with the arrival values (and, in the OpenTelemetry naming, its
         // variant's sibling): where it is in flight in truth.
         flying: Option<&'static Series>,
-        // `None` in the Prometheus naming.
-        otel: Option<Otel>,
+        // Its scheme and version, in the OpenTelemetry naming; `None` in the Prometheus one.
+        otel: Option<Variant>,
     }
 
     impl Request {
@@ -131,7 +132,7 @@ mod imp {
             method: &'static str,
             start: Start,
             labels: LabelSet,
-            otel: Option<Otel>,
+            otel: Option<Variant>,
         ) -> (Request, Option<&'static Series>) {
             let (in_flight, routed) = match start {
                 Start::Routed(series) => (Some(series), true),
@@ -164,7 +165,7 @@ mod imp {
             let series = labelled(series, self.arrival);
             match self.otel {
                 None => series,
-                Some(otel) => series.sibling(otel.variant.in_flight(), otel.limits),
+                Some(variant) => series.sibling(variant.in_flight(), otel::limits),
             }
         }
 
@@ -182,10 +183,10 @@ mod imp {
                 Some(flying) => flying,
                 None => self.flying_in(in_flight),
             };
-            if let Some(otel) = self.otel {
+            if let Some(variant) = self.otel {
                 let counted = labelled(counted, self.values);
                 return (
-                    counted.sibling(otel.variant.counted(status), otel.limits),
+                    counted.sibling(variant.counted(status), otel::limits),
                     flying,
                 );
             }

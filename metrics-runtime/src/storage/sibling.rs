@@ -27,11 +27,15 @@ pub(crate) struct Siblings {
 
 impl Series {
     /// The sibling of key `key` (never 0: the series' own key), made on first use with
-    /// the bucket limits `limits`; the same labels, request label values and native
+    /// the bucket limits `limits` gives; the same labels, request label values and native
     /// window as this series.
     #[cfg(any(feature = "actix", feature = "axum"))]
     #[inline]
-    pub(crate) fn sibling(&'static self, key: u32, limits: &'static [u64]) -> &'static Series {
+    pub(crate) fn sibling(
+        &'static self,
+        key: u32,
+        limits: impl FnOnce() -> &'static [u64],
+    ) -> &'static Series {
         if let Some(siblings) = self.siblings.get() {
             for slot in &siblings.slots {
                 match slot.get() {
@@ -41,7 +45,7 @@ impl Series {
                 }
             }
         }
-        self.new_sibling(key, limits)
+        self.new_sibling(key, limits())
     }
 
     // Found under the lock, or made.
@@ -127,10 +131,10 @@ mod tests {
         let keys: Vec<u32> = (1..=40).collect();
         let made: Vec<&'static Series> = keys
             .iter()
-            .map(|&key| series.sibling(key, &LIMITS))
+            .map(|&key| series.sibling(key, || &LIMITS))
             .collect();
         for (&key, &sibling) in keys.iter().zip(&made) {
-            assert!(std::ptr::eq(series.sibling(key, &LIMITS), sibling));
+            assert!(std::ptr::eq(series.sibling(key, || &LIMITS), sibling));
             assert_eq!(sibling.key(), key);
             assert_eq!(sibling.labels().route, "/siblings");
             assert_eq!(sibling.limits, &LIMITS);
@@ -138,7 +142,7 @@ mod tests {
         assert_eq!(series.siblings().len(), 40);
         assert_eq!(series.key(), 0);
         // A sibling counts on its own: in flight in one, counted in another.
-        let (flying, counted) = (series.sibling(1, &LIMITS), series.sibling(2, &LIMITS));
+        let (flying, counted) = (series.sibling(1, || &LIMITS), series.sibling(2, || &LIMITS));
         flying.enter();
         assert_eq!(flying.read(&mut Vec::new()).in_flight, 1);
         counted.record_nanos(200, 1_500, flying);
