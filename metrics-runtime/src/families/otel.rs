@@ -177,6 +177,17 @@ impl OtelFamilies {
     }
 }
 
+/// `status` (`100..=599`, as the keys hold it) as the label writes it: made once per
+/// process, so that a scrape allocates no string per series for it.
+fn status_label(status: u16) -> &'static str {
+    static LABELS: std::sync::OnceLock<Box<[String]>> = std::sync::OnceLock::new();
+    let labels = LABELS.get_or_init(|| (100..=599u16).map(|code| code.to_string()).collect());
+    status
+        .checked_sub(100)
+        .and_then(|at| labels.get(usize::from(at)))
+        .map_or("500", String::as_str)
+}
+
 impl OtelFamilies {
     /// The values of the duration histogram's variable labels for `series`, a request
     /// series of key `key` answered with `status`, in the descriptor's order; `""` for
@@ -189,7 +200,7 @@ impl OtelFamilies {
         status: u16,
     ) -> Vec<Cow<'static, str>> {
         let labels = series.labels();
-        let code = || Cow::Owned(status.to_string());
+        let code = || Cow::Borrowed(status_label(status));
         let (status, error) = match key.error_type() {
             Some("_OTHER") => (Cow::Borrowed(""), Cow::Borrowed("_OTHER")),
             Some(error) => (code(), Cow::Borrowed(error)),

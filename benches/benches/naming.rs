@@ -1,0 +1,164 @@
+//! Scrape cost in both namings (`Config::naming`): the same requests through axum's
+//! `RequestMetricsLayer` (500 routes × 20 statuses, one request each: 10 000 request
+//! series), then `render()` timed, in the Prometheus naming and in the OpenTelemetry one.
+//!
+//! The two expose the same requests differently: the Prometheus naming a counter series
+//! per route and status and a histogram per route; the OpenTelemetry naming a histogram
+//! per route and status (the conventions put the status on it), 17 sample lines each. So
+//! a scrape of the same traffic writes about ten times the lines, and the cost to compare
+//! is per series written (a sample line: what Prometheus stores and charges for), beside
+//! the time per scrape.
+//!
+//! The naming is process-wide, so `cargo bench -p metrics-benches --bench naming` re-runs
+//! itself once per variant and round (the order rotating), each child populating, then
+//! timing `BENCH_SCRAPES` scrapes in thread CPU time; it prints per variant the CPU time
+//! per scrape, the sample lines and the time per line, median (min .. max) over
+//! `BENCH_ROUNDS` rounds. Each child first checks that every request is in its families.
+
+#![allow(clippy::print_stdout)] // the results table
+
+use std::hint::black_box;
+use std::process::Command;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Path;
+use axum::http::{Request, StatusCode};
+use axum::routing::get;
+use metrics_benches::{configure_otel_naming, env_or, fmt_spread, text_sum};
+use tower::ServiceExt;
+use track_metrics::axum::RequestMetricsLayer;
+use track_metrics::track_metrics;
+
+/// The variable that makes the bench a child running one variant.
+const CHILD: &str = "NAMING_BENCH_VARIANT";
+
+const VARIANTS: [&str; 2] = ["prometheus", "opentelemetry"];
+
+const ROUTES: usize = 500;
+const STATUSES: [u16; 20] = [
+    200, 201, 202, 204, 301, 302, 304, 400, 401, 403, 404, 405, 409, 422, 429, 451, 500, 502, 503,
+    504,
+];
+
+fn main() {
+    if let Ok(variant) = std::env::var(CHILD) {
+        child(&variant);
+        return;
+    }
+    let rounds = env_or("BENCH_ROUNDS", 7) as usize;
+    let scrapes = env_or("BENCH_SCRAPES", 20);
+    let exe = std::env::current_exe().expect("the bench's own path");
+    // Per variant: (ns per scrape, sample lines) of each round.
+    let mut results = vec![Vec::with_capacity(rounds); VARIANTS.len()];
+    for round in 0..rounds {
+        for k in 0..VARIANTS.len() {
+            let v = (round + k) % VARIANTS.len();
+            let out = Command::new(&exe)
+                .env(CHILD, VARIANTS[v])
+                .env("BENCH_SCRAPES", scrapes.to_string())
+                .output()
+                .expect("the bench runs itself");
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                VARIANTS[v],
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let stdout = String::from_utf8_lossy(&out.stdout);
+            let (ns, lines) = stdout
+                .trim()
+                .split_once(' ')
+                .expect("a child prints its ns per scrape and its lines");
+            results[v].push((
+                ns.parse::<f64>().expect("ns"),
+                lines.parse::<f64>().expect("lines"),
+            ));
+        }
+    }
+    println!(
+        "\n## scrape of 10 000 request series ({ROUTES} routes x {} statuses), {rounds} rounds x {scrapes} scrapes, a process per variant and round, CPU time, median (min .. max)",
+        STATUSES.len()
+    );
+    println!(
+        "{:<15} {:>32} {:>14} {:>28}",
+        "naming", "ms per scrape", "sample lines", "ns per sample line"
+    );
+    let mut per_line = Vec::new();
+    for (v, name) in VARIANTS.iter().enumerate() {
+        let ms: Vec<f64> = results[v].iter().map(|(ns, _)| ns / 1e6).collect();
+        let lines = results[v][0].1;
+        let per: Vec<f64> = results[v].iter().map(|(ns, lines)| ns / lines).collect();
+        per_line.push(per.clone());
+        println!(
+            "{name:<15} {:>32} {lines:>14} {:>28}",
+            fmt_spread(ms, 2),
+            fmt_spread(per, 1)
+        );
+    }
+    let ratios: Vec<f64> = per_line[1]
+        .iter()
+        .zip(&per_line[0])
+        .map(|(otel, prom)| otel / prom)
+        .collect();
+    println!(
+        "ratio opentelemetry/prometheus per sample line, round by round: {}   goal <= 1.02",
+        fmt_spread(ratios, 3)
+    );
+}
+
+#[track_metrics]
+async fn answer(Path((_, status)): Path<(usize, u16)>) -> StatusCode {
+    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+// One variant: configures the naming, sends every route every status once, checks the
+// counts, times the scrapes and prints the CPU ns per scrape and the sample lines.
+fn child(variant: &str) {
+    let scrapes = env_or("BENCH_SCRAPES", 20);
+    let otel = variant == "opentelemetry";
+    if otel {
+        configure_otel_naming();
+    }
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a tokio runtime");
+    let mut app = Router::new();
+    for route in 0..ROUTES {
+        app = app.route(&format!("/r{route}/{{route}}/{{status}}"), get(answer));
+    }
+    let app = app.layer(RequestMetricsLayer::new());
+    rt.block_on(async {
+        for route in 0..ROUTES {
+            for status in STATUSES {
+                let request = Request::get(format!("/r{route}/{route}/{status}"))
+                    .body(Body::empty())
+                    .expect("a request");
+                let answer = app.clone().oneshot(request).await.expect("an answer");
+                assert_eq!(answer.status().as_u16(), status);
+            }
+        }
+    });
+    let text = track_metrics::render();
+    let (family, label) = if otel {
+        ("http_server_request_duration_seconds_count", "code_function_name")
+    } else {
+        ("http_requests_total", "handler")
+    };
+    assert_eq!(
+        text_sum(&text, family, &[(label, "answer")]),
+        (ROUTES * STATUSES.len()) as f64,
+        "{variant}: every request counted"
+    );
+    let lines = text.lines().filter(|line| !line.starts_with('#')).count();
+    eprintln!("{variant}: {} bytes, {lines} sample lines", text.len());
+    let mut times: Vec<f64> = (0..scrapes)
+        .map(|_| {
+            let start = cpu_time::ThreadTime::now();
+            black_box(track_metrics::render());
+            start.elapsed().as_nanos() as f64
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    println!("{} {lines}", times[times.len() / 2]);
+}
