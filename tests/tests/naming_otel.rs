@@ -566,3 +566,131 @@ async fn the_default_scheme_and_the_known_methods_are_configured_and_checked() {
     .map(|(m, s, v)| (m.to_owned(), s.to_owned(), v));
     assert_eq!(got, want);
 }
+
+/// The OpenTelemetry Python SDK's exposition of the same requests (Flask, through its
+/// Prometheus exporter; `scripts/otel-python-reference` records it, docs/otel-reference).
+const PYTHON_REFERENCE: &str = include_str!("../../docs/otel-reference/flask-metrics.txt");
+
+// A duration series of a scrape, as compared with the reference: its labels but ours
+// (`code_function_name`) and the SDK's own (`otel_scope_*`), the route in one syntax.
+fn comparable(scrape: &Scrape, family: &str) -> Vec<(Vec<(String, String)>, f64)> {
+    let mut series: Vec<(Vec<(String, String)>, f64)> = scrape
+        .samples(family)
+        .iter()
+        .map(|(labels, value)| {
+            let labels = labels
+                .iter()
+                .filter(|(k, _)| k != "code_function_name" && !k.starts_with("otel_scope_"))
+                .map(|(k, v)| (k.clone(), v.replace("<int:status>", "{status}")))
+                .collect();
+            (labels, *value)
+        })
+        .collect();
+    series.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    series
+}
+
+#[tokio::test]
+async fn the_python_sdk_names_the_same_requests_alike() {
+    const TEST: &str = "the_python_sdk_names_the_same_requests_alike";
+    if !in_child(TEST, &[&[]]) {
+        return;
+    }
+    track_metrics::configure(Config::new().naming(Naming::OpenTelemetry)).unwrap();
+    let app = Router::new()
+        .route(
+            "/items/{status}",
+            any(|Path(status): Path<u16>| async move { StatusCode::from_u16(status).unwrap() }),
+        )
+        .route(
+            "/wait",
+            get(|| async {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                ""
+            }),
+        )
+        .layer(RequestMetricsLayer::new());
+    // The reference's traffic.
+    for (method, path, proxy) in [
+        ("GET", "/items/200", false),
+        ("GET", "/items/200", false),
+        ("GET", "/items/200", false),
+        ("POST", "/items/201", false),
+        ("GET", "/items/503", false),
+        ("PROPFIND", "/items/404", false),
+        ("GET", "/nowhere", false),
+        ("GET", "/items/204", true),
+        ("GET", "/wait", false),
+    ] {
+        let mut request = Request::builder().method(method).uri(path);
+        if proxy {
+            request = request.header("x-forwarded-proto", "https");
+        }
+        let answer = app.clone().oneshot(request.body(Body::empty()).unwrap());
+        answer.await.unwrap();
+    }
+    let ours = scrape();
+    let python = Scrape::parse(PYTHON_REFERENCE);
+    for family in [DURATION, ACTIVE] {
+        let (a, b) = (
+            ours.described(family).unwrap(),
+            python.described(family).unwrap(),
+        );
+        assert_eq!((&a.kind, &a.help), (&b.kind, &b.help), "{family}");
+    }
+    // The same series with the same counts and buckets, but one difference we chose: the
+    // SDK (WSGI's scheme) does not read `X-Forwarded-Proto`, the conventions do.
+    let https = |mut series: Vec<(Vec<(String, String)>, f64)>| {
+        for (labels, _) in &mut series {
+            if labels
+                .iter()
+                .any(|(k, v)| k == "http_response_status_code" && v == "204")
+            {
+                for (k, v) in labels.iter_mut() {
+                    if k == "url_scheme" {
+                        *v = "https".to_owned();
+                    }
+                }
+            }
+        }
+        series.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        series
+    };
+    let counts = format!("{DURATION}_count");
+    assert_eq!(
+        comparable(&ours, &counts),
+        https(comparable(&python, &counts))
+    );
+    // Every bucket bound of every series (their counts depend on the two machines).
+    let bounds = |scrape: &Scrape| {
+        comparable(scrape, &format!("{DURATION}_bucket"))
+            .into_iter()
+            .map(|(labels, _)| labels)
+            .collect::<Vec<_>>()
+    };
+    let python_bounds: Vec<_> = https(
+        comparable(&python, &format!("{DURATION}_bucket"))
+            .into_iter()
+            .map(|(labels, _)| (labels, 0.0))
+            .collect(),
+    )
+    .into_iter()
+    .map(|(labels, _)| labels)
+    .collect();
+    let mut ours_bounds = bounds(&ours);
+    ours_bounds.sort();
+    let mut python_bounds = python_bounds;
+    python_bounds.sort();
+    assert_eq!(ours_bounds, python_bounds);
+    // In flight: none, by method and scheme (ours has the proxied request's scheme too).
+    let mut active = comparable(&python, ACTIVE);
+    active.push((
+        vec![
+            ("http_request_method".to_owned(), "GET".to_owned()),
+            ("url_scheme".to_owned(), "https".to_owned()),
+        ],
+        0.0,
+    ));
+    active.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    assert_eq!(comparable(&ours, ACTIVE), active);
+}
