@@ -15,12 +15,11 @@
 #![allow(clippy::print_stdout)] // the results table
 
 use std::hint::black_box;
-use std::process::Command;
 
 use actix_web::App;
 use actix_web::test::{TestRequest, call_service, init_service};
 use metrics_benches::axum_request_app::send_with;
-use metrics_benches::{configure_tenant_label, env_or, fmt_spread, text_sum};
+use metrics_benches::{configure_tenant_label, env_or, fmt_spread, run_children, text_sum};
 use track_metrics::actix::RequestMetrics;
 use track_metrics::axum::RequestMetricsLayer;
 
@@ -36,29 +35,20 @@ fn main() {
     }
     let rounds = env_or("BENCH_ROUNDS", 21) as usize;
     let batch = env_or("BENCH_BATCH", 20_000);
-    let exe = std::env::current_exe().expect("the bench's own path");
-    let mut times = vec![Vec::with_capacity(rounds); VARIANTS.len()];
-    for round in 0..rounds {
-        for k in 0..VARIANTS.len() {
-            let v = (round + k) % VARIANTS.len();
-            let out = Command::new(&exe)
-                .env(CHILD, VARIANTS[v])
-                .env("BENCH_BATCH", batch.to_string())
-                .output()
-                .expect("the bench runs itself");
-            assert!(
-                out.status.success(),
-                "{}: {}",
-                VARIANTS[v],
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let ns: f64 = String::from_utf8_lossy(&out.stdout)
-                .trim()
-                .parse()
-                .expect("a child prints its ns per request");
-            times[v].push(ns);
-        }
-    }
+    let times: Vec<Vec<f64>> = run_children(
+        CHILD,
+        &VARIANTS,
+        rounds,
+        &[("BENCH_BATCH", batch.to_string())],
+    )
+    .into_iter()
+    .map(|outputs| {
+        outputs
+            .iter()
+            .map(|out| out.parse().expect("a child prints its ns per request"))
+            .collect()
+    })
+    .collect();
     println!(
         "\n## one request label (header `x-tenant`, allow-list of 2): {rounds} rounds x {batch} requests, a process per variant and round, CPU ns per request, median (min .. max)"
     );

@@ -18,14 +18,13 @@
 #![allow(clippy::print_stdout)] // the results table
 
 use std::hint::black_box;
-use std::process::Command;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Path;
 use axum::http::{Request, StatusCode};
 use axum::routing::get;
-use metrics_benches::{configure_otel_naming, env_or, fmt_spread, text_sum};
+use metrics_benches::{configure_otel_naming, env_or, fmt_spread, run_children, text_sum};
 use tower::ServiceExt;
 use track_metrics::axum::RequestMetricsLayer;
 use track_metrics::track_metrics;
@@ -48,34 +47,26 @@ fn main() {
     }
     let rounds = env_or("BENCH_ROUNDS", 7) as usize;
     let scrapes = env_or("BENCH_SCRAPES", 20);
-    let exe = std::env::current_exe().expect("the bench's own path");
     // Per variant: (ns per scrape, sample lines) of each round.
-    let mut results = vec![Vec::with_capacity(rounds); VARIANTS.len()];
-    for round in 0..rounds {
-        for k in 0..VARIANTS.len() {
-            let v = (round + k) % VARIANTS.len();
-            let out = Command::new(&exe)
-                .env(CHILD, VARIANTS[v])
-                .env("BENCH_SCRAPES", scrapes.to_string())
-                .output()
-                .expect("the bench runs itself");
-            assert!(
-                out.status.success(),
-                "{}: {}",
-                VARIANTS[v],
-                String::from_utf8_lossy(&out.stderr)
-            );
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            let (ns, lines) = stdout
-                .trim()
-                .split_once(' ')
-                .expect("a child prints its ns per scrape and its lines");
-            results[v].push((
-                ns.parse::<f64>().expect("ns"),
-                lines.parse::<f64>().expect("lines"),
-            ));
-        }
-    }
+    let results: Vec<Vec<(f64, f64)>> = run_children(
+        CHILD,
+        &VARIANTS,
+        rounds,
+        &[("BENCH_SCRAPES", scrapes.to_string())],
+    )
+    .into_iter()
+    .map(|outputs| {
+        outputs
+            .iter()
+            .map(|out| {
+                let (ns, lines) = out
+                    .split_once(' ')
+                    .expect("a child prints its ns per scrape and its lines");
+                (ns.parse().expect("ns"), lines.parse().expect("lines"))
+            })
+            .collect()
+    })
+    .collect();
     println!(
         "\n## scrape of 10 000 request series ({ROUTES} routes x {} statuses), {rounds} rounds x {scrapes} scrapes, a process per variant and round, CPU time, median (min .. max)",
         STATUSES.len()
@@ -141,7 +132,10 @@ fn child(variant: &str) {
     });
     let text = track_metrics::render();
     let (family, label) = if otel {
-        ("http_server_request_duration_seconds_count", "code_function_name")
+        (
+            "http_server_request_duration_seconds_count",
+            "code_function_name",
+        )
     } else {
         ("http_requests_total", "handler")
     };
@@ -151,7 +145,6 @@ fn child(variant: &str) {
         "{variant}: every request counted"
     );
     let lines = text.lines().filter(|line| !line.starts_with('#')).count();
-    eprintln!("{variant}: {} bytes, {lines} sample lines", text.len());
     let mut times: Vec<f64> = (0..scrapes)
         .map(|_| {
             let start = cpu_time::ThreadTime::now();

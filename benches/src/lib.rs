@@ -458,6 +458,38 @@ pub fn sampled_span() -> opentelemetry::ContextGuard {
     sampled_context().attach()
 }
 
+/// Runs this bench's own executable again once per variant and round, the order rotating
+/// from round to round, with `child` set to the variant and `envs` besides, for benches
+/// of process-wide configuration (a process per variant); each child must succeed.
+/// Returns per variant what its children printed (trimmed), round by round.
+pub fn run_children(
+    child: &str,
+    variants: &[&str],
+    rounds: usize,
+    envs: &[(&str, String)],
+) -> Vec<Vec<String>> {
+    let exe = std::env::current_exe().expect("the bench's own path");
+    let mut outputs = vec![Vec::with_capacity(rounds); variants.len()];
+    for round in 0..rounds {
+        for k in 0..variants.len() {
+            let v = (round + k) % variants.len();
+            let out = std::process::Command::new(&exe)
+                .env(child, variants[v])
+                .envs(envs.iter().map(|(name, value)| (name, value)))
+                .output()
+                .expect("the bench runs itself");
+            assert!(
+                out.status.success(),
+                "{}: {}",
+                variants[v],
+                String::from_utf8_lossy(&out.stderr)
+            );
+            outputs[v].push(String::from_utf8_lossy(&out.stdout).trim().to_owned());
+        }
+    }
+    outputs
+}
+
 /// Configures the OpenTelemetry naming (`Config::naming`), before first use: the
 /// benches' `+otel` variants.
 pub fn configure_otel_naming() {

@@ -19,22 +19,10 @@ pub(crate) const MAX_LABELS: usize = 8;
 /// bytes, or with a byte outside `!`..=`~`.
 pub(crate) const OTHER: &str = "_other";
 
-/// The labels of the request families a request label may not take: those of both
-/// namings (`Config::naming`), so that switching the naming never makes a label clash.
-const OURS: [&str; 12] = [
-    "handler",
-    "method",
-    "route",
-    "status",
-    "le",
-    "http_request_method",
-    "http_route",
-    "http_response_status_code",
-    "url_scheme",
-    "error_type",
-    "network_protocol_version",
-    "code_function_name",
-];
+/// The labels of the request families a request label may not take: these, and the
+/// OpenTelemetry naming's (`OTEL_LABELS`), so that switching the naming
+/// (`Config::naming`) never makes a label clash.
+const OURS: [&str; 5] = ["handler", "method", "route", "status", "le"];
 
 /// A label of `http_requests_total`, `http_request_duration_seconds` and
 /// `http_requests_in_flight` whose value comes from each request: a header, or a
@@ -266,7 +254,7 @@ impl RequestLabel {
                 "request label `{name}` starts with `__`, which Prometheus reserves"
             ));
         }
-        if OURS.contains(&name.as_str()) {
+        if OURS.contains(&name.as_str()) || super::OTEL_LABELS.contains(&name.as_str()) {
             return Err(format!(
                 "request label `{name}` is a label the request families already have"
             ));

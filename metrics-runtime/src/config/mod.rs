@@ -16,7 +16,7 @@ mod objective;
 #[cfg(any(feature = "actix", feature = "axum"))]
 pub use label::RequestLabel;
 pub use naming::Naming;
-pub(crate) use naming::OTEL_BUCKETS;
+pub(crate) use naming::{OTEL_BUCKETS, OTEL_LABELS};
 pub use objective::Objective;
 
 /// How the metric families are set up; pass it to [`configure`](crate::configure) before

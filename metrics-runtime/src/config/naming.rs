@@ -37,3 +37,16 @@ pub enum Naming {
 pub(crate) const OTEL_BUCKETS: [f64; 14] = [
     0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1.0, 2.5, 5.0, 7.5, 10.0,
 ];
+
+/// The labels of the OpenTelemetry naming's duration histogram before the request
+/// labels, in the order of its values (`families::otel`); a request label may not take
+/// one (`config::label`).
+pub(crate) const OTEL_LABELS: [&str; 7] = [
+    "http_request_method",
+    "http_route",
+    "http_response_status_code",
+    "url_scheme",
+    "error_type",
+    "network_protocol_version",
+    "code_function_name",
+];

@@ -17,15 +17,7 @@ use crate::storage::{Series, limit};
 
 /// The duration histogram's labels before the request labels, in the order of
 /// [`OtelFamilies::duration_values`].
-const DURATION_LABELS: [&str; 7] = [
-    "http_request_method",
-    "http_route",
-    "http_response_status_code",
-    "url_scheme",
-    "error_type",
-    "network_protocol_version",
-    "code_function_name",
-];
+const DURATION_LABELS: [&str; 7] = crate::config::OTEL_LABELS;
 
 /// The active requests gauge's labels before the request labels.
 const ACTIVE_LABELS: [&str; 2] = ["http_request_method", "url_scheme"];

@@ -60,15 +60,7 @@ impl Series {
             })
         });
         let mut more = siblings.more.lock().unwrap_or_else(PoisonError::into_inner);
-        let all = || {
-            siblings
-                .slots
-                .iter()
-                .map_while(OnceLock::get)
-                .copied()
-                .chain(more.iter().copied())
-        };
-        if let Some(sibling) = all().find(|sibling| sibling.key == key) {
+        if let Some(sibling) = siblings.all(&more).find(|sibling| sibling.key == key) {
             return sibling;
         }
         #[cfg_attr(not(feature = "native-histograms"), allow(unused_mut))]
@@ -103,13 +95,21 @@ impl Series {
             return Vec::new();
         };
         let more = siblings.more.lock().unwrap_or_else(PoisonError::into_inner);
-        siblings
-            .slots
+        siblings.all(&more).collect()
+    }
+}
+
+impl Siblings {
+    // Every sibling: those of the slots, then `more` (the lock's, held by the caller).
+    fn all<'a>(
+        &'a self,
+        more: &'a [&'static Series],
+    ) -> impl Iterator<Item = &'static Series> + 'a {
+        self.slots
             .iter()
             .map_while(OnceLock::get)
             .copied()
             .chain(more.iter().copied())
-            .collect()
     }
 }
 
