@@ -47,8 +47,8 @@ fn main() {
     }
     let rounds = env_or("BENCH_ROUNDS", 7) as usize;
     let scrapes = env_or("BENCH_SCRAPES", 20);
-    // Per variant: (ns per scrape, sample lines) of each round.
-    let results: Vec<Vec<(f64, f64)>> = run_children(
+    // Per variant: (ns per scrape, sample lines, bytes) of each round.
+    let results: Vec<Vec<(f64, f64, f64)>> = run_children(
         CHILD,
         &VARIANTS,
         rounds,
@@ -59,10 +59,14 @@ fn main() {
         outputs
             .iter()
             .map(|out| {
-                let (ns, lines) = out
-                    .split_once(' ')
-                    .expect("a child prints its ns per scrape and its lines");
-                (ns.parse().expect("ns"), lines.parse().expect("lines"))
+                let fields: Vec<f64> = out
+                    .split(' ')
+                    .map(|field| field.parse().expect("a number"))
+                    .collect();
+                match fields[..] {
+                    [ns, lines, bytes] => (ns, lines, bytes),
+                    _ => panic!("a child prints its ns per scrape, lines and bytes: {out}"),
+                }
             })
             .collect()
     })
@@ -72,19 +76,21 @@ fn main() {
         STATUSES.len()
     );
     println!(
-        "{:<15} {:>32} {:>14} {:>28}",
-        "naming", "ms per scrape", "sample lines", "ns per sample line"
+        "{:<15} {:>32} {:>14} {:>12} {:>28} {:>24}",
+        "naming", "ms per scrape", "sample lines", "bytes", "ns per sample line", "ns per byte"
     );
     let mut per_line = Vec::new();
     for (v, name) in VARIANTS.iter().enumerate() {
-        let ms: Vec<f64> = results[v].iter().map(|(ns, _)| ns / 1e6).collect();
-        let lines = results[v][0].1;
-        let per: Vec<f64> = results[v].iter().map(|(ns, lines)| ns / lines).collect();
+        let ms: Vec<f64> = results[v].iter().map(|(ns, _, _)| ns / 1e6).collect();
+        let (_, lines, bytes) = results[v][0];
+        let per: Vec<f64> = results[v].iter().map(|(ns, lines, _)| ns / lines).collect();
+        let per_byte: Vec<f64> = results[v].iter().map(|(ns, _, bytes)| ns / bytes).collect();
         per_line.push(per.clone());
         println!(
-            "{name:<15} {:>32} {lines:>14} {:>28}",
+            "{name:<15} {:>32} {lines:>14} {bytes:>12} {:>28} {:>24}",
             fmt_spread(ms, 2),
-            fmt_spread(per, 1)
+            fmt_spread(per, 1),
+            fmt_spread(per_byte, 2)
         );
     }
     let ratios: Vec<f64> = per_line[1]
@@ -104,7 +110,8 @@ async fn answer(Path((_, status)): Path<(usize, u16)>) -> StatusCode {
 }
 
 // One variant: configures the naming, sends every route every status once, checks the
-// counts, times the scrapes and prints the CPU ns per scrape and the sample lines.
+// counts, times the scrapes and prints the CPU ns per scrape, the sample lines and the
+// bytes of one scrape.
 fn child(variant: &str) {
     let scrapes = env_or("BENCH_SCRAPES", 20);
     let otel = variant == "opentelemetry";
@@ -153,5 +160,5 @@ fn child(variant: &str) {
         })
         .collect();
     times.sort_by(f64::total_cmp);
-    println!("{} {lines}", times[times.len() / 2]);
+    println!("{} {lines} {}", times[times.len() / 2], text.len());
 }
