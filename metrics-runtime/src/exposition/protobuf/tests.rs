@@ -209,3 +209,87 @@ fn a_reused_message_writes_what_whole_messages_do() {
     );
     assert_eq!(decoded[1].help(), "A gauge \"quoted\".");
 }
+
+// The OpenTelemetry naming's duration histogram carries the native buckets of each
+// request series (a sibling per status), beside the calls' in the Prometheus family.
+#[cfg(any(feature = "actix", feature = "axum"))]
+#[test]
+fn the_opentelemetry_duration_has_each_series_native_buckets() {
+    use std::collections::HashMap;
+    use std::sync::Arc;
+
+    use crate::config::OTEL_BUCKETS;
+    use crate::exposition::collector::HttpCollector;
+    use crate::exposition::exemplars::Exemplars;
+    use crate::exposition::native::Natives;
+    use crate::families::otel::{Variant, Version};
+    use crate::families::{Builder, HttpFamilies, OtelFamilies};
+    use crate::storage::HttpLabels;
+
+    let builder = Builder::new(None, HashMap::new());
+    let otel = OtelFamilies::new(&builder, &OTEL_BUCKETS, &[]).unwrap();
+    let families = HttpFamilies::new(&builder, None, &[])
+        .unwrap()
+        .with_native(NativeLayout::new(3, (-20f64).exp2(), 1024.0))
+        .with_otel(otel);
+    let families: &'static Arc<HttpFamilies> = Box::leak(Box::new(Arc::new(families)));
+    let registry = prometheus::Registry::new();
+    registry
+        .register(Box::new(HttpCollector::new(Arc::clone(families))))
+        .unwrap();
+    let limits: &'static [u64] = &families.otel.as_ref().unwrap().limits;
+    let series = families.new_labelled(
+        HttpLabels {
+            handler: "h",
+            method: "GET",
+            route: "/native",
+        },
+        &[],
+    );
+    let variant = Variant::new(false, Version::Http11);
+    let flying = series.sibling(variant.in_flight(), || limits);
+    // 200: two requests of 1 s (native key 0); 503: one of 2 s (key 8).
+    for (status, nanos) in [
+        (200, 1_000_000_000),
+        (200, 1_000_000_000),
+        (503, 2_000_000_000),
+    ] {
+        flying.enter();
+        series
+            .sibling(variant.counted(status), || limits)
+            .record_nanos(status, nanos, flying);
+    }
+    let gathered = registry.gather();
+    let written = super::encode(&gathered, &Exemplars::default(), &Natives::of(families)).unwrap();
+    let mut rest = written.as_slice();
+    let mut found = Vec::new();
+    while !rest.is_empty() {
+        let family = proto::MetricFamily::decode_length_delimited(&mut rest).unwrap();
+        if family.name() != "http_server_request_duration_seconds" {
+            continue;
+        }
+        for metric in &family.metric {
+            let status = metric
+                .label
+                .iter()
+                .find(|pair| pair.name() == "http_response_status_code")
+                .map(|pair| pair.value().to_owned())
+                .unwrap();
+            let histogram = metric.histogram.as_ref().unwrap();
+            found.push((
+                status,
+                histogram.sample_count(),
+                histogram.schema,
+                pairs(&histogram.positive_span),
+            ));
+        }
+    }
+    found.sort();
+    assert_eq!(
+        found,
+        [
+            ("200".to_owned(), 2, Some(3), vec![(0, 1)]),
+            ("503".to_owned(), 1, Some(3), vec![(8, 1)]),
+        ]
+    );
+}
