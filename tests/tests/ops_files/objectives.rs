@@ -1,7 +1,8 @@
 //! docker/objectives.yml: `promtool check rules` and `promtool test rules`, and what the
 //! unit tests cannot say: the rules read only the objective and request families (no job,
-//! objective or target written in), aggregate `instance` away, have the workbook's windows
-//! and factors, and every alert carries `job`, `objective`, `slo` and `severity`.
+//! objective or target written in), in both namings, aggregate `instance` away, have the
+//! workbook's windows and factors, and every alert carries `job`, `objective`, `slo` and
+//! `severity`.
 
 use std::collections::BTreeSet;
 
@@ -14,13 +15,18 @@ use metrics_tests::docker::{
 use metrics_tests::promql::{label_lists, metrics_read};
 use metrics_tests::tool::run_ok;
 
-use crate::{is_request_family, labelled_cases};
+use crate::{is_request_family, labelled_cases, otel_cases, reads_both_namings};
 
 /// The families the rules read: the request families and the objectives' series.
-const FAMILIES: [&str; 10] = [
+const FAMILIES: [&str; 13] = [
     "http_requests_total",
     "http_request_duration_seconds_bucket",
     "http_request_duration_seconds_count",
+    // The same in OpenTelemetry naming (Config::naming): the duration histogram (its count,
+    // or the native histogram's, is the request count).
+    "http_server_request_duration_seconds",
+    "http_server_request_duration_seconds_bucket",
+    "http_server_request_duration_seconds_count",
     "http_objective_info",
     "http_objective_success_target",
     "http_objective_latency_target",
@@ -30,6 +36,9 @@ const FAMILIES: [&str; 10] = [
     "grpc_server_handling_seconds_count",
     "grpc_objective_info",
 ];
+
+/// The PromQL functions the rules call that `metrics_read` does not tell from a metric.
+const FUNCTIONS: [&str; 1] = ["histogram_count"];
 
 /// The windows of the recorded error ratios (the alerts' and the 30-day budget's).
 const RATIO_WINDOWS: [&str; 8] = ["5m", "30m", "1h", "2h", "6h", "1d", "3d", "30d"];
@@ -138,6 +147,22 @@ fn objective_rules_pass_promtool_and_their_unit_tests() {
         !fired_labelled.is_empty(),
         "an objective alert fires in a test with request labels"
     );
+    // Both namings: every rule joining the request families reads both, and has a test in
+    // OpenTelemetry naming; both alerts fire in one.
+    let (otel, fired_otel) = otel_cases(&tests);
+    for (record, expr) in &direct {
+        reads_both_namings(expr).unwrap_or_else(|err| panic!("{record}: {err}"));
+        assert!(
+            otel.contains(record),
+            "{record} has a test in OpenTelemetry naming"
+        );
+    }
+    for (name, _) in ALERTS {
+        assert!(
+            fired_otel.contains(name),
+            "{name} fires in a test in OpenTelemetry naming"
+        );
+    }
     for (name, _) in ALERTS {
         assert!(
             quiet.contains(name),
@@ -194,7 +219,9 @@ fn objective_recording_rules_read_the_exposed_series_and_keep_no_instance() {
         );
         for metric in metrics_read(expr) {
             assert!(
-                FAMILIES.contains(&metric.as_str()) || defined.contains(metric.as_str()),
+                FAMILIES.contains(&metric.as_str())
+                    || FUNCTIONS.contains(&metric.as_str())
+                    || defined.contains(metric.as_str()),
                 "{record} reads {metric}"
             );
         }

@@ -1,16 +1,20 @@
 //! The recording and alert rules: `promtool check rules` and `promtool test rules`, every
 //! rule tested, on our families and aggregates only; the request families summed with an
-//! explicit list, and every rule reading them tested on series with labels from the request.
+//! explicit list, read in both namings, and every rule reading them tested on series with
+//! labels from the request and on series in OpenTelemetry naming.
 
 use std::collections::BTreeSet;
 
 use metrics_tests::docker::{self, alert_rules, as_str, read_yaml, recording_rules, seq};
 use metrics_tests::tool::run_ok;
 
-use crate::{labelled_cases, reading_request_families, request_families_summed, selected_metrics};
+use crate::{
+    labelled_cases, otel_cases, reading_request_families, reads_both_namings,
+    request_families_summed, selected_metrics,
+};
 
 /// The families track-metrics exports that the rules read, and Prometheus' `up`.
-const OURS: [&str; 12] = [
+const OURS: [&str; 17] = [
     "up",
     "http_requests_total",
     // The native histogram, when Prometheus stores it (docs/native-histograms.md).
@@ -19,6 +23,12 @@ const OURS: [&str; 12] = [
     "http_request_duration_seconds_count",
     "http_request_duration_seconds_sum",
     "http_requests_in_flight",
+    // The same in OpenTelemetry naming (Config::naming): no counter, the histogram's count.
+    "http_server_request_duration_seconds",
+    "http_server_request_duration_seconds_bucket",
+    "http_server_request_duration_seconds_count",
+    "http_server_request_duration_seconds_sum",
+    "http_server_active_requests",
     "websocket_connection_duration_seconds_count",
     "websocket_messages_total",
     "websocket_connections_active",
@@ -90,6 +100,18 @@ fn recording_rules_pass_promtool_and_their_unit_tests() {
     assert!(
         untested.is_empty(),
         "recording rules without a test with request labels: {untested:?}"
+    );
+
+    // Both namings: every rule reads both, and every rule reading the request families has a
+    // test whose expected samples include a job in OpenTelemetry naming.
+    for (record, expr) in &rules {
+        reads_both_namings(expr).unwrap_or_else(|err| panic!("{record}: {err}"));
+    }
+    let (otel, _) = otel_cases(&tests);
+    let untested: Vec<&String> = readers.difference(&otel).collect();
+    assert!(
+        untested.is_empty(),
+        "recording rules without a test in OpenTelemetry naming: {untested:?}"
     );
 }
 
@@ -172,6 +194,7 @@ fn alert_rules_pass_promtool_and_their_unit_tests() {
         .collect();
     for (name, expr) in &exprs {
         request_families_summed(expr).unwrap_or_else(|err| panic!("{name}: {err}"));
+        reads_both_namings(expr).unwrap_or_else(|err| panic!("{name}: {err}"));
     }
     let recorded_readers = reading_request_families(&recording_rules(), &BTreeSet::new());
     let readers = reading_request_families(&exprs, &recorded_readers);
@@ -192,5 +215,10 @@ fn alert_rules_pass_promtool_and_their_unit_tests() {
     assert_eq!(
         labelled, readers,
         "every alert on the request families fires in a test with request labels"
+    );
+    let (_, otel) = otel_cases(&tests);
+    assert_eq!(
+        otel, readers,
+        "every alert on the request families fires in a test in OpenTelemetry naming"
     );
 }

@@ -1,13 +1,15 @@
 //! The dashboard against the live stack: every query and variable of
 //! docker/grafana/dashboards/ with data for each job, and only the panels of what a job does
 //! not do empty (WebSockets but for actix-app, routes and objectives for the worker and
-//! grpc-app, HTTP for grpc-app, gRPC for all but grpc-app).
+//! grpc-app, HTTP for grpc-app, gRPC for all but grpc-app); otel-app (`otel.rs`) too, in
+//! the OpenTelemetry naming, whose in-flight requests have no route or handler.
 
 use std::collections::BTreeSet;
 
 use metrics_tests::docker::{dashboards, panels, with_job_selected};
 use metrics_tests::servers::QueryApi;
 
+use crate::otel;
 use crate::stack::{ALL_JOBS, GRPC_JOB, Stack, WORKER_JOB};
 
 /// What the dashboard shows of one job.
@@ -26,6 +28,9 @@ struct Shown<'a> {
     requests: bool,
     /// Exposes the gRPC families (grpc-app only).
     grpc: bool,
+    /// In the OpenTelemetry naming (otel-app): its active-requests gauge has only the
+    /// method, so the in-flight aggregates have no `route` or `handler`.
+    otel: bool,
     handlers: Vec<&'a str>,
     routes: Vec<&'a str>,
 }
@@ -61,6 +66,7 @@ pub fn every_dashboard_query_and_variable_has_data(stack: &Stack) {
             objectives: true,
             requests: true,
             grpc: false,
+            otel: false,
             handlers: with_ws(&handlers, "ws"),
             routes: with_ws(&routes, "/ws"),
         },
@@ -72,6 +78,7 @@ pub fn every_dashboard_query_and_variable_has_data(stack: &Stack) {
             objectives: true,
             requests: true,
             grpc: false,
+            otel: false,
             handlers,
             routes,
         },
@@ -83,6 +90,7 @@ pub fn every_dashboard_query_and_variable_has_data(stack: &Stack) {
             objectives: false,
             requests: true,
             grpc: false,
+            otel: false,
             handlers: vec!["jobs::resize", "jobs::notify"],
             routes: vec![],
         },
@@ -94,8 +102,21 @@ pub fn every_dashboard_query_and_variable_has_data(stack: &Stack) {
             objectives: true,
             requests: false,
             grpc: true,
+            otel: false,
             handlers: vec![],
             routes: vec![],
+        },
+        Shown {
+            job: otel::JOB,
+            instance: &stack.otel.addr,
+            websocket: false,
+            http: true,
+            objectives: true,
+            requests: true,
+            grpc: false,
+            otel: true,
+            handlers: vec!["get_order", "slow"],
+            routes: vec!["/orders/{id}", "/slow/{ms}"],
         },
     ];
     for job in &shown {
@@ -137,6 +158,12 @@ fn dashboard_queries_have_data(stack: &Stack, shown: &Shown<'_>) {
                     if !shown.http && matches!(label.as_str(), "method" | "route") {
                         continue;
                     }
+                    if shown.otel
+                        && expr.contains("http_requests_in_flight")
+                        && matches!(label.as_str(), "handler" | "route")
+                    {
+                        continue;
+                    }
                     assert!(
                         result
                             .iter()
@@ -168,7 +195,8 @@ fn dashboard_queries_have_data(stack: &Stack, shown: &Shown<'_>) {
                 .filter_map(|s| s[label].as_str())
                 .collect();
             let expected = match label {
-                "job" => ALL_JOBS.to_vec(),
+                // The shipped jobs, and otel-app through its active-requests gauge.
+                "job" => ALL_JOBS.iter().copied().chain([otel::JOB]).collect(),
                 "handler" => shown.handlers.clone(),
                 "route" => shown.routes.clone(),
                 "instance" => vec![shown.instance],

@@ -1,7 +1,8 @@
 //! The ops stack run for real: both example services (the `actix-app` and `axum-app`
 //! jobs), the worker (job `worker`, no web framework), grpc-app (job `grpc-app`, tonic:
 //! `grpc.rs`), an axum app in this process whose requests carry a `tenant` label (job
-//! `tenant-app`, in the test's copy of the config only: `tenants.rs`), one Prometheus on the
+//! `tenant-app`, in the test's copy of the config only: `tenants.rs`), an axum app in the
+//! OpenTelemetry naming (job `otel-app`, a process, in the test's copy only: `otel.rs`), one Prometheus on the
 //! project's config (rewritten for loopback) and one Alertmanager on docker/alertmanager.yml,
 //! started once and driven with traffic (`stack.rs`), then checked by the small tests
 //! below; and a Prometheus using the documented `authorization:` block on a protected app.
@@ -13,6 +14,7 @@ mod alerts;
 mod dashboard;
 mod grpc;
 mod objectives;
+mod otel;
 mod stack;
 mod tenants;
 
@@ -115,6 +117,14 @@ fn main() -> ExitCode {
             "live_the_dashboard_sums_the_tenants_away",
             tenants::the_dashboard_sums_the_tenants_away,
         ),
+        stack.trial(
+            "live_otel_app_recording_rules_give_its_routes_exact_rates_and_quantiles",
+            otel::recording_rules_give_its_routes_exact_rates_and_quantiles,
+        ),
+        stack.trial(
+            "live_otel_app_objectives_page_for_its_failing_objective_only",
+            otel::the_objectives_page_for_its_failing_objective_only,
+        ),
     ];
     let conclusion = libtest_mimic::run(&args, trials);
     stack.stop(conclusion.has_failed());
@@ -132,8 +142,8 @@ fn prometheus_scrapes_the_app_as_an_up_target(stack: &Stack) {
             .unwrap_or_default();
         targets.sort_by_key(|t| t["labels"]["job"].to_string());
         let up = prom.value(r#"sum(up{job=~"actix-app|axum-app|worker|grpc-app"})"#)?;
-        // And the in-process app whose requests carry a tenant.
-        let all_up = targets.len() == 5 && targets.iter().all(|t| t["health"] == "up");
+        // And the in-process app whose requests carry a tenant, and otel-app.
+        let all_up = targets.len() == 6 && targets.iter().all(|t| t["health"] == "up");
         match targets.as_slice() {
             _ if all_up && up.as_deref() == Some("4") => Ok(targets.clone()),
             other => Err(format!("{other:?}, up {up:?}")),
@@ -143,7 +153,10 @@ fn prometheus_scrapes_the_app_as_an_up_target(stack: &Stack) {
         .by_job()
         .map(|(job, app)| (job, app.addr.clone()))
         .into_iter()
-        .chain([(tenants::JOB, stack.tenants.addr.to_string())]);
+        .chain([
+            (tenants::JOB, stack.tenants.addr.to_string()),
+            (otel::JOB, stack.otel.addr.clone()),
+        ]);
     for (job, addr) in addrs {
         let target = targets
             .iter()

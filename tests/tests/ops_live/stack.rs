@@ -1,7 +1,8 @@
 //! The live stack: both example services (actix-app and axum-app, one scrape job each), the
 //! worker (job `worker`: no web framework, the standalone exporter), grpc-app (job
 //! `grpc-app`: tonic, the exporter), an axum app in this process whose requests carry a
-//! tenant (job `tenant-app`, `tenants.rs`), Prometheus and Alertmanager, started once for
+//! tenant (job `tenant-app`, `tenants.rs`), an axum app in the OpenTelemetry naming (job
+//! `otel-app`, a process: `otel.rs`), Prometheus and Alertmanager, started once for
 //! every test of this binary
 //! (`metrics_tests::stack`), driven with traffic, and stopped by `main` when they are done.
 
@@ -18,6 +19,7 @@ use metrics_tests::traffic::{Counts, Traffic};
 use metrics_tests::wait::settle;
 
 use crate::grpc::{self, GrpcTraffic};
+use crate::otel::{self, OtelApp, OtelSeen};
 use crate::tenants::{self, TenantApp, TenantsSeen};
 
 /// How long Prometheus may take to show a round of traffic.
@@ -182,6 +184,11 @@ pub struct Stack {
     /// When Prometheus showed its requests of both rounds, or the last thing it showed when
     /// the wait for it ran out.
     pub tenants_seen: Result<TenantsSeen, String>,
+    /// The app in the OpenTelemetry naming (job [`otel::JOB`]).
+    pub otel: OtelApp,
+    /// When the recording rules had evaluated both of its rounds, or the last thing
+    /// Prometheus showed when the wait for it ran out.
+    pub otel_seen: Result<OtelSeen, String>,
     /// Scraping the app every second, alerting `alertmanager`.
     pub prometheus: Prometheus,
     /// docker/alertmanager.yml as it is.
@@ -219,6 +226,8 @@ impl metrics_tests::stack::Stack for Stack {
         let grpc = RunningApp::start_example(Example::Grpc, &[]);
         // Its first round before Prometheus runs: the first scrape has all of it.
         let tenants = TenantApp::start();
+        // The same for the app in the OpenTelemetry naming (built here, not timed).
+        let otel = OtelApp::start();
         Example::Worker.binary();
         let started = Instant::now();
         // Its jobs start now: over ~15 s, many scrapes.
@@ -232,7 +241,8 @@ impl metrics_tests::stack::Stack for Stack {
         );
         let alertmanager = Alertmanager::start(dir.path(), "alertmanager", None, None);
         // The 5xx and gRPC server-fault rules fire at once here, so that the driven traffic
-        // reaches Alertmanager.
+        // reaches Alertmanager; so does the objectives' success page (otel-app's failing
+        // objective: otel.rs).
         let prometheus = Prometheus::start_with_jobs(
             &dir.path().join("prometheus"),
             &Rewrite {
@@ -252,9 +262,14 @@ impl metrics_tests::stack::Stack for Stack {
                 ("HttpElevated5xxRatio", "0s"),
                 ("GrpcHighServerErrorRatio", "0s"),
                 ("GrpcElevatedServerErrorRatio", "0s"),
+                ("ObjectiveSuccessBudgetBurn", "0s"),
             ],
-            &[(tenants::JOB, vec![tenants.addr.to_string()])],
+            &[
+                (tenants::JOB, vec![tenants.addr.to_string()]),
+                (otel::JOB, vec![otel.addr.clone()]),
+            ],
         );
+        otel::select_in_recording_rules(&dir.path().join("prometheus"), &prometheus);
         alertmanager.wait_ready();
 
         // Two rounds: a series' first sample has no increase, so the first round creates
@@ -282,6 +297,8 @@ impl metrics_tests::stack::Stack for Stack {
         tenants
             .settle_first(&prometheus)
             .expect("tenant-app's first round in Prometheus");
+        otel.settle_first(&prometheus)
+            .expect("otel-app's first round in Prometheus");
 
         for (each, traces) in traffic.iter().zip(TRACES) {
             each.traced(&traces);
@@ -289,6 +306,7 @@ impl metrics_tests::stack::Stack for Stack {
         std::thread::scope(|s| {
             s.spawn(|| grpc_traffic.second_round());
             s.spawn(|| tenants.second_round());
+            s.spawn(|| otel.second_round());
             for each in &traffic {
                 s.spawn(|| {
                     each.round(5);
@@ -298,6 +316,7 @@ impl metrics_tests::stack::Stack for Stack {
             }
         });
         let tenants_seen = tenants.settle(&prometheus);
+        let otel_seen = otel.settle(&prometheus);
         actix.websocket(true);
         for _ in 0..7 {
             actix.websocket(false); // ended without a close frame
@@ -337,6 +356,8 @@ impl metrics_tests::stack::Stack for Stack {
             grpc_seen,
             tenants,
             tenants_seen,
+            otel,
+            otel_seen,
             prometheus,
             alertmanager,
             first,
@@ -351,6 +372,7 @@ impl metrics_tests::stack::Stack for Stack {
         self.axum.process().print_tail();
         self.worker.process().print_tail();
         self.grpc.process().print_tail();
+        self.otel.process().print_tail();
         self.prometheus.process.print_tail();
         self.alertmanager.process.print_tail();
     }
