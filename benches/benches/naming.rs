@@ -47,8 +47,9 @@ fn main() {
     }
     let rounds = env_or("BENCH_ROUNDS", 7) as usize;
     let scrapes = env_or("BENCH_SCRAPES", 20);
-    // Per variant: (ns per scrape, sample lines, bytes) of each round.
-    let results: Vec<Vec<(f64, f64, f64)>> = run_children(
+    // Per variant: (ns per text scrape, sample lines, bytes, ns per OpenMetrics scrape) of
+    // each round.
+    let results: Vec<Vec<(f64, f64, f64, f64)>> = run_children(
         CHILD,
         &VARIANTS,
         rounds,
@@ -64,8 +65,8 @@ fn main() {
                     .map(|field| field.parse().expect("a number"))
                     .collect();
                 match fields[..] {
-                    [ns, lines, bytes] => (ns, lines, bytes),
-                    _ => panic!("a child prints its ns per scrape, lines and bytes: {out}"),
+                    [ns, lines, bytes, om] => (ns, lines, bytes, om),
+                    _ => panic!("a child prints its ns per scrape, lines, bytes, ns per OpenMetrics scrape: {out}"),
                 }
             })
             .collect()
@@ -80,28 +81,29 @@ fn main() {
         "naming", "ms per scrape", "sample lines", "bytes", "ns per sample line", "ns per byte"
     );
     let mut per_line = Vec::new();
-    for (v, name) in VARIANTS.iter().enumerate() {
-        let ms: Vec<f64> = results[v].iter().map(|(ns, _, _)| ns / 1e6).collect();
-        let (_, lines, bytes) = results[v][0];
-        let per: Vec<f64> = results[v].iter().map(|(ns, lines, _)| ns / lines).collect();
-        let per_byte: Vec<f64> = results[v].iter().map(|(ns, _, bytes)| ns / bytes).collect();
-        per_line.push(per.clone());
+    for (format, at) in [("text 0.0.4", 0), ("OpenMetrics", 3)] {
+        println!("{format}:");
+        let ns = |r: &(f64, f64, f64, f64)| if at == 0 { r.0 } else { r.3 };
+        for (v, name) in VARIANTS.iter().enumerate() {
+            let ms: Vec<f64> = results[v].iter().map(|r| ns(r) / 1e6).collect();
+            let (_, lines, bytes, _) = results[v][0];
+            let per: Vec<f64> = results[v].iter().map(|r| ns(r) / r.1).collect();
+            let per_byte: Vec<f64> = results[v].iter().map(|r| ns(r) / r.2).collect();
+            per_line.push(per.clone());
+            println!(
+                "{name:<15} {:>32} {lines:>14} {bytes:>12} {:>28} {:>24}",
+                fmt_spread(ms, 2),
+                fmt_spread(per, 1),
+                fmt_spread(per_byte, 2)
+            );
+        }
+        let (prom, otel) = (&per_line[per_line.len() - 2], &per_line[per_line.len() - 1]);
+        let ratios: Vec<f64> = otel.iter().zip(prom).map(|(o, p)| o / p).collect();
         println!(
-            "{name:<15} {:>32} {lines:>14} {bytes:>12} {:>28} {:>24}",
-            fmt_spread(ms, 2),
-            fmt_spread(per, 1),
-            fmt_spread(per_byte, 2)
+            "ratio opentelemetry/prometheus per sample line, round by round: {}   goal <= 1.02",
+            fmt_spread(ratios, 3)
         );
     }
-    let ratios: Vec<f64> = per_line[1]
-        .iter()
-        .zip(&per_line[0])
-        .map(|(otel, prom)| otel / prom)
-        .collect();
-    println!(
-        "ratio opentelemetry/prometheus per sample line, round by round: {}   goal <= 1.02",
-        fmt_spread(ratios, 3)
-    );
 }
 
 #[track_metrics]
@@ -152,13 +154,18 @@ fn child(variant: &str) {
         "{variant}: every request counted"
     );
     let lines = text.lines().filter(|line| !line.starts_with('#')).count();
-    let mut times: Vec<f64> = (0..scrapes)
-        .map(|_| {
-            let start = cpu_time::ThreadTime::now();
-            black_box(track_metrics::render());
-            start.elapsed().as_nanos() as f64
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    println!("{} {lines} {}", times[times.len() / 2], text.len());
+    let median = |render: fn() -> String| {
+        let mut times: Vec<f64> = (0..scrapes)
+            .map(|_| {
+                let start = cpu_time::ThreadTime::now();
+                black_box(render());
+                start.elapsed().as_nanos() as f64
+            })
+            .collect();
+        times.sort_by(f64::total_cmp);
+        times[times.len() / 2]
+    };
+    let text_ns = median(track_metrics::render);
+    let om_ns = median(track_metrics::render_openmetrics);
+    println!("{text_ns} {lines} {} {om_ns}", text.len());
 }

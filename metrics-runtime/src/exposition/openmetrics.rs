@@ -78,10 +78,21 @@ fn family_to(
     if kind == MetricType::HISTOGRAM && name.ends_with(OTEL_DURATION) {
         let _ = writeln!(out, "# UNIT {family_name} seconds");
     }
+    // Each metric's labels, written once (`{name="value",…`) and copied into each of its
+    // lines: a histogram writes them on every bucket.
+    let mut labels = String::new();
     for metric in family.get_metric() {
+        labels_to(&mut labels, metric);
+        let metric = &Line {
+            labels: &labels,
+            timestamp_ms: metric.timestamp_ms(),
+            metric,
+        };
         match kind {
-            MetricType::COUNTER => sample(out, name, "", metric, None, model::counter(metric)),
-            MetricType::GAUGE => sample(out, name, "", metric, None, model::gauge(metric)),
+            MetricType::COUNTER => {
+                sample(out, name, "", metric, None, model::counter(metric.metric));
+            }
+            MetricType::GAUGE => sample(out, name, "", metric, None, model::gauge(metric.metric)),
             // Only a collector of the user's own makes one; `encode` keeps it only where
             // its values can be read.
             MetricType::UNTYPED => sample(
@@ -90,12 +101,12 @@ fn family_to(
                 "",
                 metric,
                 None,
-                model::untyped(metric).unwrap_or(f64::NAN),
+                model::untyped(metric.metric).unwrap_or(f64::NAN),
             ),
             MetricType::HISTOGRAM => {
-                let histogram = metric.get_histogram();
+                let histogram = metric.metric.get_histogram();
                 let count = histogram.get_sample_count();
-                let exemplars = exemplars.buckets(name, metric);
+                let exemplars = exemplars.buckets(name, metric.metric);
                 let exemplar = |i: usize| exemplars.get(i).copied().flatten();
                 let mut inf_seen = false;
                 let buckets = histogram.get_bucket();
@@ -116,7 +127,7 @@ fn family_to(
                 sample(out, name, "_count", metric, None, count as f64);
             }
             MetricType::SUMMARY => {
-                let summary = metric.get_summary();
+                let summary = metric.metric.get_summary();
                 for quantile in summary.get_quantile() {
                     let q = quantile.quantile().to_string();
                     sample(
@@ -143,12 +154,33 @@ fn family_to(
     Ok(())
 }
 
+// One metric as its lines write it: its labels rendered once (see `labels_to`).
+struct Line<'a> {
+    labels: &'a str,
+    timestamp_ms: i64,
+    metric: &'a Metric,
+}
+
+// `{name="value",…` of `metric`'s labels (no closing brace), escaped; empty without any.
+fn labels_to(out: &mut String, metric: &Metric) {
+    out.clear();
+    let mut separator = '{';
+    for pair in metric.get_label() {
+        out.push(separator);
+        out.push_str(pair.name());
+        out.push_str("=\"");
+        escape_to(out, pair.value());
+        out.push('"');
+        separator = ',';
+    }
+}
+
 // One sample line, `name{labels} value [timestamp]`, with its newline.
 fn sample(
     out: &mut String,
     name: &str,
     suffix: &str,
-    metric: &Metric,
+    metric: &Line<'_>,
     extra: Option<(&str, &str)>,
     value: f64,
 ) {
@@ -185,29 +217,26 @@ fn sample_line(
     out: &mut String,
     name: &str,
     suffix: &str,
-    metric: &Metric,
+    metric: &Line<'_>,
     extra: Option<(&str, &str)>,
     value: f64,
 ) {
     out.push_str(name);
     out.push_str(suffix);
-    let labels = metric.get_label();
-    if !labels.is_empty() || extra.is_some() {
-        let mut separator = '{';
-        let pairs = labels.iter().map(|pair| (pair.name(), pair.value()));
-        for (label, label_value) in pairs.chain(extra) {
-            out.push(separator);
-            out.push_str(label);
-            out.push_str("=\"");
-            escape_to(out, label_value);
-            out.push('"');
-            separator = ',';
-        }
+    out.push_str(metric.labels);
+    if let Some((label, label_value)) = extra {
+        out.push(if metric.labels.is_empty() { '{' } else { ',' });
+        out.push_str(label);
+        out.push_str("=\"");
+        escape_to(out, label_value);
+        out.push('"');
+    }
+    if !metric.labels.is_empty() || extra.is_some() {
         out.push('}');
     }
     out.push(' ');
     number_to(out, value);
-    let timestamp_ms = metric.timestamp_ms();
+    let timestamp_ms = metric.timestamp_ms;
     if timestamp_ms != 0 {
         // Seconds, exactly: whole seconds and three decimals of milliseconds.
         let sign = if timestamp_ms < 0 { "-" } else { "" };
