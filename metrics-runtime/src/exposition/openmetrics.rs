@@ -17,6 +17,7 @@ use prometheus::proto::{Metric, MetricFamily, MetricType};
 
 use super::exemplars::Exemplars;
 use super::model;
+use super::text::labels_to;
 use crate::families::bound_label;
 use crate::storage::Exemplar;
 
@@ -159,20 +160,6 @@ struct Line<'a> {
     labels: &'a str,
     timestamp_ms: i64,
     metric: &'a Metric,
-}
-
-// `{name="value",…` of `metric`'s labels (no closing brace), escaped; empty without any.
-fn labels_to(out: &mut String, metric: &Metric) {
-    out.clear();
-    let mut separator = '{';
-    for pair in metric.get_label() {
-        out.push(separator);
-        out.push_str(pair.name());
-        out.push_str("=\"");
-        escape_to(out, pair.value());
-        out.push('"');
-        separator = ',';
-    }
 }
 
 // One sample line, `name{labels} value [timestamp]`, with its newline.

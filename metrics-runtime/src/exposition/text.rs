@@ -126,8 +126,9 @@ impl Line<'_> {
     }
 }
 
-// `{name="value",…` of `metric`'s labels (no closing brace), escaped; empty without any.
-fn labels_to(out: &mut String, metric: &Metric) {
+/// `{name="value",…` of `metric`'s labels (no closing brace), escaped as both text formats
+/// escape label values; empty without any.
+pub(super) fn labels_to(out: &mut String, metric: &Metric) {
     out.clear();
     let mut separator = '{';
     for pair in metric.get_label() {
