@@ -17,7 +17,7 @@ use prometheus::proto::{Metric, MetricFamily, MetricType};
 
 use super::exemplars::Exemplars;
 use super::model;
-use super::text::labels_to;
+use super::text::{escape_to, label_set_to, labels_to};
 use crate::families::bound_label;
 use crate::storage::Exemplar;
 
@@ -70,7 +70,7 @@ fn family_to(
         out.push_str("# HELP ");
         out.push_str(family_name);
         out.push(' ');
-        escape_to(out, family.help());
+        escape_to(out, family.help(), true);
         out.push('\n');
     }
     let _ = writeln!(out, "# TYPE {family_name} {type_name}");
@@ -86,7 +86,6 @@ fn family_to(
         labels_to(&mut labels, metric);
         let metric = &Line {
             labels: &labels,
-            timestamp_ms: metric.timestamp_ms(),
             metric,
         };
         match kind {
@@ -158,7 +157,6 @@ fn family_to(
 // One metric as its lines write it: its labels rendered once (see `labels_to`).
 struct Line<'a> {
     labels: &'a str,
-    timestamp_ms: i64,
     metric: &'a Metric,
 }
 
@@ -210,20 +208,10 @@ fn sample_line(
 ) {
     out.push_str(name);
     out.push_str(suffix);
-    out.push_str(metric.labels);
-    if let Some((label, label_value)) = extra {
-        out.push(if metric.labels.is_empty() { '{' } else { ',' });
-        out.push_str(label);
-        out.push_str("=\"");
-        escape_to(out, label_value);
-        out.push('"');
-    }
-    if !metric.labels.is_empty() || extra.is_some() {
-        out.push('}');
-    }
+    label_set_to(out, metric.labels, extra);
     out.push(' ');
     number_to(out, value);
-    let timestamp_ms = metric.timestamp_ms;
+    let timestamp_ms = metric.metric.timestamp_ms();
     if timestamp_ms != 0 {
         // Seconds, exactly: whole seconds and three decimals of milliseconds.
         let sign = if timestamp_ms < 0 { "-" } else { "" };
@@ -243,18 +231,6 @@ fn number_to(out: &mut String, value: f64) {
         out.push_str("-Inf");
     } else {
         let _ = write!(out, "{value}");
-    }
-}
-
-// OpenMetrics escapes `\`, `"` and line feeds in label values and in `HELP` texts.
-fn escape_to(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            c => out.push(c),
-        }
     }
 }
 

@@ -107,17 +107,7 @@ impl Line<'_> {
     fn write(&self, out: &mut String, suffix: &str, extra: Option<(&str, &str)>, value: f64) {
         out.push_str(self.name);
         out.push_str(suffix);
-        out.push_str(self.labels);
-        if let Some((label, label_value)) = extra {
-            out.push(if self.labels.is_empty() { '{' } else { ',' });
-            out.push_str(label);
-            out.push_str("=\"");
-            escape_to(out, label_value, true);
-            out.push('"');
-        }
-        if !self.labels.is_empty() || extra.is_some() {
-            out.push('}');
-        }
+        label_set_to(out, self.labels, extra);
         let _ = write!(out, " {value}");
         if self.timestamp_ms != 0 {
             let _ = write!(out, " {}", self.timestamp_ms);
@@ -141,8 +131,25 @@ pub(super) fn labels_to(out: &mut String, metric: &Metric) {
     }
 }
 
-// The text format escapes `\` and line feeds, and `"` in label values (not in HELP).
-fn escape_to(out: &mut String, text: &str, quotes: bool) {
+/// A sample's label set as both text formats write it: `labels` (as [`labels_to`] wrote
+/// them), then `extra` (`le`, `quantile`), then the closing brace; nothing without either.
+pub(super) fn label_set_to(out: &mut String, labels: &str, extra: Option<(&str, &str)>) {
+    out.push_str(labels);
+    if let Some((label, value)) = extra {
+        out.push(if labels.is_empty() { '{' } else { ',' });
+        out.push_str(label);
+        out.push_str("=\"");
+        escape_to(out, value, true);
+        out.push('"');
+    }
+    if !labels.is_empty() || extra.is_some() {
+        out.push('}');
+    }
+}
+
+/// Escapes `\` and line feeds, and `"` with `quotes`: label values in both text formats
+/// and OpenMetrics' `HELP`, where the text format 0.0.4 leaves `"` as it is in `HELP`.
+pub(super) fn escape_to(out: &mut String, text: &str, quotes: bool) {
     let special = |c: char| c == '\\' || c == '\n' || (quotes && c == '"');
     if !text.contains(special) {
         out.push_str(text);
