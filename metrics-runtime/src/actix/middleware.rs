@@ -269,7 +269,6 @@ where
     }
 }
 
-// The first value of `header` in `headers` (found by the name parsed once).
 // A protocol version as the OpenTelemetry conventions name it (HTTP/0.9 as 1.0).
 fn version(version: actix_web::http::Version) -> Version {
     use actix_web::http::Version as V;
@@ -281,6 +280,7 @@ fn version(version: actix_web::http::Version) -> Version {
     }
 }
 
+// The first value of `header` in `headers` (found by the name parsed once).
 fn header_value<'h>(
     headers: &'h actix_web::http::header::HeaderMap,
     header: &crate::config::label::Header,

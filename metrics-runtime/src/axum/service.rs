@@ -19,6 +19,7 @@ use super::RequestMetricsFuture;
 use crate::config::label::{Header, Source};
 use crate::families::OtelFamilies;
 use crate::families::otel::{Variant, Version};
+use crate::recording::headers::first;
 use crate::recording::request::{self, Start};
 use crate::recording::{self, Excluded, Served, rpc};
 use crate::registry::LabelSet;
@@ -128,8 +129,8 @@ fn otel<B>(families: &'static OtelFamilies, req: &Request<B>) -> Variant {
             Some(scheme) => scheme.eq_ignore_ascii_case("https"),
             None => families.default_https,
         },
-        headers.get(FORWARDED).map(|value| value.as_bytes()),
-        headers.get(X_FORWARDED_PROTO).map(|value| value.as_bytes()),
+        first(headers, &FORWARDED).map(|value| value.as_bytes()),
+        first(headers, &X_FORWARDED_PROTO).map(|value| value.as_bytes()),
         version,
     )
 }
@@ -137,5 +138,5 @@ fn otel<B>(families: &'static OtelFamilies, req: &Request<B>) -> Variant {
 // The first value of `header` in `headers`, by the name parsed once.
 fn header_value<'h>(headers: &'h axum::http::HeaderMap, header: &Header) -> Option<&'h [u8]> {
     let name = header.axum.as_ref()?;
-    crate::recording::headers::first(headers, name).map(|value| value.as_bytes())
+    first(headers, name).map(|value| value.as_bytes())
 }
