@@ -272,12 +272,7 @@ impl Config {
         }
         let mut methods: Vec<&'static str> = Vec::new();
         for method in &self.known_methods {
-            let token = !method.is_empty()
-                && method.len() <= 32
-                && method
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
-            if !token {
+            if method.len() > 32 || !is_token(method) {
                 return Err(Error::Invalid(format!(
                     "known method `{method}` is not an HTTP method token of at most 32 bytes"
                 )));
@@ -366,6 +361,14 @@ impl Config {
         }
         Some(buckets)
     }
+}
+
+/// Whether `text` is an HTTP token (RFC 9110): a method, or a header name.
+pub(crate) fn is_token(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|byte| byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte))
 }
 
 #[cfg(test)]
