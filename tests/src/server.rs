@@ -1,5 +1,5 @@
-//! An in-process server on a real socket, and a raw keep-alive client for it: what the
-//! tests of tower/axum services over a socket share.
+//! An in-process server on a real socket (a tower/axum service's, or actix-web's), and a
+//! raw keep-alive client for it: what the tests of services over a socket share.
 
 use std::future::Future;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -28,6 +28,36 @@ where
                 .expect("bind 127.0.0.1:0");
             tx.send(listener.local_addr().unwrap()).unwrap();
             serve(listener).await;
+        });
+    });
+    rx.recv_timeout(Duration::from_secs(20))
+        .expect("the server started")
+}
+
+/// Runs actix-web's server with `workers` workers on a free loopback port, in a thread of
+/// its own, for an app of `RequestMetrics` (outermost) around the services `routes`
+/// configures; returns its base URL (`http://127.0.0.1:PORT`) and handle.
+pub fn serve_actix(
+    workers: usize,
+    routes: fn(&mut actix_web::web::ServiceConfig),
+) -> (String, actix_web::dev::ServerHandle) {
+    use actix_web::{App, HttpServer};
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let server = HttpServer::new(move || {
+                App::new()
+                    .wrap(track_metrics::actix::RequestMetrics::default())
+                    .configure(routes)
+            })
+            .workers(workers)
+            .bind(("127.0.0.1", 0))
+            .expect("bind 127.0.0.1:0");
+            let addr = server.addrs()[0];
+            let server = server.run();
+            tx.send((format!("http://{addr}"), server.handle()))
+                .unwrap();
+            server.await.expect("the server runs");
         });
     });
     rx.recv_timeout(Duration::from_secs(20))

@@ -4,15 +4,14 @@
 //! ever goes down in any scrape.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::Duration;
 
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::{HttpResponse, web};
 use metrics_tests::http::get;
 use metrics_tests::scrape::Scrape;
-use track_metrics::actix::RequestMetrics;
 use track_metrics::track_metrics;
 
 const CLIENTS: usize = 4;
@@ -25,27 +24,11 @@ async fn load_item(id: web::Path<u32>) -> HttpResponse {
 
 // Starts the app on a free loopback port in a thread of its own; returns its address.
 fn serve() -> (String, actix_web::dev::ServerHandle) {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let server = HttpServer::new(|| {
-                App::new()
-                    .wrap(RequestMetrics::default())
-                    .route("/load/items/{id}", web::get().to(load_item))
-                    .service(track_metrics::actix::metrics)
-            })
-            .workers(2)
-            .bind(("127.0.0.1", 0))
-            .expect("bind 127.0.0.1:0");
-            let addr = server.addrs()[0];
-            let server = server.run();
-            tx.send((format!("http://{addr}"), server.handle()))
-                .unwrap();
-            server.await.expect("the server runs");
-        });
-    });
-    rx.recv_timeout(Duration::from_secs(20))
-        .expect("the server started")
+    metrics_tests::server::serve_actix(2, |routes| {
+        routes
+            .route("/load/items/{id}", web::get().to(load_item))
+            .service(track_metrics::actix::metrics);
+    })
 }
 
 #[test]

@@ -359,30 +359,11 @@ async fn rl_flood_actix() -> actix_web::HttpResponse {
     actix_web::HttpResponse::Ok().body("flood")
 }
 
-// actix-web's server with four workers on a free loopback port, in a thread of its own;
-// its base URL and handle.
+// actix-web's server with four workers serving the flood's route.
 fn actix_flood_server() -> (String, actix_web::dev::ServerHandle) {
-    use actix_web::{App, HttpServer, web};
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        actix_web::rt::System::new().block_on(async move {
-            let server = HttpServer::new(|| {
-                App::new()
-                    .wrap(track_metrics::actix::RequestMetrics::default())
-                    .route("/rl/flood-actix", web::get().to(rl_flood_actix))
-            })
-            .workers(4)
-            .bind(("127.0.0.1", 0))
-            .expect("bind 127.0.0.1:0");
-            let addr = server.addrs()[0];
-            let server = server.run();
-            tx.send((format!("http://{addr}"), server.handle()))
-                .unwrap();
-            server.await.expect("the server runs");
-        });
-    });
-    rx.recv_timeout(std::time::Duration::from_secs(20))
-        .expect("the server started")
+    metrics_tests::server::serve_actix(4, |routes| {
+        routes.route("/rl/flood-actix", actix_web::web::get().to(rl_flood_actix));
+    })
 }
 
 // ------------------------------------------- values set later, helpers, closures
