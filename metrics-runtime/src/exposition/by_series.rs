@@ -4,7 +4,6 @@
 //! duration families (`http_request_duration_seconds`, and in the OpenTelemetry naming
 //! `http_server_request_duration_seconds`) are looked up alike.
 
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 use prometheus::proto::Metric;
@@ -22,7 +21,7 @@ struct Family<V> {
     // The family's full name, and its variable labels in the descriptor's order.
     name: String,
     labels: Vec<String>,
-    by_values: HashMap<Vec<Cow<'static, str>>, V>,
+    by_values: HashMap<Vec<&'static str>, V>,
 }
 
 impl<V> Default for BySeries<V> {
@@ -49,7 +48,7 @@ impl<V> BySeries<V> {
             .map(|otel| (otel, Family::new(&otel.duration)));
         for &series in &all {
             if let Some(value) = value(series) {
-                own.insert(families.values(series).map(Cow::Borrowed).collect(), value);
+                own.insert(families.values(series).collect(), value);
             }
             let Some((otel, family)) = otel.as_mut() else {
                 continue;
@@ -76,16 +75,16 @@ impl<V> BySeries<V> {
     /// when it has none (or is of no duration family).
     pub(crate) fn get<'a>(&'a self, family: &str, metric: &'a Metric) -> Option<&'a V> {
         let family = self.families.iter().find(|each| each.name == family)?;
-        let values: Vec<Cow<'_, str>> = family
+        let values: Vec<&str> = family
             .labels
             .iter()
             .map(|name| {
                 let pair = metric.get_label().iter().find(|pair| pair.name() == name);
-                Cow::Borrowed(pair.map_or("", |pair| pair.value()))
+                pair.map_or("", |pair| pair.value())
             })
             .collect();
         // The map's keys are `'static`; a shorter-lived key looks them up.
-        let by_values: &HashMap<Vec<Cow<'_, str>>, V> = &family.by_values;
+        let by_values: &HashMap<Vec<&str>, V> = &family.by_values;
         by_values.get(&values)
     }
 }
@@ -99,7 +98,7 @@ impl<V> Family<V> {
         }
     }
 
-    fn insert(&mut self, values: Vec<Cow<'static, str>>, value: V) {
+    fn insert(&mut self, values: Vec<&'static str>, value: V) {
         self.by_values.insert(values, value);
     }
 }

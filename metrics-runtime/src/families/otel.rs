@@ -8,8 +8,6 @@
 //! was answered with. The key's layout is decided here and nowhere else:
 //! `REQUEST | variant << 10 | status`, status 0 while in flight.
 
-use std::borrow::Cow;
-
 use prometheus::core::Desc;
 
 use super::{Builder, bounds};
@@ -105,14 +103,15 @@ impl Key {
         })
     }
 
-    /// `error_type`: `None` when it is the status itself (a 5xx); `_OTHER` for a request
-    /// dropped before its response (counted 499, as in the Prometheus naming); else
-    /// `""`.
-    pub(crate) fn error_type(&self) -> Option<&'static str> {
-        match self.status {
-            Some(499) => Some("_OTHER"),
-            Some(status) if status >= 500 => None,
-            _ => Some(""),
+    /// `http_response_status_code` and `error_type` of a request answered with `status`:
+    /// the status, and for a 5xx the status again, else `""`; for a request dropped
+    /// before its response (counted 499, as in the Prometheus naming) no status (`""`,
+    /// which Prometheus reads as no label) and `_OTHER`.
+    pub(crate) fn status_and_error(status: u16) -> (&'static str, &'static str) {
+        match status {
+            499 => ("", "_OTHER"),
+            500.. => (status_label(status), status_label(status)),
+            _ => (status_label(status), ""),
         }
     }
 }
@@ -190,53 +189,42 @@ impl OtelFamilies {
         series: &Series,
         key: &Key,
         status: u16,
-    ) -> Vec<Cow<'static, str>> {
+    ) -> Vec<&'static str> {
         let labels = series.labels();
-        let code = || Cow::Borrowed(status_label(status));
-        let (status, error) = match key.error_type() {
-            Some("_OTHER") => (Cow::Borrowed(""), Cow::Borrowed("_OTHER")),
-            Some(error) => (code(), Cow::Borrowed(error)),
-            None => (code(), code()),
-        };
+        let (status, error) = Key::status_and_error(status);
         self.with_extra(
             series,
             [
-                Cow::Borrowed(labels.method),
-                Cow::Borrowed(labels.route),
+                labels.method,
+                labels.route,
                 status,
-                Cow::Borrowed(key.scheme),
+                key.scheme,
                 error,
-                Cow::Borrowed(key.version),
-                Cow::Borrowed(labels.handler),
+                key.version,
+                labels.handler,
             ],
         )
     }
 
     /// The values of the active requests gauge's variable labels for `series`, a
     /// request series of key `key`, in the descriptor's order.
-    pub(crate) fn active_values(&self, series: &Series, key: &Key) -> Vec<Cow<'static, str>> {
-        self.with_extra(
-            series,
-            [
-                Cow::Borrowed(series.labels().method),
-                Cow::Borrowed(key.scheme),
-            ],
-        )
+    pub(crate) fn active_values(&self, series: &Series, key: &Key) -> Vec<&'static str> {
+        self.with_extra(series, [series.labels().method, key.scheme])
     }
 
     // `own` and the series' request label values, `""` for those it has none of.
     fn with_extra<const N: usize>(
         &self,
         series: &Series,
-        own: [Cow<'static, str>; N],
-    ) -> Vec<Cow<'static, str>> {
+        own: [&'static str; N],
+    ) -> Vec<&'static str> {
         let extra = series.extra();
         let request_labels = self.active.variable_labels.len() - ACTIVE_LABELS.len();
         let absent = request_labels.saturating_sub(extra.len());
         let mut values = Vec::with_capacity(N + request_labels);
         values.extend(own);
-        values.extend(extra.iter().map(|&value| Cow::Borrowed(value)));
-        values.extend(std::iter::repeat_n(Cow::Borrowed(""), absent));
+        values.extend(extra);
+        values.extend(std::iter::repeat_n("", absent));
         values
     }
 }
@@ -256,19 +244,19 @@ mod tests {
             (false, Version::Http10, "1.0"),
             (true, Version::Http3, "3"),
         ] {
-            for (status, counted, error) in [
-                (200, 200, Some("")),
-                (404, 404, Some("")),
-                (503, 503, None),
-                (499, 499, Some("_OTHER")),
-                (99, 500, None),
-                (600, 500, None),
+            for (status, counted, labels) in [
+                (200, 200, ("200", "")),
+                (404, 404, ("404", "")),
+                (503, 503, ("503", "503")),
+                (499, 499, ("", "_OTHER")),
+                (99, 500, ("500", "500")),
+                (600, 500, ("500", "500")),
             ] {
                 let key = Key::of(Variant::new(https, version).counted(status)).unwrap();
                 let scheme = if https { "https" } else { "http" };
                 assert_eq!((key.scheme, key.version), (scheme, name));
                 assert_eq!(key.status, Some(counted));
-                assert_eq!(key.error_type(), error);
+                assert_eq!(Key::status_and_error(counted), labels);
             }
         }
         assert!(Key::of(0).is_none());

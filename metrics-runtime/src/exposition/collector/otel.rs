@@ -6,6 +6,7 @@
 //! cumulative. A request dropped before its response has the status `""`, which
 //! Prometheus reads as no label at all (and every parser as the family's label set).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use prometheus::proto::{Gauge, Metric, MetricFamily, MetricType};
@@ -40,7 +41,7 @@ impl Templates {
         let mut durations = Vec::new();
         // In flight by the gauge's label values: each method, scheme and request label
         // values once, summed over routes, handlers and versions.
-        let mut active: BTreeMap<Vec<std::borrow::Cow<'static, str>>, i64> = BTreeMap::new();
+        let mut active: BTreeMap<Vec<&'static str>, i64> = BTreeMap::new();
         for series in all {
             for sibling in series.siblings() {
                 let Some(key) = Key::of(sibling.key()) else {
@@ -54,7 +55,9 @@ impl Templates {
                     }
                     Some(status) if reading.count > 0 => {
                         let values = otel.duration_values(sibling, &key, status);
-                        let mut metric = Metric::from_label(self.duration.pairs(values));
+                        let mut metric = Metric::from_label(
+                            self.duration.pairs(values.into_iter().map(Cow::Borrowed)),
+                        );
                         metric.set_histogram(histogram(&otel.bounds, buckets, &reading));
                         durations.push(metric);
                     }
@@ -67,7 +70,8 @@ impl Templates {
             .map(|(values, in_flight)| {
                 let mut gauge = Gauge::default();
                 gauge.set_value(in_flight as f64);
-                let mut metric = Metric::from_label(self.active.pairs(values));
+                let mut metric =
+                    Metric::from_label(self.active.pairs(values.into_iter().map(Cow::Borrowed)));
                 metric.set_gauge(gauge);
                 metric
             })
