@@ -17,7 +17,6 @@ const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto
 
 use super::RequestMetricsFuture;
 use crate::config::label::{Header, Source};
-use crate::families::OtelFamilies;
 use crate::families::otel::{Variant, Version};
 use crate::recording::headers::first;
 use crate::recording::request::{self, Start};
@@ -79,7 +78,7 @@ where
             (Start::Routed(expected), Some(expected))
         };
         let (labels, req) = arrival_labels(req);
-        let otel = crate::registry::otel_families().map(|families| otel(families, &req));
+        let otel = crate::registry::otel_families().map(|_| otel(&req));
         let (request, in_flight) = request::Request::new(method, start, labels, otel);
         let trace = Served::trace_of(req.headers().get(TRACEPARENT).map(|v| v.as_bytes()));
         let mut served = Served::start(request, in_flight, trace);
@@ -115,7 +114,7 @@ fn arrival_labels<B>(req: Request<B>) -> (LabelSet, Request<B>) {
 // The request's part in the OpenTelemetry naming: `https` when a proxy's header says so,
 // else when its URI does (an HTTP/2 request's `:scheme`, an absolute-form target), else
 // when the configuration does (`Config::default_scheme`).
-fn otel<B>(families: &'static OtelFamilies, req: &Request<B>) -> Variant {
+fn otel<B>(req: &Request<B>) -> Variant {
     use axum::http::Version as V;
     let headers = req.headers();
     let version = match req.version() {
@@ -127,7 +126,7 @@ fn otel<B>(families: &'static OtelFamilies, req: &Request<B>) -> Variant {
     recording::otel::variant(
         match req.uri().scheme_str() {
             Some(scheme) => scheme.eq_ignore_ascii_case("https"),
-            None => families.default_https,
+            None => crate::registry::default_https(),
         },
         first(headers, &FORWARDED).map(|value| value.as_bytes()),
         first(headers, &X_FORWARDED_PROTO).map(|value| value.as_bytes()),

@@ -126,9 +126,6 @@ pub(crate) struct OtelFamilies {
     // the middlewares make).
     #[cfg_attr(not(any(feature = "actix", feature = "axum")), allow(dead_code))]
     pub(crate) limits: Vec<u64>,
-    // Whether a request whose scheme nothing says is `https` (`Config::default_scheme`).
-    #[cfg_attr(not(feature = "axum"), allow(dead_code))]
-    pub(crate) default_https: bool,
 }
 
 impl OtelFamilies {
@@ -157,14 +154,7 @@ impl OtelFamilies {
             active,
             limits: bounds.iter().map(|&bound| limit(bound)).collect(),
             bounds,
-            default_https: false,
         })
-    }
-
-    /// These families with requests whose scheme nothing says `https` or not.
-    pub(crate) fn default_https(mut self, https: bool) -> OtelFamilies {
-        self.default_https = https;
-        self
     }
 }
 

@@ -61,6 +61,9 @@ struct Runtime {
     // The known methods beyond the standard ones (`Config::known_methods`).
     #[cfg(any(feature = "actix", feature = "axum"))]
     methods: &'static [&'static str],
+    // Whether an axum request whose scheme nothing says is `https` (`Config::default_scheme`).
+    #[cfg(feature = "axum")]
+    default_https: bool,
 }
 
 static RUNTIME: OnceCell<Runtime> = OnceCell::new();
@@ -132,6 +135,14 @@ pub(crate) fn http_families() -> &'static HttpFamilies {
 #[inline]
 pub(crate) fn otel_families() -> Option<&'static OtelFamilies> {
     http_families().otel.as_ref()
+}
+
+/// Whether an axum request whose URI and proxy headers name no scheme is `https`
+/// (`Config::default_scheme`).
+#[cfg(feature = "axum")]
+#[inline]
+pub(crate) fn default_https() -> bool {
+    runtime().default_https
 }
 
 /// The request labels of the configuration, `None` when it has none.
@@ -213,7 +224,7 @@ impl Runtime {
         config.check_buckets()?;
         #[cfg(any(feature = "actix", feature = "axum"))]
         config.check_labels()?;
-        #[cfg_attr(not(any(feature = "actix", feature = "axum")), allow(unused_variables))]
+        #[cfg_attr(not(feature = "axum"), allow(unused_variables))]
         let (methods, default_https) = config.check_requests()?;
         let buckets = config.histogram_buckets();
         let otel_buckets = (config.naming == Naming::OpenTelemetry).then(|| config.otel_buckets());
@@ -235,8 +246,7 @@ impl Runtime {
         let names: Vec<&str> = Vec::new();
         let mut http = HttpFamilies::new(&builder, buckets.as_deref(), &names)?;
         if let Some(otel_buckets) = otel_buckets {
-            let otel = OtelFamilies::new(&builder, &otel_buckets, &names)?;
-            http = http.with_otel(otel.default_https(default_https));
+            http = http.with_otel(OtelFamilies::new(&builder, &otel_buckets, &names)?);
         }
         #[cfg(any(feature = "actix", feature = "axum"))]
         let labels = RequestLabels::new(&labels);
@@ -271,6 +281,8 @@ impl Runtime {
             labels,
             #[cfg(any(feature = "actix", feature = "axum"))]
             methods: methods.leak(),
+            #[cfg(feature = "axum")]
+            default_https,
         };
         Ok((runtime, collectors))
     }
