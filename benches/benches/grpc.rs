@@ -7,6 +7,9 @@
 //! variant's added cost (variant − bare, round by round) and the ratio against
 //! tonic_prometheus_layer, as median (min .. max) over rounds. `BENCH_ROUNDS` and
 //! `BENCH_BATCH` set its size; a filter that matches nothing (`-- none`) skips to it.
+//! Last, the unary RPC with each variant in a process of its own (the bench runs itself
+//! once per variant and round, `BENCH_PROCESS_ROUNDS` and `BENCH_PROCESS_BATCH`), as a
+//! server runs one stack, each child reporting the median of its batches.
 //!
 //! The service is the example's `demo.Echo`, untracked
 //! (`metrics_benches::grpc_request_app`), behind tonic's routes and the variant's layer,
@@ -30,7 +33,7 @@ use metrics_benches::grpc_request_app::{
     BASELINE, LONG, SHAPES, STREAM, Shape, Stack, UNARY, VARIANTS, call, request, send, variant,
 };
 use metrics_benches::per_request::{Run, interleave};
-use metrics_benches::{env_or, fmt_spread, text_sum};
+use metrics_benches::{BATCHES, env_or, fmt_spread, median_batch, run_children, text_sum};
 use tokio::runtime::Runtime;
 
 fn stack(name: &str, shape: Shape) -> Stack {
@@ -228,7 +231,87 @@ fn report(rt: &Rc<Runtime>, rounds: usize, batch: u64) {
     }
 }
 
+/// The variable that makes the bench a child running one variant.
+const CHILD: &str = "GRPC_BENCH_VARIANT";
+
+// One variant alone in this process: warms up, times `BATCHES` batches of unary RPCs,
+// checks that it counted every one where it should (and nowhere else), and prints the
+// median CPU ns per RPC.
+fn child(name: &str) {
+    const WARM_UP: u64 = 2_000;
+    let batch = env_or("BENCH_BATCH", 20_000);
+    let rt = Rc::new(
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a tokio runtime"),
+    );
+    let shape = SHAPES[0];
+    let run = runner(&rt, stack(name, shape), shape);
+    run(WARM_UP);
+    let ns = median_batch(|| run(batch), batch);
+    let total = (WARM_UP + BATCHES * batch) as f64;
+    let want = match name {
+        "bare" => [0.0, 0.0],
+        "layer" => [total, 0.0],
+        BASELINE => [0.0, total],
+        other => unreachable!("variant {other}"),
+    };
+    assert_eq!(
+        [ours(UNARY), theirs(UNARY)],
+        want,
+        "{name}: RPCs counted [ours, tonic_prometheus_layer]"
+    );
+    println!("{ns}");
+}
+
+// The unary RPC again, each variant in a process of its own, as a server runs one
+// stack: no other variant's code and data share its caches and branch predictors.
+fn report_processes(rounds: usize, batch: u64) {
+    let times: Vec<Vec<f64>> = run_children(
+        CHILD,
+        &VARIANTS,
+        rounds,
+        &[("BENCH_BATCH", batch.to_string())],
+    )
+    .into_iter()
+    .map(|outputs| {
+        outputs
+            .iter()
+            .map(|out| out.parse().expect("a child prints its ns per RPC"))
+            .collect()
+    })
+    .collect();
+    let added = |v: usize| -> Vec<f64> {
+        times[v]
+            .iter()
+            .zip(&times[0])
+            .map(|(with, bare)| with - bare)
+            .collect()
+    };
+    println!(
+        "\n## unary RPC ({UNARY}), a process per variant and round: {rounds} rounds x {BATCHES} batches of {batch} RPCs (a child's time the median of its batches), CPU ns per RPC, median (min .. max)"
+    );
+    println!("{:<24} {:>30} {:>30}", "variant", "time", "added (- bare)");
+    for (v, name) in VARIANTS.iter().enumerate() {
+        println!(
+            "{name:<24} {:>30} {:>30}",
+            fmt_spread(times[v].clone(), 1),
+            fmt_spread(added(v), 1)
+        );
+    }
+    print_ratio(
+        "added per RPC",
+        &added(1),
+        &added(VARIANTS.len() - 1),
+        "   goal <= 0.5",
+    );
+}
+
 fn main() {
+    if let Ok(variant) = std::env::var(CHILD) {
+        child(&variant);
+        return;
+    }
     let rt = Rc::new(
         tokio::runtime::Builder::new_current_thread()
             .build()
@@ -241,4 +324,8 @@ fn main() {
     let rounds = env_or("BENCH_ROUNDS", 61) as usize;
     let batch = env_or("BENCH_BATCH", 2000);
     report(&rt, rounds, batch);
+    report_processes(
+        env_or("BENCH_PROCESS_ROUNDS", 21) as usize,
+        env_or("BENCH_PROCESS_BATCH", 20_000),
+    );
 }

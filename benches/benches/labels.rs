@@ -19,7 +19,9 @@ use std::hint::black_box;
 use actix_web::App;
 use actix_web::test::{TestRequest, call_service, init_service};
 use metrics_benches::axum_request_app::send_with;
-use metrics_benches::{configure_tenant_label, env_or, fmt_spread, run_children, text_sum};
+use metrics_benches::{
+    BATCHES, configure_tenant_label, env_or, fmt_spread, median_batch, run_children, text_sum,
+};
 use track_metrics::actix::RequestMetrics;
 use track_metrics::axum::RequestMetricsLayer;
 
@@ -69,22 +71,6 @@ fn main() {
             fmt_spread(added, 1)
         );
     }
-}
-
-/// How many batches a child times; it reports their median.
-const BATCHES: u64 = 5;
-
-// The median CPU ns per request of `BATCHES` batches of `batch` requests (`run`).
-fn median_batch(mut run: impl FnMut(), batch: u64) -> f64 {
-    let mut times: Vec<f64> = (0..BATCHES)
-        .map(|_| {
-            let start = cpu_time::ThreadTime::now();
-            run();
-            start.elapsed().as_nanos() as f64 / batch as f64
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    times[times.len() / 2]
 }
 
 // One variant: configures the label or not, warms up, times a batch, checks the counts

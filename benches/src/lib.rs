@@ -458,6 +458,23 @@ pub fn sampled_span() -> opentelemetry::ContextGuard {
     sampled_context().attach()
 }
 
+/// How many batches a bench's child process times ([`median_batch`]).
+pub const BATCHES: u64 = 5;
+
+/// The median CPU ns per operation of [`BATCHES`] runs of `run`, each of `batch`
+/// operations, timed in this thread's CPU time.
+pub fn median_batch(mut run: impl FnMut(), batch: u64) -> f64 {
+    let mut times: Vec<f64> = (0..BATCHES)
+        .map(|_| {
+            let start = cpu_time::ThreadTime::now();
+            run();
+            start.elapsed().as_nanos() as f64 / batch as f64
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
 /// Runs this bench's own executable again once per variant and round, the order rotating
 /// from round to round, with `child` set to the variant and `envs` besides, for benches
 /// of process-wide configuration (a process per variant); each child must succeed.

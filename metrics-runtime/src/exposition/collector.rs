@@ -76,7 +76,12 @@ impl Collector for HttpCollector {
             let reading = series.read(&mut buckets);
             if reading.count > 0 {
                 let mut metric = Metric::from_label(self.series.pairs(values()));
-                metric.set_histogram(histogram(&families.bounds, &buckets, &reading));
+                metric.set_histogram(histogram(
+                    &families.bounds,
+                    &buckets,
+                    reading.count,
+                    reading.sum_nanos,
+                ));
                 durations.push(metric);
             }
             let counted = requests.len();
@@ -112,10 +117,15 @@ impl Collector for HttpCollector {
     }
 }
 
+#[cfg(feature = "tonic")]
+mod grpc;
 mod otel;
 
-// The histogram proto of one reading: buckets cumulative, as the prometheus crate's.
-fn histogram(bounds: &[f64], buckets: &[u64], reading: &crate::storage::Reading) -> Histogram {
+#[cfg(feature = "tonic")]
+pub(crate) use grpc::GrpcCollector;
+
+// The histogram proto of a reading's buckets, count and sum: buckets cumulative, as the prometheus crate's.
+fn histogram(bounds: &[f64], buckets: &[u64], count: u64, sum_nanos: u64) -> Histogram {
     let mut cumulative = 0u64;
     let buckets = bounds
         .iter()
@@ -130,8 +140,8 @@ fn histogram(bounds: &[f64], buckets: &[u64], reading: &crate::storage::Reading)
         .collect();
     let mut histogram = Histogram::default();
     // The count is the sum of the same buckets: `+Inf` (written from it) equals it.
-    histogram.set_sample_count(reading.count);
-    histogram.set_sample_sum(reading.sum_nanos as f64 / 1e9);
+    histogram.set_sample_count(count);
+    histogram.set_sample_sum(sum_nanos as f64 / 1e9);
     histogram.set_bucket(buckets);
     histogram
 }

@@ -1,12 +1,13 @@
-//! The gRPC families (go-grpc-middleware's `providers/prometheus` names and labels): the
-//! prometheus crate's own, their series looked up through the labels of one RPC.
+//! The gRPC families (go-grpc-middleware's `providers/prometheus` names and labels): their
+//! descriptors, bucket bounds, and the list of every series, each counting in its own
+//! storage (`storage::RpcCounts`).
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, PoisonError};
 
-use prometheus::core::Collector;
-use prometheus::{Histogram, HistogramVec, IntCounter, IntCounterVec};
+use prometheus::core::Desc;
 
-use super::Builder;
+use super::{Builder, bounds};
+use crate::storage::{RpcCounts, RpcReading, limit};
 
 /// The labels of `grpc_server_started_total` and `grpc_server_handling_seconds`.
 const GRPC_LABELS: [&str; 3] = ["grpc_type", "grpc_service", "grpc_method"];
@@ -47,47 +48,65 @@ pub(crate) const CODE_NAMES: [&str; 17] = [
     "Unauthenticated",
 ];
 
+// The storage keeps a count per code.
+const _: () = assert!(CODE_NAMES.len() == crate::storage::CODES);
+
 /// The five gRPC server families: built and registered on the first RPC a layer sees.
+/// Each keeps only its descriptor; every label set counts in its own storage
+/// ([`RpcCounts`]) and exposition's `collector/grpc.rs` builds the families from the list
+/// of every series.
 pub(crate) struct GrpcFamilies {
-    started: IntCounterVec,
-    handled: IntCounterVec,
-    handling: HistogramVec,
-    received: IntCounterVec,
-    sent: IntCounterVec,
+    pub(crate) started: Desc,
+    pub(crate) handled: Desc,
+    pub(crate) handling: Desc,
+    pub(crate) received: Desc,
+    pub(crate) sent: Desc,
+    pub(crate) bounds: Vec<f64>,
+    limits: &'static [u64],
+    series: Mutex<Vec<&'static GrpcSeries>>,
 }
 
-/// The series of one RPC's labels (`grpc_type`, `grpc_service`, `grpc_method`): made
+/// One RPC label set (`grpc_type`, `grpc_service`, `grpc_method`) and its counts: made
 /// once per label set, so that an RPC counts without looking a series up.
 pub(crate) struct GrpcSeries {
-    pub(crate) started: IntCounter,
-    pub(crate) handling: Histogram,
-    pub(crate) received: IntCounter,
-    pub(crate) sent: IntCounter,
-    // `grpc_server_handled_total` by code (its number), each made on its first use.
-    handled: [OnceLock<IntCounter>; 17],
-    handled_family: IntCounterVec,
-    labels: [String; 3],
+    counts: &'static RpcCounts,
+    labels: [&'static str; 3],
 }
 
 impl GrpcSeries {
-    /// The `grpc_server_handled_total` series of this RPC's labels and `code` (an index
-    /// of [`CODE_NAMES`]).
-    pub(crate) fn handled(&self, code: usize) -> &IntCounter {
-        // Every caller passes a code's number; anything else would be no code: `Unknown`.
-        let code = if code < CODE_NAMES.len() {
-            code
-        } else {
-            UNKNOWN
-        };
-        self.handled[code].get_or_init(|| {
-            let [kind, service, method] = &self.labels;
-            self.handled_family.with_label_values(&[
-                kind.as_str(),
-                service,
-                method,
-                CODE_NAMES[code],
-            ])
-        })
+    /// One RPC more started.
+    #[inline]
+    pub(crate) fn start(&'static self) {
+        self.counts.start();
+    }
+
+    /// `messages` more received.
+    #[inline]
+    pub(crate) fn received(&'static self, messages: u64) {
+        self.counts.received(messages);
+    }
+
+    /// `messages` more sent.
+    #[inline]
+    pub(crate) fn sent(&'static self, messages: u64) {
+        self.counts.sent(messages);
+    }
+
+    /// One RPC handled with `code` (an index of [`CODE_NAMES`]; anything else counts as
+    /// `Unknown`) after `nanos`.
+    #[inline]
+    pub(crate) fn handled(&'static self, code: usize, nanos: u64) {
+        self.counts.handled(code, UNKNOWN, nanos);
+    }
+
+    /// The values of `grpc_type`, `grpc_service` and `grpc_method`.
+    pub(crate) fn labels(&self) -> [&'static str; 3] {
+        self.labels
+    }
+
+    /// Its counts, summed over every thread's shard (the buckets into `buckets`).
+    pub(crate) fn read(&self, buckets: &mut Vec<u64>) -> RpcReading {
+        self.counts.read(buckets)
     }
 }
 
@@ -97,57 +116,64 @@ impl GrpcFamilies {
         builder: &Builder,
         buckets: Option<&[f64]>,
     ) -> Result<GrpcFamilies, prometheus::Error> {
+        let bounds = bounds(buckets);
         Ok(GrpcFamilies {
-            started: builder.counter(
+            started: builder.desc(
                 "grpc_server_started_total",
                 "Total number of RPCs started on the server.",
                 &GRPC_LABELS,
             )?,
-            handled: builder.counter(
+            handled: builder.desc(
                 "grpc_server_handled_total",
                 "Total number of RPCs completed on the server, regardless of success or failure.",
                 &GRPC_HANDLED_LABELS,
             )?,
-            handling: builder.histogram(
+            handling: builder.desc(
                 "grpc_server_handling_seconds",
                 "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.",
-                buckets,
                 &GRPC_LABELS,
             )?,
-            received: builder.counter(
+            received: builder.desc(
                 "grpc_server_msg_received_total",
                 "Total number of RPC stream messages received on the server.",
                 &GRPC_LABELS,
             )?,
-            sent: builder.counter(
+            sent: builder.desc(
                 "grpc_server_msg_sent_total",
                 "Total number of gRPC stream messages sent by the server.",
                 &GRPC_LABELS,
             )?,
+            // Leaked: the families live as long as the process, and so do their series.
+            limits: Box::leak(bounds.iter().map(|&bound| limit(bound)).collect()),
+            bounds,
+            series: Mutex::new(Vec::new()),
         })
     }
 
-    pub(crate) fn collectors(&self) -> Vec<Box<dyn Collector>> {
-        vec![
-            Box::new(self.started.clone()),
-            Box::new(self.handled.clone()),
-            Box::new(self.handling.clone()),
-            Box::new(self.received.clone()),
-            Box::new(self.sent.clone()),
-        ]
+    /// A new series of one RPC's labels (`kind`: an index of [`KIND_NAMES`]), listed for
+    /// the collector. Made once per label set (the caller keeps it) and never freed.
+    pub(crate) fn series(
+        &self,
+        kind: usize,
+        service: &'static str,
+        method: &'static str,
+    ) -> &'static GrpcSeries {
+        let series: &'static GrpcSeries = Box::leak(Box::new(GrpcSeries {
+            counts: RpcCounts::new(self.limits),
+            labels: [KIND_NAMES[kind % KIND_NAMES.len()], service, method],
+        }));
+        self.series
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(series);
+        series
     }
 
-    /// The series of one RPC's labels (`kind`: an index of [`KIND_NAMES`]).
-    pub(crate) fn series(&self, kind: usize, service: &str, method: &str) -> GrpcSeries {
-        let labels = [KIND_NAMES[kind], service, method];
-        GrpcSeries {
-            started: self.started.with_label_values(&labels),
-            handling: self.handling.with_label_values(&labels),
-            received: self.received.with_label_values(&labels),
-            sent: self.sent.with_label_values(&labels),
-            handled: Default::default(),
-            handled_family: self.handled.clone(),
-            labels: labels.map(str::to_owned),
-        }
+    /// Every series so far.
+    pub(crate) fn all(&self) -> Vec<&'static GrpcSeries> {
+        self.series
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 }

@@ -3,9 +3,9 @@
 //!
 //! A family here is only built; the registry module decides where and when it is
 //! registered. The WebSocket families are the prometheus crate's own, their series
-//! looked up through typed labels. The HTTP families keep only their descriptors,
-//! their buckets and the list of every series: each series counts in its own storage
-//! (see `storage`) and exposition's `collector` exposes them. Either way the order of the
+//! looked up through typed labels. The HTTP and gRPC families keep only their
+//! descriptors, their buckets and the list of every series: each series counts in its
+//! own storage (see `storage`) and exposition's `collector` exposes them. Either way the order of the
 //! label values is known here and nowhere else.
 
 use std::collections::HashMap;
@@ -14,7 +14,7 @@ use std::collections::HashMap;
 use prometheus::IntGaugeVec;
 use prometheus::core::{Desc, Describer};
 use prometheus::{GaugeVec, Opts};
-#[cfg(any(feature = "ws", feature = "tonic", test))]
+#[cfg(any(feature = "ws", test))]
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec};
 
 #[cfg(feature = "tonic")]
@@ -75,7 +75,7 @@ impl Builder {
         self.opts(name, help).variable_labels(labels).describe()
     }
 
-    #[cfg(any(feature = "ws", feature = "tonic", test))]
+    #[cfg(any(feature = "ws", test))]
     pub(crate) fn counter(
         &self,
         name: &str,
@@ -105,7 +105,7 @@ impl Builder {
     }
 
     // `buckets: None` keeps the prometheus crate's default buckets.
-    #[cfg(any(feature = "ws", feature = "tonic", test))]
+    #[cfg(any(feature = "ws", test))]
     pub(crate) fn histogram(
         &self,
         name: &str,

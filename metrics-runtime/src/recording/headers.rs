@@ -14,3 +14,25 @@ pub(crate) fn first<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Option<&'h
         .iter()
         .find_map(|(key, value)| (key == name).then_some(value))
 }
+
+/// The first value of each of `names`, the map's names read once for all of them when
+/// it is small (as [`first`]).
+#[cfg(feature = "tonic")]
+#[inline]
+pub(crate) fn firsts<'h, const N: usize>(
+    headers: &'h HeaderMap,
+    names: [&HeaderName; N],
+) -> [Option<&'h HeaderValue>; N] {
+    if headers.len() > 8 {
+        return names.map(|name| headers.get(name));
+    }
+    let mut found = [None; N];
+    for (key, value) in headers {
+        if let Some(at) = names.iter().position(|&name| key == name)
+            && found[at].is_none()
+        {
+            found[at] = Some(value);
+        }
+    }
+    found
+}

@@ -33,6 +33,8 @@ pub use scrape::render_protobuf;
 pub use scrape::{render, render_openmetrics, try_render};
 
 use crate::config::{Config, Error, Naming};
+#[cfg(feature = "tonic")]
+use crate::exposition::collector::GrpcCollector;
 use crate::exposition::collector::HttpCollector;
 #[cfg(feature = "tonic")]
 use crate::families::GrpcFamilies;
@@ -50,8 +52,9 @@ struct Runtime {
     build_info: OnceCell<()>,
     #[cfg(feature = "ws")]
     ws: OnceCell<Option<WsFamilies>>,
+    // Shared with the collector registered for them.
     #[cfg(feature = "tonic")]
-    grpc: OnceCell<Option<GrpcFamilies>>,
+    grpc: OnceCell<Option<Arc<GrpcFamilies>>>,
     // The configured buckets, for the families built after start-up.
     #[cfg(feature = "tonic")]
     buckets: Option<Vec<f64>>,
@@ -187,7 +190,10 @@ pub(crate) fn grpc_families() -> Option<&'static GrpcFamilies> {
         .get_or_init(
             || match GrpcFamilies::new(&runtime.builder, runtime.buckets.as_deref()) {
                 Ok(families) => {
-                    runtime.register_late(families.collectors());
+                    let families = Arc::new(families);
+                    runtime.register_late(vec![Box::new(GrpcCollector::new(Arc::clone(
+                        &families,
+                    )))]);
                     Some(families)
                 }
                 Err(err) => {
@@ -198,7 +204,7 @@ pub(crate) fn grpc_families() -> Option<&'static GrpcFamilies> {
                 }
             },
         )
-        .as_ref()
+        .as_deref()
 }
 
 // The runtime, started with the default configuration on first use. That configuration

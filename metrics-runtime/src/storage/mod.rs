@@ -56,7 +56,8 @@
 //! The storage layer knows nothing of families or of the registry: a series is made
 //! with its bucket limits and labels ([`Series::new`], called by the HTTP families).
 //! Here the cells and what a call writes; in `shard.rs` the per-thread shards, their
-//! leases and pool; in `read.rs` what a scrape reads; in `clock.rs` the clock.
+//! leases and pool; in `read.rs` what a scrape reads; in `clock.rs` the clock; in
+//! `rpc.rs` (feature `tonic`) the gRPC families' counts, sharded the same way.
 
 use std::iter;
 use std::sync::Mutex;
@@ -69,6 +70,8 @@ mod exemplar;
 #[cfg(feature = "native-histograms")]
 mod native;
 mod read;
+#[cfg(feature = "tonic")]
+mod rpc;
 mod shard;
 mod sibling;
 #[cfg(test)]
@@ -78,7 +81,10 @@ use clock::clock;
 pub(crate) use exemplar::Exemplar;
 #[cfg(feature = "native-histograms")]
 pub(crate) use native::NativeLayout;
+#[cfg(test)]
 pub(crate) use read::Reading;
+#[cfg(feature = "tonic")]
+pub(crate) use rpc::{CODES, RpcCounts, RpcReading};
 
 /// How many distinct status codes a series keeps in its first two cache lines; more
 /// still count, in a table of every status allocated on the first one beyond.

@@ -1,35 +1,86 @@
 //! Per-thread shards: each thread records in a shard of its own of a series, found in
 //! its lease by the series' index, and gives the lease back to its pool when it exits.
+//!
+//! Two kinds of series are sharded so: the HTTP families' [`Series`] and, with the
+//! `tonic` feature, the gRPC families' [`RpcCounts`](super::RpcCounts). Each kind has
+//! its own indexes, leases and pool ([`Block`]).
 
 use std::cell::RefCell;
 use std::sync::{Mutex, PoisonError};
+use std::thread::LocalKey;
 
 use super::Series;
 
-impl Series {
-    // This thread's shard of the series (`None` while the thread is being torn down:
-    // then the series' own counts, with atomic read-modify-writes).
-    #[inline]
-    pub(super) fn local(&'static self) -> Option<&'static Series> {
-        LEASE
-            .try_with(|lease| {
-                let mut lease = lease.try_borrow_mut().ok()?;
-                match lease.get(self) {
-                    Some(shard) => Some(shard),
-                    None => Some(lease.new_shard(self)),
-                }
-            })
-            .ok()
-            .flatten()
-    }
+/// A kind of series that threads record in through shards of their own.
+pub(super) trait Block: Sync + Sized + 'static {
+    /// Where this thread's shard of the series is in its lease.
+    fn index(&self) -> u32;
 
-    // Where this thread records in this series, and whether it is the only writer there.
+    /// A new shard of the series, all 0, listed in the series' shards.
+    fn new_block(&'static self) -> &'static Self;
+
+    /// This thread's lease of shards of this kind.
+    fn lease() -> &'static LocalKey<RefCell<Lease<Self>>>;
+}
+
+// This thread's shard of `series` (`None` while the thread is being torn down: then the
+// series' own counts, with atomic read-modify-writes).
+#[inline]
+pub(super) fn local<T: Block>(series: &'static T) -> Option<&'static T> {
+    T::lease()
+        .try_with(|lease| {
+            let mut lease = lease.try_borrow_mut().ok()?;
+            match lease.get(series) {
+                Some(shard) => Some(shard),
+                None => Some(lease.new_shard(series)),
+            }
+        })
+        .ok()
+        .flatten()
+}
+
+// Where this thread records in `series`, and whether it is the only writer there.
+#[inline]
+pub(super) fn writer<T: Block>(series: &'static T) -> (&'static T, bool) {
+    match local(series) {
+        Some(shard) => (shard, true),
+        None => (series, false),
+    }
+}
+
+impl Series {
     #[inline]
     pub(super) fn writer(&'static self) -> (&'static Series, bool) {
-        match self.local() {
-            Some(shard) => (shard, true),
-            None => (self, false),
+        writer(self)
+    }
+}
+
+impl Block for Series {
+    #[inline]
+    fn index(&self) -> u32 {
+        self.index
+    }
+
+    fn new_block(&'static self) -> &'static Series {
+        #[cfg_attr(not(feature = "native-histograms"), allow(unused_mut))]
+        let mut shard = Series::block(self.index, self.limits, self.labels, self.extra);
+        #[cfg(feature = "native-histograms")]
+        {
+            shard.native = self
+                .native
+                .map(|native| super::native::NativeCounts::leaked(native.layout()));
         }
+        let shard: &'static Series = Box::leak(shard);
+        self.shards
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(shard);
+        shard
+    }
+
+    #[inline]
+    fn lease() -> &'static LocalKey<RefCell<Lease<Series>>> {
+        &LEASE
     }
 }
 
@@ -37,23 +88,23 @@ impl Series {
 /// and gives them back to its pool when it exits, for the next thread to go on counting
 /// in (so that counts never go down and shards are bounded by the threads alive at
 /// once).
-pub(super) struct Lease {
-    shards: Vec<Option<&'static Series>>,
-    pool: &'static Pool,
+pub(super) struct Lease<T: 'static> {
+    shards: Vec<Option<&'static T>>,
+    pool: &'static Pool<T>,
 }
 
 /// The leases no thread holds.
-pub(super) struct Pool(pub(super) Mutex<Vec<Vec<Option<&'static Series>>>>);
+pub(super) struct Pool<T: 'static>(pub(super) Mutex<Vec<Vec<Option<&'static T>>>>);
 
-static LEASES: Pool = Pool(Mutex::new(Vec::new()));
+static LEASES: Pool<Series> = Pool(Mutex::new(Vec::new()));
 
 thread_local! {
-    static LEASE: RefCell<Lease> = RefCell::new(LEASES.lease());
+    static LEASE: RefCell<Lease<Series>> = RefCell::new(LEASES.lease());
 }
 
-impl Pool {
+impl<T> Pool<T> {
     // A lease given back by a thread that exited, else a new one.
-    pub(super) fn lease(&'static self) -> Lease {
+    pub(super) fn lease(&'static self) -> Lease<T> {
         let shards = self
             .0
             .lock()
@@ -64,32 +115,19 @@ impl Pool {
     }
 }
 
-impl Lease {
+impl<T: Block> Lease<T> {
     // This lease's shard of `series`, if it has one.
     #[inline]
-    pub(super) fn get(&self, series: &Series) -> Option<&'static Series> {
-        self.shards.get(series.index as usize).copied().flatten()
+    pub(super) fn get(&self, series: &T) -> Option<&'static T> {
+        self.shards.get(series.index() as usize).copied().flatten()
     }
 
     // This lease's first call in `series`: a shard of it.
     #[cold]
     #[inline(never)]
-    pub(super) fn new_shard(&mut self, series: &'static Series) -> &'static Series {
-        #[cfg_attr(not(feature = "native-histograms"), allow(unused_mut))]
-        let mut shard = Series::block(series.index, series.limits, series.labels, series.extra);
-        #[cfg(feature = "native-histograms")]
-        {
-            shard.native = series
-                .native
-                .map(|native| super::native::NativeCounts::leaked(native.layout()));
-        }
-        let shard: &'static Series = Box::leak(shard);
-        series
-            .shards
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(shard);
-        let index = series.index as usize;
+    pub(super) fn new_shard(&mut self, series: &'static T) -> &'static T {
+        let shard = series.new_block();
+        let index = series.index() as usize;
         if self.shards.len() <= index {
             self.shards.resize(index + 1, None);
         }
@@ -98,7 +136,7 @@ impl Lease {
     }
 }
 
-impl Drop for Lease {
+impl<T> Drop for Lease<T> {
     fn drop(&mut self) {
         let shards = std::mem::take(&mut self.shards);
         self.pool

@@ -151,7 +151,7 @@ fn each_thread_counts_in_its_own_shard_and_a_scrape_sums_them() {
 
 #[test]
 fn a_lease_given_back_is_the_next_one_taken_with_its_shards() {
-    static POOL: Pool = Pool(Mutex::new(Vec::new()));
+    static POOL: Pool<Series> = Pool(Mutex::new(Vec::new()));
     let series = series(None, "unit_lease");
     let mut first = POOL.lease();
     assert!(first.get(series).is_none());

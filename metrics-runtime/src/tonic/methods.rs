@@ -10,7 +10,7 @@
 //! been counted under (made once, never freed: a handful per method). A thread looks a
 //! path up in a table of its own first, so a known method's RPC takes no lock.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Mutex, OnceLock};
@@ -28,8 +28,10 @@ const EXACT: Kind = 0x80;
 
 /// A method of the server.
 pub(super) struct Method {
-    service: Box<str>,
-    name: Box<str>,
+    // Its path, `/pkg.Service/Method`, and the service and method in it.
+    path: &'static str,
+    service: &'static str,
+    name: &'static str,
     // The kind its RPCs start with, with `EXACT` when its types told it.
     kind: AtomicU8,
     series: [OnceLock<&'static GrpcSeries>; KIND_NAMES.len()],
@@ -38,6 +40,21 @@ pub(super) struct Method {
 }
 
 impl Method {
+    // The method of `path` (one `split_path` accepts), starting as `kind`; its path kept
+    // for the program's life.
+    fn new(path: &str, kind: Kind) -> Method {
+        let path: &'static str = Box::leak(path.into());
+        let (service, name) = split_path(path).unwrap_or_default();
+        Method {
+            path,
+            service,
+            name,
+            kind: AtomicU8::new(kind),
+            series: Default::default(),
+            joined: AtomicBool::new(false),
+        }
+    }
+
     /// The kind its next RPC starts with.
     pub(super) fn kind(&self) -> Kind {
         self.kind.load(Ordering::Relaxed) & !EXACT
@@ -49,9 +66,13 @@ impl Method {
     }
 
     /// Its series for RPCs of `kind`.
-    pub(super) fn series(&self, families: &GrpcFamilies, kind: Kind) -> &'static GrpcSeries {
+    pub(super) fn series(
+        &'static self,
+        families: &GrpcFamilies,
+        kind: Kind,
+    ) -> &'static GrpcSeries {
         let index = kind_index(kind);
-        self.series[index].get_or_init(|| leak(families.series(index, &self.service, &self.name)))
+        self.series[index].get_or_init(|| families.series(index, self.service, self.name))
     }
 
     /// Its tracked function says it is of `kind`: its next RPCs start so.
@@ -63,7 +84,7 @@ impl Method {
     /// set once).
     pub(super) fn join(&'static self, objective: &'static Objective) {
         if !self.joined.swap(true, Ordering::Relaxed) {
-            crate::registry::join_rpc(objective, &self.service, &self.name);
+            crate::registry::join_rpc(objective, self.service, self.name);
         }
     }
 
@@ -90,6 +111,9 @@ thread_local! {
     // This thread's copy of what it found in `KNOWN`.
     static LOCAL: RefCell<HashMap<Box<str>, &'static Method, FixedState>> =
         const { RefCell::new(HashMap::with_hasher(seed())) };
+    // The method this thread found last: its path compared first, cheaper than hashing
+    // it, for a server whose traffic goes mostly to one method at a time.
+    static LAST: Cell<Option<&'static Method>> = const { Cell::new(None) };
 }
 
 const fn seed() -> FixedState {
@@ -98,12 +122,21 @@ const fn seed() -> FixedState {
 
 /// The known method of `path`, if any.
 pub(super) fn lookup(path: &str) -> Option<&'static Method> {
-    let local = LOCAL.try_with(|local| local.borrow().get(path).copied());
-    if let Ok(Some(method)) = local {
-        return Some(method);
+    if let Ok(Some(last)) = LAST.try_with(Cell::get)
+        && last.path == path
+    {
+        return Some(last);
     }
-    let method = known().lock().ok()?.get(path).copied()?;
-    let _ = LOCAL.try_with(|local| local.borrow_mut().insert(path.into(), method));
+    let local = LOCAL.try_with(|local| local.borrow().get(path).copied());
+    let method = match local {
+        Ok(Some(method)) => method,
+        _ => {
+            let method = known().lock().ok()?.get(path).copied()?;
+            let _ = LOCAL.try_with(|local| local.borrow_mut().insert(path.into(), method));
+            method
+        }
+    };
+    let _ = LAST.try_with(|last| last.set(Some(method)));
     Some(method)
 }
 
@@ -113,23 +146,17 @@ pub(super) fn learn(path: &str, kind: Kind) -> Option<&'static Method> {
     if let Some(method) = lookup(path) {
         return Some(method);
     }
-    let (service, name) = split_path(path)?;
+    split_path(path)?;
     let mut known = known().lock().ok()?;
-    let method = *known.entry(path.into()).or_insert_with(|| {
-        leak(Method {
-            service: service.into(),
-            name: name.into(),
-            kind: AtomicU8::new(kind),
-            series: Default::default(),
-            joined: AtomicBool::new(false),
-        })
-    });
+    let method = *known
+        .entry(path.into())
+        .or_insert_with(|| leak(Method::new(path, kind)));
     Some(method)
 }
 
 /// The series of RPCs whose method is not known.
 pub(super) fn unnamed(families: &GrpcFamilies) -> &'static GrpcSeries {
-    UNNAMED.get_or_init(|| leak(families.series(kind_index(UNARY), "", "")))
+    UNNAMED.get_or_init(|| families.series(kind_index(UNARY), "", ""))
 }
 
 /// `("pkg.Service", "Method")` of a path `/pkg.Service/Method`; `None` for any other.

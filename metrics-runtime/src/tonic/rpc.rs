@@ -14,11 +14,17 @@ use crate::families::grpc::{CODE_NAMES, GrpcSeries, UNKNOWN};
 use crate::recording::headers;
 use crate::recording::rpc::{CLIENT_STREAMS, Kind, Named, SERVER_STREAMS, UNARY};
 
-// Codes by their number (`grpc-status`), the index of `CODE_NAMES`.
-const CANCELED: usize = 1;
-const DEADLINE_EXCEEDED: usize = 4;
-const UNIMPLEMENTED: usize = 12;
-const INTERNAL: usize = 13;
+// Codes by their number (`grpc-status`), the index of `CODE_NAMES`: a byte, to keep
+// `Rpc` small (it is moved with the response future and body).
+type Code = u8;
+const CANCELED: Code = 1;
+const UNKNOWN_CODE: Code = UNKNOWN as Code;
+const DEADLINE_EXCEEDED: Code = 4;
+const UNIMPLEMENTED: Code = 12;
+const INTERNAL: Code = 13;
+
+/// [`Rpc`]'s `timeout` when the request has none.
+const NO_TIMEOUT: u64 = u64::MAX;
 
 /// The headers the layer reads, made once (a `&str` would be parsed on every lookup).
 const GRPC_STATUS: HeaderName = HeaderName::from_static("grpc-status");
@@ -47,7 +53,7 @@ impl Received {
         if before & COUNTED != 0
             && let Some(series) = self.series.get()
         {
-            series.received.inc_by(messages);
+            series.received(messages);
         }
     }
 
@@ -57,7 +63,7 @@ impl Received {
     fn counted_in(&self, series: &'static GrpcSeries) {
         if self.series.set(series).is_ok() {
             let before = self.count.fetch_or(COUNTED, Ordering::AcqRel);
-            series.received.inc_by(before & !COUNTED);
+            series.received(before & !COUNTED);
         }
     }
 
@@ -81,7 +87,7 @@ impl Receiving {
         match self {
             Receiving::Direct(series, method) => {
                 if messages > 0 {
-                    series.received.inc_by(messages);
+                    series.received(messages);
                     if let Some(method) = method
                         && total > 1
                         && total - messages <= 1
@@ -112,10 +118,11 @@ pub(super) struct Rpc {
     sent_messages: Messages,
     // The clock's reading when it arrived (`storage::now`).
     start: u64,
-    // `grpc-timeout`: past it, the client receives `DeadlineExceeded`.
-    timeout: Option<Duration>,
+    // `grpc-timeout` in nanoseconds (`NO_TIMEOUT` without one): past it, the client
+    // receives `DeadlineExceeded`.
+    timeout: u64,
     // The code it ended with (an index of `CODE_NAMES`), once known.
-    code: Option<usize>,
+    code: Option<Code>,
     // An answer's head arrived, with a code other than `Unimplemented`: the method exists.
     answered: bool,
     // The service or the body panicked while polled (`Internal`).
@@ -144,7 +151,10 @@ impl Rpc {
     /// messages it reads; `None` for any other request, when metrics are disabled, or
     /// when the families cannot be built.
     pub(super) fn start<B>(request: &Request<B>) -> Option<(Rpc, Receiving)> {
-        let content_type = request.headers().get(http::header::CONTENT_TYPE);
+        let [content_type, grpc_timeout] = headers::firsts(
+            request.headers(),
+            [&http::header::CONTENT_TYPE, &GRPC_TIMEOUT],
+        );
         let grpc = crate::recording::rpc::is_grpc(content_type.map(|value| value.as_bytes()));
         if !grpc || !crate::enabled() {
             return None;
@@ -175,8 +185,12 @@ impl Rpc {
             sent: 0,
             sent_messages: Messages::default(),
             start,
-            timeout: headers::first(request.headers(), &GRPC_TIMEOUT)
-                .and_then(|value| timeout(value.as_bytes())),
+            timeout: grpc_timeout
+                .and_then(|value| timeout(value.as_bytes()))
+                // Beyond `u64` nanoseconds (584 years): never reached.
+                .map_or(NO_TIMEOUT, |timeout| {
+                    u64::try_from(timeout.as_nanos()).unwrap_or(NO_TIMEOUT - 1)
+                }),
             code: None,
             answered: false,
             panicked: false,
@@ -229,32 +243,33 @@ impl Rpc {
         if let Some(series) = self.series
             && messages > 0
         {
-            series.sent.inc_by(messages);
+            series.sent(messages);
         }
     }
 
     /// The trailers arrived, with the code the client receives.
     pub(super) fn trailers(&mut self, trailers: &HeaderMap) {
         self.code = Some(
-            headers::first(trailers, &GRPC_STATUS).map_or(UNKNOWN, |value| code(value.as_bytes())),
+            headers::first(trailers, &GRPC_STATUS)
+                .map_or(UNKNOWN_CODE, |value| code(value.as_bytes())),
         );
     }
 
     /// The service failed: no answer, no status.
     pub(super) fn failed(&mut self) {
-        self.code = Some(UNKNOWN);
+        self.code = Some(UNKNOWN_CODE);
     }
 
     /// The body ended: the code is the headers' or the trailers', else `Unknown`.
     pub(super) fn ended(&mut self) {
-        self.code.get_or_insert(UNKNOWN);
+        self.code.get_or_insert(UNKNOWN_CODE);
     }
 
     // Starts the RPC in `series`: counted as started, its messages so far added.
     fn count_in(&mut self, series: &'static GrpcSeries) {
-        series.started.inc();
+        series.start();
         if self.sent > 0 {
-            series.sent.inc_by(self.sent);
+            series.sent(self.sent);
         }
         if let Some(received) = &self.received {
             received.counted_in(series);
@@ -283,17 +298,17 @@ impl Rpc {
 impl Drop for Rpc {
     // The one place an RPC is recorded.
     fn drop(&mut self) {
-        let elapsed = Duration::from_nanos(crate::storage::nanos_since(self.start));
+        let nanos = crate::storage::nanos_since(self.start);
+        let timeout = (self.timeout != NO_TIMEOUT).then_some(self.timeout);
         let code = match self.code {
             // Past its deadline the client has stopped waiting for any answer.
-            _ if self.timeout.is_some_and(|timeout| elapsed >= timeout) => DEADLINE_EXCEEDED,
+            _ if timeout.is_some_and(|timeout| nanos >= timeout) => DEADLINE_EXCEEDED,
             Some(code) => code,
             None if std::thread::panicking() => INTERNAL,
             // Dropped at its deadline: by tonic's own timeout (which started its clock
             // just before this one), or by the client's reset.
-            None if self
-                .timeout
-                .is_some_and(|timeout| elapsed + margin(timeout) >= timeout) =>
+            None if timeout
+                .is_some_and(|timeout| nanos.saturating_add(margin(timeout)) >= timeout) =>
             {
                 DEADLINE_EXCEEDED
             }
@@ -324,19 +339,18 @@ impl Drop for Rpc {
             self.count_in(series);
         }
         // Timed before it counts as handled: a scrape that sees it handled sees it timed.
-        series.handling.observe(elapsed.as_secs_f64());
-        series.handled(code).inc();
+        series.handled(usize::from(code), nanos);
     }
 }
 
 /// The code (an index of `CODE_NAMES`) of a `grpc-status` value; `Unknown` for a value
 /// that is no code.
-fn code(status: &[u8]) -> usize {
+fn code(status: &[u8]) -> Code {
     let code = i32::from(::tonic::Code::from_bytes(status));
-    usize::try_from(code)
+    Code::try_from(code)
         .ok()
-        .filter(|code| *code < CODE_NAMES.len())
-        .unwrap_or(UNKNOWN)
+        .filter(|&code| usize::from(code) < CODE_NAMES.len())
+        .unwrap_or(UNKNOWN_CODE)
 }
 
 /// How much earlier than its deadline an RPC dropped without an answer still counts as
@@ -344,8 +358,8 @@ fn code(status: &[u8]) -> usize {
 /// did (tonic's timeout, just before, or longer before on a loaded machine; a client
 /// across the network). A tenth of the timeout, at least 5 ms: a client that cancels that
 /// close to its deadline is rare.
-fn margin(timeout: Duration) -> Duration {
-    (timeout / 10).max(Duration::from_millis(5))
+fn margin(timeout: u64) -> u64 {
+    (timeout / 10).max(5_000_000)
 }
 
 /// The duration of a `grpc-timeout` value: at most eight digits and a unit (`H`, `M`,
@@ -376,10 +390,10 @@ mod tests {
     #[test]
     fn codes() {
         for number in 0..CODE_NAMES.len() {
-            assert_eq!(code(number.to_string().as_bytes()), number);
+            assert_eq!(usize::from(code(number.to_string().as_bytes())), number);
         }
         for junk in ["", "17", "-1", "ok", "0x1", "999999999999"] {
-            assert_eq!(code(junk.as_bytes()), UNKNOWN, "{junk}");
+            assert_eq!(code(junk.as_bytes()), UNKNOWN_CODE, "{junk}");
         }
     }
 

@@ -58,7 +58,12 @@ impl Templates {
                         let mut metric = Metric::from_label(
                             self.duration.pairs(values.into_iter().map(Cow::Borrowed)),
                         );
-                        metric.set_histogram(histogram(&otel.bounds, buckets, &reading));
+                        metric.set_histogram(histogram(
+                            &otel.bounds,
+                            buckets,
+                            reading.count,
+                            reading.sum_nanos,
+                        ));
                         durations.push(metric);
                     }
                     Some(_) => {}
