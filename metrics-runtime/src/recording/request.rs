@@ -371,17 +371,24 @@ mod imp {
             let Some(request) = current.as_mut() else {
                 return Call::ALONE;
             };
+            // Laid out of the way of a call outside any request.
+            cold();
             let depth = request.depth;
             request.depth = depth.saturating_add(1);
             if depth == 0 && responds && request.name(handler) {
                 Call(request.id | 1)
-            } else if !request.values.is_none() {
-                Call(request.id | 2)
             } else {
-                Call(request.id)
+                // Bit 1 when it carries label values: one `Call` either way.
+                Call(request.id | usize::from(!request.values.is_none()) << 1)
             }
         })
     }
+
+    // Marks the path that calls it as the unlikely one, for the code's layout (the
+    // stable form of `std::hint::cold_path`, which needs Rust 1.95).
+    #[cold]
+    #[inline(always)]
+    fn cold() {}
 
     #[inline]
     pub(super) fn leave_current(call: Call) {
