@@ -122,14 +122,18 @@ mod table {
     }
 
     /// `series` (one without request label values) with the values of `set` instead:
-    /// itself for [`LabelSet::NONE`], else found in this thread's table by the two
-    /// addresses.
+    /// itself for [`LabelSet::NONE`], else linked from `series` by the set's number (the
+    /// first sets seen), or found in this thread's table by the two addresses.
     #[inline]
     pub(crate) fn labelled(series: &'static Series, set: LabelSet) -> &'static Series {
         if set.is_none() {
             return series;
         }
-        labelled_in_table(series, set)
+        // The first sets seen are linked from the series: two loads.
+        match series.linked(set.number()) {
+            Some(labelled) => labelled,
+            None => labelled_in_table(series, set),
+        }
     }
 
     fn labelled_in_table(series: &'static Series, set: LabelSet) -> &'static Series {
@@ -145,7 +149,9 @@ mod table {
             let mut labelled = labelled.try_borrow_mut().ok()?;
             Some(*labelled.entry(key).or_insert_with(intern))
         });
-        local.ok().flatten().unwrap_or_else(intern)
+        let labelled = local.ok().flatten().unwrap_or_else(intern);
+        series.link(set.number(), labelled);
+        labelled
     }
 
     /// Where a request of `method` and `route` (known when it starts, as axum's

@@ -237,9 +237,9 @@ impl Values {
                 alone: LabelSet::NONE,
             };
         };
-        if !is_kept(value) {
-            return self.not_kept;
-        }
+        // Every value in the tables below passed `is_kept` (checked at `configure` for
+        // an allow-list, on admission for the others): a value found there needs no
+        // check, one not found can only be `_other` or admitted now.
         if let Some(fixed) = self.fixed.get() {
             return fixed.get(value).unwrap_or(self.not_kept);
         }
@@ -249,6 +249,9 @@ impl Values {
         });
         if let Ok(Some(kept)) = seen {
             return kept;
+        }
+        if !is_kept(value) {
+            return self.not_kept;
         }
         let kept = self.admit(value);
         if !std::ptr::eq(kept.value, NOT_KEPT) {
@@ -292,7 +295,16 @@ impl Values {
 /// interned slice per distinct set, so two sets are equal when their pointers are. A set
 /// with no value (every label absent) is [`LabelSet::NONE`], whatever the labels.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct LabelSet(&'static [&'static str]);
+pub(crate) struct LabelSet(&'static Interned);
+
+/// An interned set: its values, and its number among the sets (0 for
+/// [`LabelSet::NONE`], then 1, 2, … in the order they were first seen), by which a
+/// series finds its labelled series in a small table of its own.
+#[derive(Debug)]
+struct Interned {
+    number: u32,
+    values: &'static [&'static str],
+}
 
 /// A set's key: the addresses of its values (each value a label can take has one, see
 /// [`ABSENT`]), in the labels' order.
@@ -315,17 +327,27 @@ thread_local! {
 
 impl LabelSet {
     /// No request label has a value (or none is configured).
-    pub(crate) const NONE: LabelSet = LabelSet(&[]);
+    pub(crate) const NONE: LabelSet = LabelSet(&Interned {
+        number: 0,
+        values: &[],
+    });
 
     /// The values, in the labels' order; empty for [`LabelSet::NONE`].
+    #[inline]
     pub(crate) fn values(self) -> &'static [&'static str] {
-        self.0
+        self.0.values
     }
 
     /// Whether this is [`LabelSet::NONE`].
     #[inline]
     pub(crate) fn is_none(self) -> bool {
-        self.0.is_empty()
+        self.0.values.is_empty()
+    }
+
+    /// Its number: 0 for [`LabelSet::NONE`], then 1, 2, … as sets are first seen.
+    #[inline]
+    pub(crate) fn number(self) -> u32 {
+        self.0.number
     }
 
     /// The set of these values (each one a label's kept value, [`ABSENT`] or
@@ -344,9 +366,13 @@ impl LabelSet {
             let mut sets = SETS.lock().unwrap_or_else(PoisonError::into_inner);
             let sets = sets.get_or_insert_with(|| HashMap::with_hasher(FixedState::default()));
             // Leaked on purpose: bounded by the labels' bounds.
-            *sets
-                .entry(key.into())
-                .or_insert_with(|| LabelSet(Box::leak(values.into())))
+            let number = u32::try_from(sets.len() + 1).unwrap_or(u32::MAX);
+            *sets.entry(key.into()).or_insert_with(|| {
+                LabelSet(Box::leak(Box::new(Interned {
+                    number,
+                    values: Box::leak(values.into()),
+                })))
+            })
         };
         let _ = LOCAL_SETS.try_with(|sets| {
             if let Ok(mut sets) = sets.try_borrow_mut() {
@@ -439,7 +465,14 @@ mod tests {
         assert!(!std::ptr::eq(a.0, LabelSet::of(&[ACME, WEB]).0));
         assert!(!std::ptr::eq(a.0, LabelSet::of(&[ACME, NOT_KEPT]).0));
         assert!(LabelSet::of(&[ABSENT, ABSENT]).is_none());
-        let other = std::thread::spawn(|| LabelSet::of(&[ACME, ABSENT]).0.as_ptr() as usize);
-        assert_eq!(other.join().unwrap(), a.0.as_ptr() as usize);
+        let other =
+            std::thread::spawn(|| std::ptr::from_ref(LabelSet::of(&[ACME, ABSENT]).0) as usize);
+        assert_eq!(other.join().unwrap(), std::ptr::from_ref(a.0) as usize);
+        // Each set its own number, the same from every thread.
+        let web = LabelSet::of(&[ACME, WEB]);
+        assert!(a.number() > 0 && web.number() > 0 && a.number() != web.number());
+        assert_eq!(LabelSet::NONE.number(), 0);
+        let number = std::thread::spawn(|| LabelSet::of(&[ACME, WEB]).number());
+        assert_eq!(number.join().unwrap(), web.number());
     }
 }

@@ -67,6 +67,8 @@ use once_cell::race::OnceBox;
 
 mod clock;
 mod exemplar;
+#[cfg(any(feature = "actix", feature = "axum"))]
+mod links;
 #[cfg(feature = "native-histograms")]
 mod native;
 mod read;
@@ -140,6 +142,9 @@ pub(crate) struct Series {
     extra: &'static [&'static str],
     // Made on the first sibling (see `sibling.rs`); in the series only.
     siblings: OnceBox<sibling::Siblings>,
+    // Made on the first link (see `links.rs`); in the series only.
+    #[cfg(any(feature = "actix", feature = "axum"))]
+    links: OnceBox<links::Links>,
     // A series' shards, one per thread lease that recorded in it; empty in a shard.
     shards: Mutex<Vec<&'static Series>>,
 }
@@ -219,6 +224,8 @@ impl Series {
             labels,
             extra,
             siblings: OnceBox::new(),
+            #[cfg(any(feature = "actix", feature = "axum"))]
+            links: OnceBox::new(),
             shards: Mutex::new(Vec::new()),
         })
     }

@@ -9,7 +9,7 @@ use super::*;
 
 /// A series of `handler` with these bucket bounds (Prometheus' default ones for
 /// `None`), made as the HTTP families make theirs, but listed nowhere.
-fn series(buckets: Option<&[f64]>, handler: &'static str) -> &'static Series {
+pub(crate) fn series(buckets: Option<&[f64]>, handler: &'static str) -> &'static Series {
     let bounds = buckets.unwrap_or(prometheus::DEFAULT_BUCKETS);
     let limits: Vec<u64> = bounds.iter().map(|&bound| limit(bound)).collect();
     Series::new(Box::leak(limits.into_boxed_slice()), labels(handler), &[])
