@@ -128,6 +128,12 @@ pub fn registry() -> &'static Registry {
     &runtime().registry
 }
 
+/// Whether the configuration gives every family the constant label `name`.
+#[cfg(feature = "push")]
+pub(crate) fn has_const_label(name: &str) -> bool {
+    runtime().builder.has_const_label(name)
+}
+
 /// The HTTP families, registered when the runtime started (if metrics are enabled).
 pub(crate) fn http_families() -> &'static HttpFamilies {
     &runtime().http

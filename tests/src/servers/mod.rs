@@ -1,12 +1,13 @@
 //! The servers the live tests run from the project's configuration on loopback ports, one
 //! type a file: [`Prometheus`], [`Alertmanager`] (alone or in a cluster),
-//! [`VictoriaMetrics`], and the Prometheus query API that the first and the last answer
+//! [`VictoriaMetrics`], [`Pushgateway`], and the Prometheus query API that the first and the last answer
 //! ([`QueryApi`]). Each starts as a [`Process`], is waited for
 //! until ready, and stops on a signal or when dropped.
 
 mod alertmanager;
 mod api;
 mod prometheus;
+mod pushgateway;
 mod victoria;
 
 use std::net::TcpListener;
@@ -15,6 +16,7 @@ use std::time::Duration;
 pub use alertmanager::{Alertmanager, Cluster};
 pub use api::QueryApi;
 pub use prometheus::Prometheus;
+pub use pushgateway::{Group, Pushgateway};
 pub use victoria::VictoriaMetrics;
 
 use crate::http::try_get;
