@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use metrics_tests::http;
 use metrics_tests::rerun::in_child;
 use metrics_tests::servers::{Pushgateway, free_port};
+use metrics_tests::wait::wait_for;
 use track_metrics::push::{self, Error, Pusher};
 use track_metrics::track_metrics;
 
@@ -223,4 +224,63 @@ fn with_metrics_disabled_a_push_sends_nothing_and_is_ok() {
         push::push(gateway.url(), ""),
         Err(Error::Invalid(_))
     ));
+}
+
+#[track_metrics(name = "push_batch")]
+fn batch() {}
+
+// `push_batch`'s count in the group of `job`, if the gateway has it.
+fn batches(gateway: &Pushgateway, job: &str) -> Option<f64> {
+    gateway.scrape().get(
+        "http_requests_total",
+        &[
+            ("handler", "push_batch"),
+            ("instance", ""),
+            ("job", job),
+            ("method", ""),
+            ("route", ""),
+            ("status", "200"),
+        ],
+    )
+}
+
+#[test]
+fn periodic_pushes_show_a_long_job_s_progress_and_its_last_counts_at_the_end() {
+    let gateway = Pushgateway::start();
+    let pushing = Pusher::new(gateway.url(), "push-periodic")
+        .every(Duration::from_millis(100))
+        .spawn();
+    for _ in 0..3 {
+        batch();
+    }
+    // Pushed while the job runs, without a call of its own.
+    wait_for(
+        "a periodic push of 3 batches",
+        Duration::from_secs(10),
+        || (batches(&gateway, "push-periodic") == Some(3.0)).then_some(()),
+    );
+    for _ in 0..4 {
+        batch();
+    }
+    // The last push, at once, with the last counts.
+    pushing.finish().expect("the last push");
+    assert_eq!(batches(&gateway, "push-periodic"), Some(7.0));
+
+    // Dropped instead of finished: the same last push.
+    {
+        let _pushing = Pusher::new(gateway.url(), "push-dropped")
+            .every(Duration::from_secs(3600))
+            .spawn();
+        batch();
+    }
+    assert_eq!(batches(&gateway, "push-dropped"), Some(8.0));
+
+    // The last push's error, from `finish`.
+    let down = format!("http://127.0.0.1:{}", free_port());
+    let err = Pusher::new(&down, "push-down")
+        .every(Duration::from_secs(3600))
+        .spawn()
+        .finish()
+        .unwrap_err();
+    assert!(matches!(err, Error::Unreachable { .. }), "{err}");
 }

@@ -20,7 +20,8 @@
 //!
 //! [`push`] sends the whole registry (`PUT`, replacing every metric of the job's group),
 //! [`Pusher`] the same with grouping labels, `add` (`POST`: only the families pushed are
-//! replaced in the group) and a timeout. The registry is sent in the text format, without
+//! replaced in the group), a timeout, and periodic pushes from a long job
+//! ([`Pusher::every`]). The registry is sent in the text format, without
 //! the `process_*` families (they would describe a process long gone). With metrics
 //! disabled (`PROMETHEUS_ENABLED=false`) nothing is sent, the group is left as it is, and
 //! the push is `Ok`.
@@ -34,12 +35,14 @@
 //! any thread, and from inside an async runtime alike.
 
 mod grouping;
+mod periodic;
 mod send;
 
 use std::fmt;
 use std::time::Duration;
 
 use grouping::Target;
+pub use periodic::{Periodic, PushHandle};
 
 /// The timeout of a push unless [`Pusher::timeout`] sets one: connecting, sending and
 /// reading the answer together.
@@ -121,6 +124,27 @@ impl Pusher {
     /// another push put in the group under other names stays.
     pub fn add(&self) -> Result<(), Error> {
         self.send(send::Method::Post)
+    }
+
+    /// Pushes (`PUT`) every `interval` once [spawned](Periodic::spawn), and once more at
+    /// the end: for a long job whose progress should be visible while it runs.
+    ///
+    /// ```no_run
+    /// use std::time::Duration;
+    /// use track_metrics::push::Pusher;
+    ///
+    /// # fn work(_: u32) {}
+    /// let pushing = Pusher::new("http://127.0.0.1:9091", "reindex")
+    ///     .every(Duration::from_secs(30))
+    ///     .spawn();
+    /// for batch in 0..1_000 {
+    ///     work(batch);
+    /// }
+    /// pushing.finish()?; // the last counts, pushed now
+    /// # Ok::<(), track_metrics::push::Error>(())
+    /// ```
+    pub fn every(self, interval: Duration) -> Periodic {
+        Periodic::new(self, interval)
     }
 
     fn send(&self, method: send::Method) -> Result<(), Error> {
