@@ -33,7 +33,7 @@ use metrics_benches::grpc_request_app::{
     BASELINE, LONG, SHAPES, STREAM, Shape, Stack, UNARY, VARIANTS, call, request, send, variant,
 };
 use metrics_benches::per_request::{Run, interleave};
-use metrics_benches::{BATCHES, env_or, fmt_spread, median_batch, run_children, text_sum};
+use metrics_benches::{BATCHES, env_or, fmt_spread, median_batch, run_children_ns, text_sum};
 use tokio::runtime::Runtime;
 
 fn stack(name: &str, shape: Shape) -> Stack {
@@ -267,20 +267,12 @@ fn child(name: &str) {
 // The unary RPC again, each variant in a process of its own, as a server runs one
 // stack: no other variant's code and data share its caches and branch predictors.
 fn report_processes(rounds: usize, batch: u64) {
-    let times: Vec<Vec<f64>> = run_children(
+    let times = run_children_ns(
         CHILD,
         &VARIANTS,
         rounds,
         &[("BENCH_BATCH", batch.to_string())],
-    )
-    .into_iter()
-    .map(|outputs| {
-        outputs
-            .iter()
-            .map(|out| out.parse().expect("a child prints its ns per RPC"))
-            .collect()
-    })
-    .collect();
+    );
     let added = |v: usize| -> Vec<f64> {
         times[v]
             .iter()

@@ -20,7 +20,7 @@ use actix_web::App;
 use actix_web::test::{TestRequest, call_service, init_service};
 use metrics_benches::axum_request_app::send_with;
 use metrics_benches::{
-    BATCHES, configure_tenant_label, env_or, fmt_spread, median_batch, run_children, text_sum,
+    BATCHES, configure_tenant_label, env_or, fmt_spread, median_batch, run_children_ns, text_sum,
 };
 use track_metrics::actix::RequestMetrics;
 use track_metrics::axum::RequestMetricsLayer;
@@ -37,20 +37,12 @@ fn main() {
     }
     let rounds = env_or("BENCH_ROUNDS", 21) as usize;
     let batch = env_or("BENCH_BATCH", 20_000);
-    let times: Vec<Vec<f64>> = run_children(
+    let times = run_children_ns(
         CHILD,
         &VARIANTS,
         rounds,
         &[("BENCH_BATCH", batch.to_string())],
-    )
-    .into_iter()
-    .map(|outputs| {
-        outputs
-            .iter()
-            .map(|out| out.parse().expect("a child prints its ns per request"))
-            .collect()
-    })
-    .collect();
+    );
     println!(
         "\n## one request label (header `x-tenant`, allow-list of 2): {rounds} rounds x {batch} requests, a process per variant and round, CPU ns per request, median (min .. max)"
     );

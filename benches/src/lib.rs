@@ -507,6 +507,28 @@ pub fn run_children(
     outputs
 }
 
+/// [`run_children`] whose children each print one number (their CPU ns per operation):
+/// per variant, the numbers, round by round.
+pub fn run_children_ns(
+    child: &str,
+    variants: &[&str],
+    rounds: usize,
+    envs: &[(&str, String)],
+) -> Vec<Vec<f64>> {
+    run_children(child, variants, rounds, envs)
+        .into_iter()
+        .map(|outputs| {
+            outputs
+                .iter()
+                .map(|out| {
+                    out.parse()
+                        .unwrap_or_else(|err| panic!("a child prints its ns ({err}): {out:?}"))
+                })
+                .collect()
+        })
+        .collect()
+}
+
 /// Configures the OpenTelemetry naming (`Config::naming`), before first use: the
 /// benches' `+otel` variants.
 pub fn configure_otel_naming() {

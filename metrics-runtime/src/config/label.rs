@@ -299,8 +299,8 @@ pub(crate) fn is_kept(value: impl AsRef<[u8]>) -> bool {
         && value != OTHER.as_bytes()
 }
 
-// `[a-zA-Z_][a-zA-Z0-9_]*`.
-fn is_label_name(name: &str) -> bool {
+/// `[a-zA-Z_][a-zA-Z0-9_]*`: a Prometheus label name.
+pub(crate) fn is_label_name(name: &str) -> bool {
     let mut bytes = name.bytes();
     bytes
         .next()

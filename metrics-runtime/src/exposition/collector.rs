@@ -75,25 +75,23 @@ impl Collector for HttpCollector {
             let values = || values.clone().map(Cow::Borrowed);
             let reading = series.read(&mut buckets);
             if reading.count > 0 {
-                let mut metric = Metric::from_label(self.series.pairs(values()));
-                metric.set_histogram(histogram(
+                durations.push(histogram(
+                    self.series.pairs(values()),
                     &families.bounds,
                     &buckets,
                     reading.count,
                     reading.sum_nanos,
                 ));
-                durations.push(metric);
             }
             let counted = requests.len();
             series.statuses(|status, count| {
                 // Moved into its pair, not copied: one allocation, as the prometheus
                 // crate's clone of the value it keeps.
                 let status = Cow::Owned(status.to_string());
-                let mut counter = Counter::default();
-                counter.set_value(count as f64);
-                let mut metric = Metric::from_label(self.requests.pairs(values().chain([status])));
-                metric.set_counter(counter);
-                requests.push(metric);
+                requests.push(counter(
+                    self.requests.pairs(values().chain([status])),
+                    count,
+                ));
             });
             // Something to show: in flight now, or counted (a status read before its
             // observation included).
@@ -124,8 +122,15 @@ mod otel;
 #[cfg(feature = "tonic")]
 pub(crate) use grpc::GrpcCollector;
 
-// The histogram proto of a reading's buckets, count and sum: buckets cumulative, as the prometheus crate's.
-fn histogram(bounds: &[f64], buckets: &[u64], count: u64, sum_nanos: u64) -> Histogram {
+// A metric of `pairs` with the histogram of a reading's buckets, count and sum: buckets
+// cumulative, as the prometheus crate's.
+fn histogram(
+    pairs: Vec<LabelPair>,
+    bounds: &[f64],
+    buckets: &[u64],
+    count: u64,
+    sum_nanos: u64,
+) -> Metric {
     let mut cumulative = 0u64;
     let buckets = bounds
         .iter()
@@ -143,7 +148,18 @@ fn histogram(bounds: &[f64], buckets: &[u64], count: u64, sum_nanos: u64) -> His
     histogram.set_sample_count(count);
     histogram.set_sample_sum(sum_nanos as f64 / 1e9);
     histogram.set_bucket(buckets);
-    histogram
+    let mut metric = Metric::from_label(pairs);
+    metric.set_histogram(histogram);
+    metric
+}
+
+// A metric of `pairs` with a counter of `value`.
+fn counter(pairs: Vec<LabelPair>, value: u64) -> Metric {
+    let mut counter = Counter::default();
+    counter.set_value(value as f64);
+    let mut metric = Metric::from_label(pairs);
+    metric.set_counter(counter);
+    metric
 }
 
 fn family(desc: &Desc, kind: MetricType, metrics: Vec<Metric>) -> MetricFamily {

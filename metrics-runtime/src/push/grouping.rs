@@ -118,14 +118,9 @@ fn segment(path: &mut String, name: &str, value: &str) {
     }
 }
 
-// `[a-zA-Z_][a-zA-Z0-9_]*`, not starting with `__` (reserved for Prometheus' own).
+// A label name, not starting with `__` (reserved for Prometheus' own).
 fn is_label_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    bytes
-        .next()
-        .is_some_and(|first| first.is_ascii_alphabetic() || first == b'_')
-        && bytes.all(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
-        && !name.starts_with("__")
+    crate::config::label::is_label_name(name) && !name.starts_with("__")
 }
 
 #[cfg(test)]

@@ -187,12 +187,7 @@ impl Block for RpcCounts {
     }
 
     fn new_block(&'static self) -> &'static RpcCounts {
-        let shard: &'static RpcCounts = Box::leak(RpcCounts::block(self.index, self.limits));
-        self.shards
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(shard);
-        shard
+        shard::listed(&self.shards, RpcCounts::block(self.index, self.limits))
     }
 
     #[inline]

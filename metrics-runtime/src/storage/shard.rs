@@ -70,18 +70,23 @@ impl Block for Series {
                 .native
                 .map(|native| super::native::NativeCounts::leaked(native.layout()));
         }
-        let shard: &'static Series = Box::leak(shard);
-        self.shards
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(shard);
-        shard
+        listed(&self.shards, shard)
     }
 
     #[inline]
     fn lease() -> &'static LocalKey<RefCell<Lease<Series>>> {
         &LEASE
     }
+}
+
+/// `shard`, kept for the program's life and listed in its series' `shards`.
+pub(super) fn listed<T>(shards: &Mutex<Vec<&'static T>>, shard: Box<T>) -> &'static T {
+    let shard: &'static T = Box::leak(shard);
+    shards
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(shard);
+    shard
 }
 
 /// A thread's shards, by series index: the thread writes them alone, with plain stores,

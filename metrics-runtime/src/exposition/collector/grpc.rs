@@ -9,9 +9,9 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use prometheus::core::{Collector, Desc};
-use prometheus::proto::{Counter, Metric, MetricFamily, MetricType};
+use prometheus::proto::{MetricFamily, MetricType};
 
-use super::{Template, family, histogram};
+use super::{Template, counter, family, histogram};
 use crate::families::GrpcFamilies;
 use crate::families::grpc::CODE_NAMES;
 
@@ -59,34 +59,22 @@ impl Collector for GrpcCollector {
             let labels = series.labels();
             let values = || labels.into_iter().map(Cow::Borrowed);
             let reading = series.read(&mut buckets);
-            let counter = |value: u64| {
-                let mut counter = Counter::default();
-                counter.set_value(value as f64);
-                let mut metric = Metric::from_label(self.series.pairs(values()));
-                metric.set_counter(counter);
-                metric
-            };
-            started.push(counter(reading.started));
-            received.push(counter(reading.received));
-            sent.push(counter(reading.sent));
+            started.push(counter(self.series.pairs(values()), reading.started));
+            received.push(counter(self.series.pairs(values()), reading.received));
+            sent.push(counter(self.series.pairs(values()), reading.sent));
             for (code, &count) in reading.handled.iter().enumerate() {
                 if count > 0 {
-                    let mut counter = Counter::default();
-                    counter.set_value(count as f64);
                     let code = Cow::Borrowed(CODE_NAMES[code]);
-                    let mut metric = Metric::from_label(self.handled.pairs(values().chain([code])));
-                    metric.set_counter(counter);
-                    handled.push(metric);
+                    handled.push(counter(self.handled.pairs(values().chain([code])), count));
                 }
             }
-            let mut metric = Metric::from_label(self.series.pairs(values()));
-            metric.set_histogram(histogram(
+            handling.push(histogram(
+                self.series.pairs(values()),
                 &families.bounds,
                 &buckets,
                 reading.count,
                 reading.sum_nanos,
             ));
-            handling.push(metric);
         }
         vec![
             family(&families.started, MetricType::COUNTER, started),

@@ -55,16 +55,13 @@ impl Templates {
                     }
                     Some(status) if reading.count > 0 => {
                         let values = otel.duration_values(sibling, &key, status);
-                        let mut metric = Metric::from_label(
+                        durations.push(histogram(
                             self.duration.pairs(values.into_iter().map(Cow::Borrowed)),
-                        );
-                        metric.set_histogram(histogram(
                             &otel.bounds,
                             buckets,
                             reading.count,
                             reading.sum_nanos,
                         ));
-                        durations.push(metric);
                     }
                     Some(_) => {}
                 }
