@@ -1,9 +1,9 @@
 //! The example programs, `examples/actix-app` (the default), `examples/axum-app`, the
 //! `worker` and `grpc-app`: each built once per test binary, started on `127.0.0.1:0` with a
-//! clean environment.
+//! clean environment; and `examples/batch`, run to its end ([`run_batch`]).
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, ExitStatus};
+use std::process::{Command, ExitStatus, Output};
 use std::sync::OnceLock;
 use std::time::Duration;
 
@@ -116,6 +116,28 @@ pub fn binary() -> &'static Path {
 /// [`Example::command`] of `actix-app`.
 pub fn command() -> Command {
     Example::Actix.command()
+}
+
+/// Runs `examples/batch` (built once per test process) to its end with `envs` and none of
+/// the settings it reads from this process' environment.
+pub fn run_batch(envs: &[(&str, &str)]) -> Output {
+    static PATH: OnceLock<PathBuf> = OnceLock::new();
+    let binary = PATH.get_or_init(|| {
+        escargot::CargoBuild::new()
+            .manifest_path(workspace_root().join("Cargo.toml"))
+            .package("batch")
+            .bin("batch")
+            .run()
+            .unwrap_or_else(|err| panic!("cargo build -p batch failed: {err}"))
+            .path()
+            .to_owned()
+    });
+    let mut command = Command::new(binary);
+    for variable in ["PUSHGATEWAY_URL", "BATCH_JOB", "BATCH_ROWS", ENV_ENABLED] {
+        command.env_remove(variable);
+    }
+    command.envs(envs.iter().copied());
+    command.output().expect("the batch job runs")
 }
 
 /// The example service, listening; killed when dropped.

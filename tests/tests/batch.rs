@@ -2,41 +2,8 @@
 //! (Debian's `prometheus-pushgateway` on loopback), its counts read back exactly from the
 //! gateway; a gateway that is down, or a bad setting, is one line on stderr and exit code 2.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::OnceLock;
-
+use metrics_tests::app::run_batch as run;
 use metrics_tests::servers::{Pushgateway, free_port};
-use metrics_tests::workspace_root;
-
-fn binary() -> &'static Path {
-    static PATH: OnceLock<PathBuf> = OnceLock::new();
-    PATH.get_or_init(|| {
-        escargot::CargoBuild::new()
-            .manifest_path(workspace_root().join("Cargo.toml"))
-            .package("batch")
-            .bin("batch")
-            .run()
-            .unwrap_or_else(|err| panic!("cargo build -p batch failed: {err}"))
-            .path()
-            .to_owned()
-    })
-}
-
-// Runs the job to its end with `envs` (and none of the settings of this process).
-fn run(envs: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(binary());
-    for variable in [
-        "PUSHGATEWAY_URL",
-        "BATCH_JOB",
-        "BATCH_ROWS",
-        "PROMETHEUS_ENABLED",
-    ] {
-        command.env_remove(variable);
-    }
-    command.envs(envs.iter().copied());
-    command.output().expect("the batch job runs")
-}
 
 #[test]
 fn the_job_s_counts_reach_the_gateway_and_it_exits_0() {

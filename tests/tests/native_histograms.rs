@@ -102,6 +102,7 @@ fn prometheus_stores_and_queries_the_native_histogram() {
                 ("axum-app", vec![]),
                 ("worker", vec![]),
                 ("grpc-app", vec![]),
+                ("pushgateway", vec![]),
             ],
             alertmanagers: &["127.0.0.1:9".to_owned()],
             remote_write: None,

@@ -244,7 +244,7 @@ impl RequestLabel {
     // Why this label cannot be used, if it cannot.
     pub(crate) fn check(&self) -> Result<(), String> {
         let name = &self.name;
-        if !is_label_name(name) {
+        if !super::is_label_name(name) {
             return Err(format!(
                 "request label `{name}` is not a valid Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)"
             ));
@@ -297,15 +297,6 @@ pub(crate) fn is_kept(value: impl AsRef<[u8]>) -> bool {
         && value.len() <= MAX_VALUE_LEN
         && value.iter().all(u8::is_ascii_graphic)
         && value != OTHER.as_bytes()
-}
-
-/// `[a-zA-Z_][a-zA-Z0-9_]*`: a Prometheus label name.
-pub(crate) fn is_label_name(name: &str) -> bool {
-    let mut bytes = name.bytes();
-    bytes
-        .next()
-        .is_some_and(|first| first.is_ascii_alphabetic() || first == b'_')
-        && bytes.all(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
 }
 
 #[cfg(test)]

@@ -371,6 +371,17 @@ pub(crate) fn is_token(text: &str) -> bool {
             .all(|byte| byte.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&byte))
 }
 
+/// `[a-zA-Z_][a-zA-Z0-9_]*`: a Prometheus label name (the request labels' names, the push's
+/// grouping labels).
+#[cfg(any(feature = "actix", feature = "axum", feature = "push"))]
+pub(crate) fn is_label_name(name: &str) -> bool {
+    let mut bytes = name.bytes();
+    bytes
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == b'_')
+        && bytes.all(|byte| byte.is_ascii_alphanumeric() || byte == b'_')
+}
+
 #[cfg(test)]
 mod tests {
     use std::time::Duration;

@@ -120,7 +120,7 @@ fn segment(path: &mut String, name: &str, value: &str) {
 
 // A label name, not starting with `__` (reserved for Prometheus' own).
 fn is_label_name(name: &str) -> bool {
-    crate::config::label::is_label_name(name) && !name.starts_with("__")
+    crate::config::is_label_name(name) && !name.starts_with("__")
 }
 
 #[cfg(test)]

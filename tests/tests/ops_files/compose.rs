@@ -149,8 +149,39 @@ fn check_prometheus_service(
     assert!(command.contains(&Yaml::from("--config.file=/etc/prometheus/prometheus.yml")));
     // The exemplars of the OpenMetrics scrape are stored (docs/exemplars.md).
     assert!(command.contains(&Yaml::from("--enable-feature=exemplar-storage")));
-    assert_eq!(&scrape_targets(&parsed), apps, "{config}: the app services");
+    // The apps, and the Pushgateway the batch jobs push to, its groups' labels honored.
+    let mut expected = apps.clone();
+    expected.insert(
+        "pushgateway".to_owned(),
+        vec!["pushgateway:9091".to_owned()],
+    );
+    assert_eq!(
+        &scrape_targets(&parsed),
+        &expected,
+        "{config}: the app services and the gateway"
+    );
+    let gateway = seq(&parsed["scrape_configs"], "scrape_configs")
+        .iter()
+        .find(|job| job["job_name"].as_str() == Some("pushgateway"))
+        .expect("the pushgateway job");
+    assert_eq!(gateway["honor_labels"].as_bool(), Some(true), "{config}");
     parsed
+}
+
+/// The compose file's Pushgateway: Debian's version (the tests run it), its port 9091
+/// published on loopback at `host_port`.
+fn check_pushgateway_service(services: &Yaml, host_port: u16) {
+    let gateway = &services["pushgateway"];
+    assert_eq!(
+        gateway["image"].as_str(),
+        Some("prom/pushgateway:v1.5.1"),
+        "the version of Debian's prometheus-pushgateway"
+    );
+    assert!(
+        seq(&gateway["ports"], "ports")
+            .contains(&Yaml::from(format!("127.0.0.1:{host_port}:9091").as_str())),
+        "pushgateway on 127.0.0.1:{host_port}"
+    );
 }
 
 /// The Alertmanager targets of a Prometheus config.
@@ -215,6 +246,7 @@ fn compose_wires_the_tested_files_together() {
         "axum-app",
         "worker",
         "grpc-app",
+        "pushgateway",
         "prometheus",
         "alertmanager",
         "grafana",
@@ -235,6 +267,7 @@ fn compose_wires_the_tested_files_together() {
 
     // prometheus: the tested config and rules, scraping the apps on their BIND_ADDR port and
     // alerting `alertmanager` on the port it publishes.
+    check_pushgateway_service(&services, 9091);
     let prometheus = &services["prometheus"];
     let config = check_prometheus_service(prometheus, "prometheus.yml", &apps);
     assert_eq!(alertmanager_targets(&config), ["alertmanager:9093"]);
@@ -285,6 +318,8 @@ fn compose_scale_wires_the_replicas_the_pair_the_cluster_and_victoriametrics() {
     assert_eq!(apps["axum-app"], ["axum-app:8081"]);
     assert_eq!(apps["worker"], ["worker:9464"]);
     assert_eq!(apps["grpc-app"], ["grpc-app:9465"]);
+    // One gateway for the pair, on 9092 of the host (9091 is prometheus-b's).
+    check_pushgateway_service(&services, 9092);
 
     // The pair: each on its config, scraping every replica, alerting every member of the
     // cluster, writing to VictoriaMetrics.

@@ -17,6 +17,7 @@ fn loopback_targets() -> Vec<(&'static str, Vec<String>)> {
         ("axum-app", vec!["127.0.0.1:8081".to_owned()]),
         ("worker", vec!["127.0.0.1:9464".to_owned()]),
         ("grpc-app", vec!["127.0.0.1:9465".to_owned()]),
+        ("pushgateway", vec!["127.0.0.1:9091".to_owned()]),
     ]
 }
 

@@ -195,8 +195,13 @@ fn dashboard_queries_have_data(stack: &Stack, shown: &Shown<'_>) {
                 .filter_map(|s| s[label].as_str())
                 .collect();
             let expected = match label {
-                // The shipped jobs, and otel-app through its active-requests gauge.
-                "job" => ALL_JOBS.iter().copied().chain([otel::JOB]).collect(),
+                // The shipped jobs, otel-app through its active-requests gauge, and the
+                // batch job through what it pushed to the gateway.
+                "job" => ALL_JOBS
+                    .iter()
+                    .copied()
+                    .chain([otel::JOB, crate::batch::JOB])
+                    .collect(),
                 "handler" => shown.handlers.clone(),
                 "route" => shown.routes.clone(),
                 "instance" => vec![shown.instance],

@@ -11,6 +11,7 @@
 //! tests are done: a `static` is never dropped. Every external tool is required.
 
 mod alerts;
+mod batch;
 mod dashboard;
 mod grpc;
 mod objectives;
@@ -125,6 +126,10 @@ fn main() -> ExitCode {
             "live_otel_app_objectives_page_for_its_failing_objective_only",
             otel::the_objectives_page_for_its_failing_objective_only,
         ),
+        stack.trial(
+            "live_a_batch_job_s_push_is_in_prometheus_under_its_own_job",
+            batch::a_batch_job_s_push_is_in_prometheus_under_its_own_job,
+        ),
     ];
     let conclusion = libtest_mimic::run(&args, trials);
     stack.stop(conclusion.has_failed());
@@ -142,8 +147,8 @@ fn prometheus_scrapes_the_app_as_an_up_target(stack: &Stack) {
             .unwrap_or_default();
         targets.sort_by_key(|t| t["labels"]["job"].to_string());
         let up = prom.value(r#"sum(up{job=~"actix-app|axum-app|worker|grpc-app"})"#)?;
-        // And the in-process app whose requests carry a tenant, and otel-app.
-        let all_up = targets.len() == 6 && targets.iter().all(|t| t["health"] == "up");
+        // And the in-process app whose requests carry a tenant, otel-app, and the gateway.
+        let all_up = targets.len() == 7 && targets.iter().all(|t| t["health"] == "up");
         match targets.as_slice() {
             _ if all_up && up.as_deref() == Some("4") => Ok(targets.clone()),
             other => Err(format!("{other:?}, up {up:?}")),
@@ -391,6 +396,7 @@ fn the_documented_authorization_block_scrapes_a_protected_app() {
                 ("axum-app", vec![]),
                 ("worker", vec![]),
                 ("grpc-app", vec![]),
+                ("pushgateway", vec![]),
             ],
             alertmanagers: &["127.0.0.1:9".to_owned()],
             remote_write: None,

@@ -35,6 +35,7 @@ pub fn objectives_page_for_the_burning_objective_only() {
                 ("axum-app", vec![]),
                 ("worker", vec![]),
                 ("grpc-app", vec![]),
+                ("pushgateway", vec![]),
             ],
             alertmanagers: std::slice::from_ref(&alertmanager.addr),
             remote_write: None,

@@ -2,7 +2,8 @@
 //! worker (job `worker`: no web framework, the standalone exporter), grpc-app (job
 //! `grpc-app`: tonic, the exporter), an axum app in this process whose requests carry a
 //! tenant (job `tenant-app`, `tenants.rs`), an axum app in the OpenTelemetry naming (job
-//! `otel-app`, a process: `otel.rs`), Prometheus and Alertmanager, started once for
+//! `otel-app`, a process: `otel.rs`), a Pushgateway that `examples/batch` pushed to (job
+//! `pushgateway`: `batch.rs`), Prometheus and Alertmanager, started once for
 //! every test of this binary
 //! (`metrics_tests::stack`), driven with traffic, and stopped by `main` when they are done.
 
@@ -18,6 +19,7 @@ use metrics_tests::servers::{Alertmanager, Prometheus, QueryApi};
 use metrics_tests::traffic::{Counts, Traffic};
 use metrics_tests::wait::settle;
 
+use crate::batch::Batch;
 use crate::grpc::{self, GrpcTraffic};
 use crate::otel::{self, OtelApp, OtelSeen};
 use crate::tenants::{self, TenantApp, TenantsSeen};
@@ -189,6 +191,11 @@ pub struct Stack {
     /// When the recording rules had evaluated both of its rounds, or the last thing
     /// Prometheus showed when the wait for it ran out.
     pub otel_seen: Result<OtelSeen, String>,
+    /// The Pushgateway `examples/batch` pushed to (job `pushgateway`).
+    pub batch: Batch,
+    /// The batch job's `http_requests_total` in Prometheus once it matched, or the last one
+    /// when the wait for it ran out.
+    pub batch_seen: Result<Counts, String>,
     /// Scraping the app every second, alerting `alertmanager`.
     pub prometheus: Prometheus,
     /// docker/alertmanager.yml as it is.
@@ -240,6 +247,8 @@ impl metrics_tests::stack::Stack for Stack {
             ],
         );
         let alertmanager = Alertmanager::start(dir.path(), "alertmanager", None, None);
+        // A batch job's push, in the gateway before Prometheus' first scrape of it.
+        let batch = Batch::run();
         // The 5xx and gRPC server-fault rules fire at once here, so that the driven traffic
         // reaches Alertmanager; so does the objectives' success page (otel-app's failing
         // objective: otel.rs).
@@ -252,6 +261,7 @@ impl metrics_tests::stack::Stack for Stack {
                     ("axum-app", vec![axum.addr.clone()]),
                     (WORKER_JOB, vec![worker.addr.clone()]),
                     (GRPC_JOB, vec![grpc.addr.clone()]),
+                    ("pushgateway", vec![batch.target()]),
                 ],
                 alertmanagers: std::slice::from_ref(&alertmanager.addr),
                 remote_write: None,
@@ -345,6 +355,7 @@ impl metrics_tests::stack::Stack for Stack {
             }
         })
         .unwrap_or_else(|last| last);
+        let batch_seen = Batch::settle(&prometheus);
 
         Stack {
             app,
@@ -358,6 +369,8 @@ impl metrics_tests::stack::Stack for Stack {
             tenants_seen,
             otel,
             otel_seen,
+            batch,
+            batch_seen,
             prometheus,
             alertmanager,
             first,
@@ -373,6 +386,7 @@ impl metrics_tests::stack::Stack for Stack {
         self.worker.process().print_tail();
         self.grpc.process().print_tail();
         self.otel.process().print_tail();
+        self.batch.gateway.process.print_tail();
         self.prometheus.process.print_tail();
         self.alertmanager.process.print_tail();
     }

@@ -153,6 +153,7 @@ impl metrics_tests::stack::Stack for Stack {
             ("axum-app", vec![]), // not run here
             ("worker", vec![]),
             ("grpc-app", vec![]),
+            ("pushgateway", vec![]), // batch jobs: tests/tests/batch.rs, ops_live
         ];
         let write_url = victoria.write_url();
         let prometheus: Vec<Prometheus> = ["prometheus-a", "prometheus-b"]
