@@ -18,51 +18,12 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::Criterion;
+use metrics_benches::{HANDLERS, STATUSES, populate_requests};
 use prometheus::{Encoder, TextEncoder};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
-use track_metrics::__private::CallSite;
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<std::alloc::System> = &INSTRUMENTED_SYSTEM;
-
-const HANDLERS: usize = 500;
-const STATUSES: [u16; 20] = [
-    200, 201, 202, 204, 301, 302, 304, 400, 401, 403, 404, 405, 409, 422, 429, 499, 500, 502, 503,
-    504,
-];
-
-// 500 call sites, each finished once with each of the 20 statuses (by each of
-// `SCRAPE_THREADS` threads, default 1). Real handlers get their call sites from
-// `#[track_metrics]`; here they are made at run time.
-fn populate() {
-    let threads: usize = std::env::var("SCRAPE_THREADS")
-        .ok()
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(1);
-    let sites: Vec<&'static CallSite> = (0..HANDLERS)
-        .map(|h| {
-            let handler: &'static str = Box::leak(format!("handler_{h:03}").into_boxed_str());
-            let route: &'static str =
-                Box::leak(format!("/api/v1/resource_{h:03}/{{id}}").into_boxed_str());
-            &*Box::leak(Box::new(CallSite::new(handler, "GET", route)))
-        })
-        .collect();
-    std::thread::scope(|scope| {
-        for _ in 0..threads {
-            scope.spawn(|| {
-                #[cfg(feature = "opentelemetry")]
-                let _span = metrics_benches::sampled_span();
-                for site in &sites {
-                    for status in STATUSES {
-                        site.start(false, module_path!(), "")
-                            .expect("metrics are enabled")
-                            .finish(status);
-                    }
-                }
-            });
-        }
-    });
-}
 
 // What a user writes without our crate: gather and encode with the prometheus crate.
 fn text_encoder() -> String {
@@ -161,7 +122,12 @@ fn main() {
         track_metrics::enabled(),
         "this benchmark needs metrics on; unset PROMETHEUS_ENABLED"
     );
-    populate();
+    populate_requests(
+        std::env::var("SCRAPE_THREADS")
+            .ok()
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(1),
+    );
     let text = track_metrics::render();
     let series = text
         .lines()

@@ -458,6 +458,47 @@ pub fn sampled_span() -> opentelemetry::ContextGuard {
     sampled_context().attach()
 }
 
+/// Handlers of [`populate_requests`].
+pub const HANDLERS: usize = 500;
+
+/// The statuses each handler of [`populate_requests`] is finished with.
+pub const STATUSES: [u16; 20] = [
+    200, 201, 202, 204, 301, 302, 304, 400, 401, 403, 404, 405, 409, 422, 429, 499, 500, 502, 503,
+    504,
+];
+
+/// 10 000 request-count series (and their 500 histograms and 500 gauges) in the process'
+/// registry: [`HANDLERS`] call sites, each finished once with each of the [`STATUSES`] by
+/// each of `threads` threads. Real handlers get their call sites from `#[track_metrics]`;
+/// here they are made at run time. With the `opentelemetry` feature every call is made in a
+/// sampled span (every series holds an exemplar).
+pub fn populate_requests(threads: usize) {
+    use track_metrics::__private::CallSite;
+    let sites: Vec<&'static CallSite> = (0..HANDLERS)
+        .map(|h| {
+            let handler: &'static str = Box::leak(format!("handler_{h:03}").into_boxed_str());
+            let route: &'static str =
+                Box::leak(format!("/api/v1/resource_{h:03}/{{id}}").into_boxed_str());
+            &*Box::leak(Box::new(CallSite::new(handler, "GET", route)))
+        })
+        .collect();
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                #[cfg(feature = "opentelemetry")]
+                let _span = sampled_span();
+                for site in &sites {
+                    for status in STATUSES {
+                        site.start(false, module_path!(), "")
+                            .expect("metrics are enabled")
+                            .finish(status);
+                    }
+                }
+            });
+        }
+    });
+}
+
 /// How many batches a bench's child process times ([`median_batch`]).
 pub const BATCHES: u64 = 5;
 
