@@ -3,14 +3,11 @@
 //! `honor_labels` (docker/prometheus.yml): the job's counts are in Prometheus under its own
 //! `job`, exactly, with the gateway's push time beside them.
 
-use std::time::Duration;
-
 use metrics_tests::app::run_batch;
-use metrics_tests::servers::{Prometheus, Pushgateway, QueryApi};
+use metrics_tests::servers::{Pushgateway, QueryApi};
 use metrics_tests::traffic::Counts;
-use metrics_tests::wait::settle;
 
-use crate::stack::{Stack, requests_of};
+use crate::stack::Stack;
 
 /// The batch job's name: the `job` of what it pushed.
 pub const JOB: &str = "nightly-import";
@@ -46,30 +43,10 @@ impl Batch {
     pub fn target(&self) -> String {
         self.gateway.url().trim_start_matches("http://").to_owned()
     }
-
-    /// Waits (bounded) until Prometheus has the job's counts; the last thing it showed
-    /// when the wait runs out.
-    pub fn settle(prometheus: &Prometheus) -> Result<Counts, String> {
-        let want = counts();
-        settle(Duration::from_secs(40), || {
-            match requests_of(prometheus, &format!(r#"job="{JOB}""#)) {
-                Ok(mut seen) => {
-                    let seen = seen.remove(JOB).unwrap_or_default();
-                    if seen == want {
-                        Ok(Ok(seen))
-                    } else {
-                        Err(Ok(seen))
-                    }
-                }
-                Err(err) => Err(Err(err)),
-            }
-        })
-        .unwrap_or_else(|last| last)
-    }
 }
 
 /// What the job's `http_requests_total` must show.
-fn counts() -> Counts {
+pub fn counts() -> Counts {
     let key = |handler: &str, status: &str| {
         (
             handler.to_owned(),

@@ -19,7 +19,7 @@ use metrics_tests::servers::{Alertmanager, Prometheus, QueryApi};
 use metrics_tests::traffic::{Counts, Traffic};
 use metrics_tests::wait::settle;
 
-use crate::batch::Batch;
+use crate::batch::{self, Batch};
 use crate::grpc::{self, GrpcTraffic};
 use crate::otel::{self, OtelApp, OtelSeen};
 use crate::tenants::{self, TenantApp, TenantsSeen};
@@ -107,6 +107,25 @@ pub fn requests_of(
         );
     }
     Ok(requests)
+}
+
+/// Waits (bounded) until Prometheus shows `want` as the `http_requests_total` of `job`;
+/// the last thing it showed when the wait runs out.
+pub fn settle_job(prometheus: &Prometheus, job: &str, want: &Counts) -> Result<Counts, String> {
+    settle(Duration::from_secs(40), || {
+        match requests_of(prometheus, &format!(r#"job="{job}""#)) {
+            Ok(mut seen) => {
+                let seen = seen.remove(job).unwrap_or_default();
+                if seen == *want {
+                    Ok(Ok(seen))
+                } else {
+                    Err(Ok(seen))
+                }
+            }
+            Err(err) => Err(Err(err)),
+        }
+    })
+    .unwrap_or_else(|last| last)
 }
 
 /// What Prometheus shows of the traffic.
@@ -340,22 +359,8 @@ impl metrics_tests::stack::Stack for Stack {
         drop(traffic);
         let grpc_counted = grpc_traffic.counted();
         let grpc_seen = grpc::settle(&prometheus, grpc_counted.rpcs(), SECOND);
-        let want = worker_counts();
-        let worker_seen = settle(Duration::from_secs(40), || {
-            match requests_of(&prometheus, &format!(r#"job="{WORKER_JOB}""#)) {
-                Ok(mut seen) => {
-                    let seen = seen.remove(WORKER_JOB).unwrap_or_default();
-                    if seen == want {
-                        Ok(Ok(seen))
-                    } else {
-                        Err(Ok(seen))
-                    }
-                }
-                Err(err) => Err(Err(err)),
-            }
-        })
-        .unwrap_or_else(|last| last);
-        let batch_seen = Batch::settle(&prometheus);
+        let worker_seen = settle_job(&prometheus, WORKER_JOB, &worker_counts());
+        let batch_seen = settle_job(&prometheus, batch::JOB, &batch::counts());
 
         Stack {
             app,
