@@ -284,3 +284,23 @@ fn periodic_pushes_show_a_long_job_s_progress_and_its_last_counts_at_the_end() {
         .unwrap_err();
     assert!(matches!(err, Error::Unreachable { .. }), "{err}");
 }
+
+#[test]
+fn a_constant_label_the_gateway_owns_is_an_error_before_anything_is_sent() {
+    const TEST: &str = "a_constant_label_the_gateway_owns_is_an_error_before_anything_is_sent";
+    if !in_child(TEST, &[&[]]) {
+        return;
+    }
+    track_metrics::configure(track_metrics::Config::new().const_label("instance", "host-1"))
+        .expect("configured before first use");
+    let gateway = Pushgateway::start();
+    let _ = step(true);
+    let err = push::push(gateway.url(), "const").unwrap_err();
+    assert!(matches!(err, Error::Invalid(_)), "{err}");
+    assert!(
+        err.to_string()
+            .contains("the constant label `instance` would clash with the gateway's own"),
+        "{err}"
+    );
+    assert!(gateway.groups().is_empty(), "{:?}", gateway.groups());
+}
