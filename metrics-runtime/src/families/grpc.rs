@@ -69,7 +69,7 @@ pub(crate) struct GrpcFamilies {
 /// One RPC label set (`grpc_type`, `grpc_service`, `grpc_method`) and its counts: made
 /// once per label set, so that an RPC counts without looking a series up.
 pub(crate) struct GrpcSeries {
-    counts: &'static RpcCounts,
+    counts: RpcCounts,
     labels: [&'static str; 3],
 }
 

@@ -201,10 +201,6 @@ impl Series {
         labels: &'static HttpLabels<'static>,
         extra: &'static [&'static str],
     ) -> Box<Series> {
-        // The buckets beyond the inline ones: `limits.len() + 1` in all.
-        let more = (INLINE_BUCKETS..=limits.len())
-            .map(|_| AtomicU64::new(0))
-            .collect();
         Box::new(Series {
             index,
             key: 0,
@@ -216,7 +212,7 @@ impl Series {
             counts: [const { AtomicU64::new(0) }; STATUS_SLOTS - 1],
             left: AtomicU64::new(0),
             buckets: [const { AtomicU64::new(0) }; INLINE_BUCKETS],
-            more,
+            more: more_buckets(limits),
             overflow: OnceBox::new(),
             exemplars: OnceBox::new(),
             #[cfg(feature = "native-histograms")]
@@ -308,21 +304,14 @@ impl Series {
         }
     }
 
-    // The index of the bucket of a call of `nanos`, `+Inf` (`limits.len()`) included.
     #[inline]
     fn bucket_of(&self, nanos: u64) -> usize {
-        self.limits
-            .iter()
-            .position(|&limit| nanos < limit)
-            .unwrap_or(self.limits.len())
+        bucket_of(self.limits, nanos)
     }
 
     #[inline]
     fn bucket(&self, index: usize) -> Option<&AtomicU64> {
-        match index.checked_sub(INLINE_BUCKETS) {
-            None => self.buckets.get(index),
-            Some(beyond) => self.more.get(beyond),
-        }
+        bucket(&self.buckets, &self.more, index)
     }
 
     #[inline]
@@ -417,6 +406,36 @@ pub(crate) struct HttpLabels<'a> {
     pub(crate) handler: &'a str,
     pub(crate) method: &'a str,
     pub(crate) route: &'a str,
+}
+
+// The index of the bucket of a call of `nanos` among buckets of upper `limits` (see
+// [`limit`]), `+Inf` (`limits.len()`) included: the first whose limit is above it.
+#[inline]
+fn bucket_of(limits: &[u64], nanos: u64) -> usize {
+    limits
+        .iter()
+        .position(|&limit| nanos < limit)
+        .unwrap_or(limits.len())
+}
+
+// Bucket `index` of a block that keeps its first buckets `inline` and the rest in `more`.
+#[inline]
+fn bucket<'a>(
+    inline: &'a [AtomicU64; INLINE_BUCKETS],
+    more: &'a [AtomicU64],
+    index: usize,
+) -> Option<&'a AtomicU64> {
+    match index.checked_sub(INLINE_BUCKETS) {
+        None => inline.get(index),
+        Some(beyond) => more.get(beyond),
+    }
+}
+
+// The buckets of `limits` beyond the inline ones: `limits.len() + 1` in all.
+fn more_buckets(limits: &[u64]) -> Box<[AtomicU64]> {
+    (INLINE_BUCKETS..=limits.len())
+        .map(|_| AtomicU64::new(0))
+        .collect()
 }
 
 // Adds `n` to `cell`: a plain load and store when this thread is its only writer (its

@@ -14,15 +14,11 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::thread::LocalKey;
 
-use super::add;
 use super::shard::{self, Block, Lease, Pool};
+use super::{INLINE_BUCKETS, add, bucket, bucket_of, more_buckets};
 
 /// How many codes an RPC can end with (gRPC's 17, by number).
 pub(crate) const CODES: usize = 17;
-
-/// How many buckets (the `+Inf` one included) the counts keep inline; longer lists keep
-/// the rest in a boxed slice.
-const INLINE_BUCKETS: usize = 16;
 
 /// The counts of one gRPC label set, or one thread's shard of them.
 #[repr(C, align(64))]
@@ -65,17 +61,15 @@ thread_local! {
 impl RpcCounts {
     /// New counts, all 0, their buckets' upper `limits` in nanoseconds (see
     /// [`limit`](super::limit)). Made once per label set by the gRPC families, which
-    /// list them, and kept for the program's life.
-    pub(crate) fn new(limits: &'static [u64]) -> &'static RpcCounts {
+    /// keep them (in the series they list) for the program's life: counting takes a
+    /// `&'static` (`shard.rs`).
+    pub(crate) fn new(limits: &'static [u64]) -> RpcCounts {
         static INDEX: AtomicU32 = AtomicU32::new(0);
-        Box::leak(RpcCounts::block(
-            INDEX.fetch_add(1, Ordering::Relaxed),
-            limits,
-        ))
+        RpcCounts::block(INDEX.fetch_add(1, Ordering::Relaxed), limits)
     }
 
-    fn block(index: u32, limits: &'static [u64]) -> Box<RpcCounts> {
-        Box::new(RpcCounts {
+    fn block(index: u32, limits: &'static [u64]) -> RpcCounts {
+        RpcCounts {
             index,
             limits,
             started: AtomicU64::new(0),
@@ -84,11 +78,9 @@ impl RpcCounts {
             sum: AtomicU64::new(0),
             handled: [const { AtomicU64::new(0) }; CODES],
             buckets: [const { AtomicU64::new(0) }; INLINE_BUCKETS],
-            more: (INLINE_BUCKETS..=limits.len())
-                .map(|_| AtomicU64::new(0))
-                .collect(),
+            more: more_buckets(limits),
             shards: Mutex::new(Vec::new()),
-        })
+        }
     }
 
     /// One RPC more started.
@@ -115,11 +107,7 @@ impl RpcCounts {
     #[inline]
     pub(crate) fn handled(&'static self, code: usize, fallback: usize, nanos: u64) {
         let (block, only) = shard::writer(self);
-        let bucket = block
-            .limits
-            .iter()
-            .position(|&limit| nanos < limit)
-            .unwrap_or(block.limits.len());
+        let bucket = bucket_of(block.limits, nanos);
         add(&block.sum, nanos, only, Ordering::Relaxed);
         if let Some(bucket) = block.bucket(bucket) {
             add(bucket, 1, only, Ordering::Release);
@@ -137,10 +125,7 @@ impl RpcCounts {
 
     #[inline]
     fn bucket(&self, index: usize) -> Option<&AtomicU64> {
-        match index.checked_sub(INLINE_BUCKETS) {
-            None => self.buckets.get(index),
-            Some(beyond) => self.more.get(beyond),
-        }
+        bucket(&self.buckets, &self.more, index)
     }
 
     /// Reads the counts, summed over the series and its shards; the buckets (not
@@ -187,7 +172,10 @@ impl Block for RpcCounts {
     }
 
     fn new_block(&'static self) -> &'static RpcCounts {
-        shard::listed(&self.shards, RpcCounts::block(self.index, self.limits))
+        shard::listed(
+            &self.shards,
+            Box::new(RpcCounts::block(self.index, self.limits)),
+        )
     }
 
     #[inline]
@@ -204,10 +192,15 @@ mod tests {
         Box::leak(vec![1_000, 1_000_000].into_boxed_slice())
     }
 
+    // Counts kept for the program's life, as the families keep theirs.
+    fn kept(limits: &'static [u64]) -> &'static RpcCounts {
+        Box::leak(Box::new(RpcCounts::new(limits)))
+    }
+
     #[test]
     fn every_thread_s_counts_are_summed() {
         const NANOS: [u64; 3] = [0, 500_000, 2_000_000];
-        let counts = RpcCounts::new(limits());
+        let counts = kept(limits());
         let threads: Vec<_> = (0..4u64)
             .map(|t| {
                 std::thread::spawn(move || {
@@ -238,7 +231,7 @@ mod tests {
 
     #[test]
     fn a_code_past_the_last_counts_as_the_fallback() {
-        let counts = RpcCounts::new(limits());
+        let counts = kept(limits());
         counts.handled(CODES, 2, 0);
         counts.handled(usize::MAX, 2, 0);
         let reading = counts.read(&mut Vec::new());
@@ -249,7 +242,7 @@ mod tests {
     #[test]
     fn long_bucket_lists_count_past_the_inline_ones() {
         let limits: Vec<u64> = (1..=20).map(|n| n * 10).collect();
-        let counts = RpcCounts::new(Box::leak(limits.into_boxed_slice()));
+        let counts = kept(Box::leak(limits.into_boxed_slice()));
         for nanos in [5, 195, 205, 10_000] {
             counts.handled(0, 2, nanos);
         }
