@@ -34,57 +34,52 @@ pub(super) fn send(
     body: String,
     timeout: Duration,
 ) -> Result<(), Error> {
-    let unreachable = |reason: String| Error::Unreachable {
-        url: target.url.clone(),
-        reason,
-    };
     let thread_target = target.clone();
     let exchange = std::thread::Builder::new()
         .name("track-metrics-push".to_owned())
         .spawn(move || {
+            let target = &thread_target;
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()
-                .map_err(|err| Outcome::Failed(format!("cannot start a runtime: {err}")))?;
+                .map_err(|err| target.unreachable("cannot start a runtime", &err))?;
             runtime.block_on(async {
-                tokio::time::timeout(timeout, exchange(&thread_target, method, body))
+                tokio::time::timeout(timeout, exchange(target, method, body))
                     .await
-                    .unwrap_or(Err(Outcome::TimedOut))
+                    .unwrap_or_else(|_| {
+                        Err(Error::Timeout {
+                            url: target.url.clone(),
+                            after: timeout,
+                        })
+                    })
             })
         })
-        .map_err(|err| unreachable(format!("cannot start a thread: {err}")))?;
-    match exchange.join() {
-        Ok(Ok(())) => Ok(()),
-        Ok(Err(Outcome::Failed(reason))) => Err(unreachable(reason)),
-        Ok(Err(Outcome::TimedOut)) => Err(Error::Timeout {
+        .map_err(|err| target.unreachable("cannot start a thread", &err))?;
+    exchange.join().unwrap_or_else(|_| {
+        Err(Error::Unreachable {
             url: target.url.clone(),
-            after: timeout,
-        }),
-        Ok(Err(Outcome::Refused(status, message))) => Err(Error::Refused {
-            url: target.url.clone(),
-            status,
-            message,
-        }),
-        Err(_) => Err(unreachable("the push's thread panicked".to_owned())),
+            reason: "the push's thread panicked".to_owned(),
+        })
+    })
+}
+
+impl Target {
+    // The gateway could not be reached: `what` failed with `err`.
+    fn unreachable(&self, what: &str, err: &dyn std::fmt::Display) -> Error {
+        Error::Unreachable {
+            url: self.url.clone(),
+            reason: format!("{what}: {err}"),
+        }
     }
 }
 
-/// How an exchange went wrong.
-enum Outcome {
-    Failed(String),
-    TimedOut,
-    Refused(u16, String),
-}
-
-async fn exchange(target: &Target, method: Method, body: String) -> Result<(), Outcome> {
-    let failed =
-        |what: &str, err: &dyn std::fmt::Display| Outcome::Failed(format!("{what}: {err}"));
+async fn exchange(target: &Target, method: Method, body: String) -> Result<(), Error> {
     let stream = tokio::net::TcpStream::connect((target.host.as_str(), target.port))
         .await
-        .map_err(|err| failed("cannot connect", &err))?;
+        .map_err(|err| target.unreachable("cannot connect", &err))?;
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
         .await
-        .map_err(|err| failed("cannot start HTTP", &err))?;
+        .map_err(|err| target.unreachable("cannot start HTTP", &err))?;
     let connection = tokio::spawn(connection);
     let authority = if target.host.contains(':') {
         format!("[{}]:{}", target.host, target.port)
@@ -100,11 +95,11 @@ async fn exchange(target: &Target, method: Method, body: String) -> Result<(), O
         .header(HOST, authority)
         .header(CONTENT_TYPE, crate::exposition::CONTENT_TYPE)
         .body(Full::new(Bytes::from(body)))
-        .map_err(|err| failed("cannot make the request", &err))?;
+        .map_err(|err| target.unreachable("cannot make the request", &err))?;
     let answer = sender
         .send_request(request)
         .await
-        .map_err(|err| failed("the exchange failed", &err))?;
+        .map_err(|err| target.unreachable("the exchange failed", &err))?;
     let status = answer.status();
     let text = answer
         .into_body()
@@ -118,12 +113,13 @@ async fn exchange(target: &Target, method: Method, body: String) -> Result<(), O
     }
     let text = String::from_utf8_lossy(&text);
     let message = text.lines().next().unwrap_or("").trim();
-    Err(Outcome::Refused(
-        status.as_u16(),
-        if message.is_empty() {
+    Err(Error::Refused {
+        url: target.url.clone(),
+        status: status.as_u16(),
+        message: if message.is_empty() {
             status.canonical_reason().unwrap_or("").to_owned()
         } else {
             message.chars().take(200).collect()
         },
-    ))
+    })
 }
