@@ -17,6 +17,25 @@ pub(crate) struct Reading {
     pub(crate) in_flight: i64,
 }
 
+/// The buckets (not cumulative) of `blocks` (a series and its shards), `len` of them,
+/// summed into `buckets` with acquire loads; returns their sum, the histogram's count.
+pub(super) fn sum_buckets<'a, B: 'a>(
+    buckets: &mut Vec<u64>,
+    len: usize,
+    blocks: impl Iterator<Item = &'a B>,
+    bucket: fn(&B, usize) -> Option<&AtomicU64>,
+) -> u64 {
+    buckets.clear();
+    buckets.resize(len, 0);
+    for block in blocks {
+        for (i, total) in buckets.iter_mut().enumerate() {
+            let n = bucket(block, i).map_or(0, |b| b.load(Ordering::Acquire));
+            *total = total.wrapping_add(n);
+        }
+    }
+    buckets.iter().fold(0u64, |sum, &n| sum.wrapping_add(n))
+}
+
 impl Series {
     /// Reads the histogram and the gauge: the buckets (not cumulative) into `buckets`.
     ///
@@ -39,15 +58,7 @@ impl Series {
         loop {
             tries += 1;
             let entered = total(|block| &block.entered);
-            buckets.clear();
-            buckets.resize(self.limits.len() + 1, 0);
-            for block in blocks() {
-                for (i, total) in buckets.iter_mut().enumerate() {
-                    let n = block.bucket(i).map_or(0, |b| b.load(Ordering::Acquire));
-                    *total = total.wrapping_add(n);
-                }
-            }
-            let count = buckets.iter().fold(0u64, |sum, &n| sum.wrapping_add(n));
+            let count = sum_buckets(buckets, self.limits.len() + 1, blocks(), Series::bucket);
             let sum_nanos = total(|block| &block.sum);
             let left = total(|block| &block.left);
             if tries < 4 && total(|block| &block.entered) != entered {

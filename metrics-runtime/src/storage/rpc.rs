@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::thread::LocalKey;
 
+use super::read::sum_buckets;
 use super::shard::{self, Block, Lease, Pool};
 use super::{INLINE_BUCKETS, add, bucket, bucket_of, more_buckets};
 
@@ -146,17 +147,10 @@ impl RpcCounts {
         for (code, count) in handled.iter_mut().enumerate() {
             *count = total(&|block| &block.handled[code]);
         }
-        buckets.clear();
-        buckets.resize(self.limits.len() + 1, 0);
-        for block in blocks() {
-            for (i, total) in buckets.iter_mut().enumerate() {
-                let n = block.bucket(i).map_or(0, |b| b.load(Ordering::Acquire));
-                *total = total.wrapping_add(n);
-            }
-        }
+        let count = sum_buckets(buckets, self.limits.len() + 1, blocks(), RpcCounts::bucket);
         RpcReading {
             handled,
-            count: buckets.iter().fold(0u64, |sum, &n| sum.wrapping_add(n)),
+            count,
             sum_nanos: total(&|block| &block.sum),
             received: total(&|block| &block.received),
             sent: total(&|block| &block.sent),
