@@ -226,6 +226,20 @@ impl Series {
         })
     }
 
+    // New counts of this series' labels, request label values and native window (native
+    // counts of their own), all 0: one of its shards, or a sibling (`index`, `limits`).
+    fn like(&self, index: u32, limits: &'static [u64]) -> Box<Series> {
+        #[cfg_attr(not(feature = "native-histograms"), allow(unused_mut))]
+        let mut block = Series::block(index, limits, self.labels, self.extra);
+        #[cfg(feature = "native-histograms")]
+        {
+            block.native = self
+                .native
+                .map(|native| native::NativeCounts::leaked(native.layout()));
+        }
+        block
+    }
+
     /// A reading of the clock, to pass back to [`Series::record`].
     #[inline]
     pub(crate) fn now(&self) -> u64 {

@@ -62,15 +62,7 @@ impl Block for Series {
     }
 
     fn new_block(&'static self) -> &'static Series {
-        #[cfg_attr(not(feature = "native-histograms"), allow(unused_mut))]
-        let mut shard = Series::block(self.index, self.limits, self.labels, self.extra);
-        #[cfg(feature = "native-histograms")]
-        {
-            shard.native = self
-                .native
-                .map(|native| super::native::NativeCounts::leaked(native.layout()));
-        }
-        listed(&self.shards, shard)
+        listed(&self.shards, self.like(self.index, self.limits))
     }
 
     #[inline]

@@ -63,15 +63,8 @@ impl Series {
         if let Some(sibling) = siblings.all(&more).find(|sibling| sibling.key == key) {
             return sibling;
         }
-        #[cfg_attr(not(feature = "native-histograms"), allow(unused_mut))]
-        let mut sibling = Series::block(Series::next_index(), limits, self.labels, self.extra);
+        let mut sibling = self.like(Series::next_index(), limits);
         sibling.key = key;
-        #[cfg(feature = "native-histograms")]
-        {
-            sibling.native = self
-                .native
-                .map(|native| super::native::NativeCounts::leaked(native.layout()));
-        }
         // Leaked on purpose, as every series: bounded by the keys.
         let sibling: &'static Series = Box::leak(sibling);
         match siblings.slots.iter().find(|slot| slot.get().is_none()) {
