@@ -57,7 +57,8 @@
 //! with its bucket limits and labels ([`Series::new`], called by the HTTP families).
 //! Here the cells and what a call writes; in `shard.rs` the per-thread shards, their
 //! leases and pool; in `read.rs` what a scrape reads; in `clock.rs` the clock; in
-//! `rpc.rs` (feature `tonic`) the gRPC families' counts, sharded the same way.
+//! `buckets.rs` the bucket search, its limits and the inline buckets; in `rpc.rs`
+//! (feature `tonic`) the gRPC families' counts, sharded the same way.
 
 use std::iter;
 use std::sync::Mutex;
@@ -65,6 +66,7 @@ use std::sync::atomic::{AtomicU16, AtomicU32, AtomicU64, Ordering};
 
 use once_cell::race::OnceBox;
 
+mod buckets;
 mod clock;
 mod exemplar;
 #[cfg(any(feature = "actix", feature = "axum"))]
@@ -79,6 +81,8 @@ mod sibling;
 #[cfg(test)]
 pub(crate) mod tests;
 
+pub(crate) use buckets::limit;
+use buckets::{INLINE_BUCKETS, bucket, bucket_of, more_buckets};
 use clock::clock;
 pub(crate) use exemplar::Exemplar;
 #[cfg(feature = "native-histograms")]
@@ -91,11 +95,6 @@ pub(crate) use rpc::{CODES, RpcCounts, RpcReading};
 /// How many distinct status codes a series keeps in its first two cache lines; more
 /// still count, in a table of every status allocated on the first one beyond.
 const STATUS_SLOTS: usize = 8;
-
-/// How many buckets (the `+Inf` one included) a series keeps inline: two cache lines,
-/// enough for Prometheus' default 11 bounds and most configured lists. Longer lists
-/// keep the rest in a boxed slice.
-const INLINE_BUCKETS: usize = 16;
 
 /// Every status code a series counts (`100..=599`; anything else counts as 500).
 const STATUSES: std::ops::RangeInclusive<u16> = 100..=599;
@@ -422,36 +421,6 @@ pub(crate) struct HttpLabels<'a> {
     pub(crate) route: &'a str,
 }
 
-// The index of the bucket of a call of `nanos` among buckets of upper `limits` (see
-// [`limit`]), `+Inf` (`limits.len()`) included: the first whose limit is above it.
-#[inline]
-fn bucket_of(limits: &[u64], nanos: u64) -> usize {
-    limits
-        .iter()
-        .position(|&limit| nanos < limit)
-        .unwrap_or(limits.len())
-}
-
-// Bucket `index` of a block that keeps its first buckets `inline` and the rest in `more`.
-#[inline]
-fn bucket<'a>(
-    inline: &'a [AtomicU64; INLINE_BUCKETS],
-    more: &'a [AtomicU64],
-    index: usize,
-) -> Option<&'a AtomicU64> {
-    match index.checked_sub(INLINE_BUCKETS) {
-        None => inline.get(index),
-        Some(beyond) => more.get(beyond),
-    }
-}
-
-// The buckets of `limits` beyond the inline ones: `limits.len() + 1` in all.
-fn more_buckets(limits: &[u64]) -> Box<[AtomicU64]> {
-    (INLINE_BUCKETS..=limits.len())
-        .map(|_| AtomicU64::new(0))
-        .collect()
-}
-
 // Adds `n` to `cell`: a plain load and store when this thread is its only writer (its
 // shard), else an atomic read-modify-write.
 #[inline]
@@ -461,30 +430,4 @@ fn add(cell: &AtomicU64, n: u64, only: bool, order: Ordering) {
     } else {
         cell.fetch_add(n, order);
     }
-}
-
-/// The smallest whole number of nanoseconds above `bound` seconds, as the prometheus
-/// crate decides it: it observed `nanos as f64 / 1e9` in the first bucket whose bound
-/// is not below it (`le`, less or equal). So a call of `n` nanoseconds goes in the first
-/// bucket whose limit is above `n`, with integer compares only, exactly as before.
-pub(crate) fn limit(bound: f64) -> u64 {
-    let fits = |nanos: u64| nanos as f64 / 1e9 <= bound;
-    if !fits(0) {
-        return 0;
-    }
-    if fits(u64::MAX) {
-        return u64::MAX;
-    }
-    // `fits` is monotonic: find the first count that does not fit, between one that
-    // fits (`low`) and one that does not (`high`).
-    let (mut low, mut high) = (0u64, u64::MAX);
-    while high - low > 1 {
-        let mid = low + (high - low) / 2;
-        if fits(mid) {
-            low = mid;
-        } else {
-            high = mid;
-        }
-    }
-    high
 }

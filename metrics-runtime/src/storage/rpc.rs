@@ -14,9 +14,10 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Mutex, PoisonError};
 use std::thread::LocalKey;
 
+use super::add;
+use super::buckets::{INLINE_BUCKETS, bucket, bucket_of, more_buckets};
 use super::read::sum_buckets;
 use super::shard::{self, Block, Lease, Pool};
-use super::{INLINE_BUCKETS, add, bucket, bucket_of, more_buckets};
 
 /// How many codes an RPC can end with (gRPC's 17, by number).
 pub(crate) const CODES: usize = 17;
