@@ -1,5 +1,5 @@
 //! gRPC over a real socket: a tonic server with the health service behind
-//! `GrpcMetricsLayer`, a real tonic client, and the families read back from `render()`.
+//! `GrpcMetricsLayer` (inside tower-http's timeout, as users stack it), a real tonic client, and the families read back from `render()`.
 //!
 //! The families are the process's: the tests take turns (`TURN`) and each asserts what
 //! its own calls added.
@@ -37,7 +37,14 @@ fn server() -> SocketAddr {
             reporter
                 .set_service_status(SERVING, ServingStatus::Serving)
                 .await;
+            // As users stack it: tower-http's timeout around the gRPC layer (it answers
+            // with a `Default` body of its own: the layer's body must have one).
+            let timeout = tower_http::timeout::TimeoutLayer::with_status_code(
+                tonic::codegen::http::StatusCode::REQUEST_TIMEOUT,
+                Duration::from_secs(60),
+            );
             Server::builder()
+                .layer(timeout)
                 .layer(GrpcMetricsLayer::new())
                 .add_service(health)
                 .add_service(Panics)

@@ -27,6 +27,15 @@ impl<B> GrpcMetricsBody<B> {
     }
 }
 
+/// An empty body that records nothing: what a layer around [`GrpcMetricsLayer`](super::GrpcMetricsLayer)
+/// answers with on its own (tower-http's `TimeoutLayer` builds its timeout response so, and
+/// requires it). The RPC whose future that layer dropped is recorded by the drop.
+impl<B: Default> Default for GrpcMetricsBody<B> {
+    fn default() -> GrpcMetricsBody<B> {
+        GrpcMetricsBody::new(B::default(), None)
+    }
+}
+
 impl<B: Body> Body for GrpcMetricsBody<B> {
     type Data = B::Data;
     type Error = B::Error;
