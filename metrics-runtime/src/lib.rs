@@ -55,6 +55,7 @@
 //! | `opentelemetry` | no | exemplars from the current OpenTelemetry span (opentelemetry 0.31; `tracing` spans through tracing-opentelemetry 0.32), for tracked calls and requests |
 //! | `exporter` | no | `exporter::spawn` / `exporter::serve`: `/metrics` on a port of its own, without a web framework (hyper 1, tokio) |
 //! | `push` | no | `push::push` / `push::Pusher`: the registry pushed to a Prometheus Pushgateway, for batch jobs (hyper 1's client, tokio) |
+//! | `metrics-rs` | no | `metrics_rs::install`: what is recorded through the `metrics` facade (metrics 0.24) served on the same `/metrics` |
 //! | `native-histograms` | no | native (exponential) buckets in `http_request_duration_seconds` beside the classic ones, and the protobuf exposition that carries them (`render_protobuf`, negotiated by `/metrics`; prost 0.14) |
 
 #![forbid(unsafe_code)]
@@ -82,7 +83,8 @@ mod recording;
 // 7. The status rules, and the probe that finishes a tracked call with its value's
 //    status.
 mod status;
-// 8. Adapters: actix-web, axum, tonic, actix-ws, the standalone exporter, the push, and what generated
+// 8. Adapters: actix-web, axum, tonic, actix-ws, the standalone exporter, the push, the
+//    `metrics` facade, and what generated
 //    code calls.
 #[cfg(feature = "actix")]
 #[cfg_attr(docsrs, doc(cfg(feature = "actix")))]
@@ -93,6 +95,9 @@ pub mod axum;
 #[cfg(feature = "exporter")]
 #[cfg_attr(docsrs, doc(cfg(feature = "exporter")))]
 pub mod exporter;
+#[cfg(feature = "metrics-rs")]
+#[cfg_attr(docsrs, doc(cfg(feature = "metrics-rs")))]
+pub mod metrics_rs;
 #[cfg(feature = "push")]
 #[cfg_attr(docsrs, doc(cfg(feature = "push")))]
 pub mod push;

@@ -80,7 +80,7 @@ impl Collector for HttpCollector {
                     &families.bounds,
                     &buckets,
                     reading.count,
-                    reading.sum_nanos,
+                    seconds(reading.sum_nanos),
                 ));
             }
             let counted = requests.len();
@@ -115,21 +115,26 @@ impl Collector for HttpCollector {
     }
 }
 
+#[cfg(feature = "metrics-rs")]
+mod facade;
 #[cfg(feature = "tonic")]
 mod grpc;
 mod otel;
 
+#[cfg(feature = "metrics-rs")]
+pub(crate) use facade::FacadeCollector;
 #[cfg(feature = "tonic")]
 pub(crate) use grpc::GrpcCollector;
 
 // A metric of `pairs` with the histogram of a reading's buckets, count and sum: buckets
-// cumulative, as the prometheus crate's.
+// cumulative, as the prometheus crate's. A sum of nanoseconds is in seconds here
+// (`seconds`).
 fn histogram(
     pairs: Vec<LabelPair>,
     bounds: &[f64],
     buckets: &[u64],
     count: u64,
-    sum_nanos: u64,
+    sum: f64,
 ) -> Metric {
     let mut cumulative = 0u64;
     let buckets = bounds
@@ -146,11 +151,16 @@ fn histogram(
     let mut histogram = Histogram::default();
     // The count is the sum of the same buckets: `+Inf` (written from it) equals it.
     histogram.set_sample_count(count);
-    histogram.set_sample_sum(sum_nanos as f64 / 1e9);
+    histogram.set_sample_sum(sum);
     histogram.set_bucket(buckets);
     let mut metric = Metric::from_label(pairs);
     metric.set_histogram(histogram);
     metric
+}
+
+// Nanoseconds in seconds, as a histogram's sum.
+fn seconds(nanos: u64) -> f64 {
+    nanos as f64 / 1e9
 }
 
 // A metric of `pairs` with a counter of `value`.

@@ -20,6 +20,23 @@ pub(crate) mod protobuf;
 pub(crate) mod text;
 
 pub use openmetrics::OPENMETRICS_CONTENT_TYPE;
+
+/// The units families have beyond the OpenTelemetry naming's duration (whose unit the
+/// OpenMetrics encoder knows): the `metrics` facade's, as described, by family name.
+#[derive(Debug, Default)]
+pub(crate) struct Units(std::collections::HashMap<String, &'static str>);
+
+impl Units {
+    #[cfg(any(feature = "metrics-rs", test))]
+    pub(crate) fn new(units: std::collections::HashMap<String, &'static str>) -> Units {
+        Units(units)
+    }
+
+    /// The unit of the family of this name, if it has one.
+    pub(crate) fn of(&self, family: &str) -> Option<&'static str> {
+        self.0.get(family).copied()
+    }
+}
 #[cfg(feature = "native-histograms")]
 pub use protobuf::PROTOBUF_CONTENT_TYPE;
 pub use text::CONTENT_TYPE;

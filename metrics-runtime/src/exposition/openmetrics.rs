@@ -15,6 +15,7 @@ use std::fmt::Write;
 
 use prometheus::proto::{Metric, MetricFamily, MetricType};
 
+use super::Units;
 use super::exemplars::Exemplars;
 use super::model;
 use super::text::{escape_to, label_set_to, labels_to};
@@ -29,14 +30,15 @@ pub const OPENMETRICS_CONTENT_TYPE: &str =
 const OTEL_DURATION: &str = "http_server_request_duration_seconds";
 
 /// `families` (as a registry gathers them) in the OpenMetrics text format, with the
-/// `exemplars` of their histograms' buckets.
+/// `exemplars` of their histograms' buckets and the `units` of families that have one.
 pub(crate) fn encode(
     families: &[MetricFamily],
     exemplars: &Exemplars,
+    units: &Units,
 ) -> Result<String, prometheus::Error> {
     let mut out = String::with_capacity(16 * 1024);
     for family in families.iter().filter(|family| model::readable(family)) {
-        family_to(&mut out, family, exemplars)?;
+        family_to(&mut out, family, exemplars, units)?;
     }
     out.push_str("# EOF\n");
     Ok(out)
@@ -46,6 +48,7 @@ fn family_to(
     out: &mut String,
     family: &MetricFamily,
     exemplars: &Exemplars,
+    units: &Units,
 ) -> Result<(), prometheus::Error> {
     let name = family.name();
     // What the text format refuses too.
@@ -75,9 +78,19 @@ fn family_to(
     }
     let _ = writeln!(out, "# TYPE {family_name} {type_name}");
     // The OpenTelemetry naming's duration (its unit is part of the conventions; a
-    // namespace may prefix it). Other families keep the lines they had.
-    if kind == MetricType::HISTOGRAM && name.ends_with(OTEL_DURATION) {
-        let _ = writeln!(out, "# UNIT {family_name} seconds");
+    // namespace may prefix it), and the units described for the `metrics` facade's.
+    // OpenMetrics requires a family's name to end with `_` and its unit (Prometheus
+    // refuses the scrape otherwise): a unit the name does not end with is left out.
+    let unit = units.of(name).or_else(|| {
+        (kind == MetricType::HISTOGRAM && name.ends_with(OTEL_DURATION)).then_some("seconds")
+    });
+    let suffixed = |unit: &str| {
+        family_name
+            .strip_suffix(unit)
+            .is_some_and(|stem| stem.len() > 1 && stem.ends_with('_'))
+    };
+    if let Some(unit) = unit.filter(|unit| suffixed(unit)) {
+        let _ = writeln!(out, "# UNIT {family_name} {unit}");
     }
     // Each metric's labels, written once (`{name="value",…`) and copied into each of its
     // lines: a histogram writes them on every bucket.

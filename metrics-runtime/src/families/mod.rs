@@ -17,6 +17,8 @@ use prometheus::{GaugeVec, Opts};
 #[cfg(any(feature = "ws", test))]
 use prometheus::{HistogramOpts, HistogramVec, IntCounterVec};
 
+#[cfg(feature = "metrics-rs")]
+pub(crate) mod facade;
 #[cfg(feature = "tonic")]
 pub(crate) mod grpc;
 mod http;
@@ -25,6 +27,8 @@ pub(crate) mod otel;
 #[cfg(feature = "ws")]
 pub(crate) mod ws;
 
+#[cfg(feature = "metrics-rs")]
+pub(crate) use facade::{FacadeCell, FacadeFamily, FacadeKind};
 #[cfg(feature = "tonic")]
 pub(crate) use grpc::GrpcFamilies;
 pub(crate) use http::HttpFamilies;
@@ -51,6 +55,15 @@ impl Builder {
     /// Whether every family carries the constant label `name`.
     pub(crate) fn has_const_label(&self, name: &str) -> bool {
         self.const_labels.contains_key(name)
+    }
+
+    /// The name a family of this name has: the namespace's prefix on it.
+    #[cfg(feature = "metrics-rs")]
+    pub(crate) fn name(&self, name: &str) -> String {
+        match &self.namespace {
+            Some(namespace) => format!("{namespace}_{name}"),
+            None => name.to_owned(),
+        }
     }
 
     fn opts(&self, name: &str, help: &str) -> Opts {

@@ -9,6 +9,8 @@ use prometheus::core::{Collector, Desc};
 use prometheus::proto::MetricFamily;
 
 mod build_info;
+#[cfg(feature = "metrics-rs")]
+pub(crate) mod facade;
 mod intern;
 #[cfg(any(feature = "actix", feature = "axum"))]
 mod labels;
@@ -56,7 +58,7 @@ struct Runtime {
     #[cfg(feature = "tonic")]
     grpc: OnceCell<Option<Arc<GrpcFamilies>>>,
     // The configured buckets, for the families built after start-up.
-    #[cfg(feature = "tonic")]
+    #[cfg(any(feature = "tonic", feature = "metrics-rs"))]
     buckets: Option<Vec<f64>>,
     // The request labels (`Config::label`); `None` when none is configured.
     #[cfg(any(feature = "actix", feature = "axum"))]
@@ -287,7 +289,7 @@ impl Runtime {
             ws: OnceCell::new(),
             #[cfg(feature = "tonic")]
             grpc: OnceCell::new(),
-            #[cfg(feature = "tonic")]
+            #[cfg(any(feature = "tonic", feature = "metrics-rs"))]
             buckets: buckets.clone(),
             #[cfg(any(feature = "actix", feature = "axum"))]
             labels,

@@ -2,6 +2,7 @@
 //! [`try_render`], and the answer of a `/metrics` endpoint of either framework
 //! ([`Scrape`]).
 
+use crate::exposition::Units;
 use crate::exposition::exemplars::Exemplars;
 #[cfg(any(feature = "actix", feature = "axum", feature = "exporter"))]
 use crate::exposition::negotiate::Format;
@@ -53,7 +54,7 @@ pub fn try_render() -> Result<String, prometheus::Error> {
 /// assert!(text.ends_with("# EOF\n"));
 /// ```
 pub fn render_openmetrics() -> String {
-    openmetrics::encode(&super::registry().gather(), &exemplars()).unwrap_or_else(|err| {
+    openmetrics::encode(&super::registry().gather(), &exemplars(), &units()).unwrap_or_else(|err| {
         log::error!("track-metrics: cannot encode metrics: {err}");
         String::new()
     })
@@ -124,7 +125,7 @@ impl Scrape {
         let body = match format {
             Format::Text => text::encode(&families).map(String::into_bytes),
             Format::OpenMetrics => {
-                openmetrics::encode(&families, &exemplars()).map(String::into_bytes)
+                openmetrics::encode(&families, &exemplars(), &units()).map(String::into_bytes)
             }
             #[cfg(feature = "native-histograms")]
             Format::Protobuf => protobuf(&families),
@@ -167,6 +168,14 @@ impl Scrape {
 #[cfg(any(feature = "actix", feature = "axum", feature = "exporter"))]
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+// The units of the `metrics` facade's families, as described, for an OpenMetrics scrape.
+fn units() -> Units {
+    #[cfg(feature = "metrics-rs")]
+    return super::facade::units();
+    #[cfg(not(feature = "metrics-rs"))]
+    Units::default()
 }
 
 // The exemplars of the HTTP families now, for an OpenMetrics scrape.

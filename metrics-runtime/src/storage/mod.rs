@@ -58,7 +58,9 @@
 //! Here the cells and what a call writes; in `shard.rs` the per-thread shards, their
 //! leases and pool; in `read.rs` what a scrape reads; in `clock.rs` the clock; in
 //! `buckets.rs` the bucket search, its limits and the inline buckets; in `rpc.rs`
-//! (feature `tonic`) the gRPC families' counts, sharded the same way.
+//! (feature `tonic`) the gRPC families' counts, sharded the same way; in `facade.rs`
+//! (feature `metrics-rs`) the `metrics` facade's counters, gauges and histograms, plain
+//! atomics its handles share.
 
 use std::iter;
 use std::sync::Mutex;
@@ -69,6 +71,8 @@ use once_cell::race::OnceBox;
 mod buckets;
 mod clock;
 mod exemplar;
+#[cfg(feature = "metrics-rs")]
+mod facade;
 #[cfg(any(feature = "actix", feature = "axum"))]
 mod links;
 #[cfg(feature = "native-histograms")]
@@ -85,6 +89,8 @@ pub(crate) use buckets::limit;
 use buckets::{INLINE_BUCKETS, bucket, bucket_of, more_buckets};
 use clock::clock;
 pub(crate) use exemplar::Exemplar;
+#[cfg(feature = "metrics-rs")]
+pub(crate) use facade::{FacadeCounter, FacadeGauge, FacadeHistogram};
 #[cfg(feature = "native-histograms")]
 pub(crate) use native::NativeLayout;
 #[cfg(test)]

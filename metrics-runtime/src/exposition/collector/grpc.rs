@@ -11,7 +11,7 @@ use std::sync::Arc;
 use prometheus::core::{Collector, Desc};
 use prometheus::proto::{MetricFamily, MetricType};
 
-use super::{Template, counter, family, histogram};
+use super::{Template, counter, family, histogram, seconds};
 use crate::families::GrpcFamilies;
 use crate::families::grpc::CODE_NAMES;
 
@@ -73,7 +73,7 @@ impl Collector for GrpcCollector {
                 &families.bounds,
                 &buckets,
                 reading.count,
-                reading.sum_nanos,
+                seconds(reading.sum_nanos),
             ));
         }
         vec![

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use prometheus::proto::{Gauge, Metric, MetricFamily, MetricType};
 
-use super::{Template, family, histogram};
+use super::{Template, family, histogram, seconds};
 use crate::families::OtelFamilies;
 use crate::families::otel::Key;
 use crate::storage::Series;
@@ -60,7 +60,7 @@ impl Templates {
                             &otel.bounds,
                             buckets,
                             reading.count,
-                            reading.sum_nanos,
+                            seconds(reading.sum_nanos),
                         ));
                     }
                     Some(_) => {}

@@ -3,10 +3,12 @@
 
 use prometheus::core::Collector;
 use prometheus::{
-    Counter, Gauge, Histogram, HistogramOpts, IntCounterVec, Opts, Registry, TextEncoder,
+    Counter, Gauge, Histogram, HistogramOpts, IntCounter, IntCounterVec, Opts, Registry,
+    TextEncoder,
 };
 
 use super::encode;
+use crate::exposition::Units;
 use crate::exposition::exemplars::Exemplars;
 
 fn gathered(collectors: Vec<Box<dyn Collector>>) -> Vec<prometheus::proto::MetricFamily> {
@@ -34,7 +36,12 @@ fn a_counter_is_named_without_total_and_ends_with_eof() {
     .unwrap();
     requests.with_label_values(&["200"]).inc_by(3);
     requests.with_label_values(&["a\"b\\c\nd"]).inc();
-    let text = encode(&gathered(vec![Box::new(requests)]), &Exemplars::default()).unwrap();
+    let text = encode(
+        &gathered(vec![Box::new(requests)]),
+        &Exemplars::default(),
+        &Units::default(),
+    )
+    .unwrap();
     assert_eq!(
         text,
         "# HELP http_requests Requests \\\"answered\\\",\\nby code \\\\ path.\n\
@@ -49,7 +56,12 @@ fn a_counter_is_named_without_total_and_ends_with_eof() {
 fn a_counter_without_total_keeps_its_name_as_unknown() {
     let jobs = Counter::new("jobs_done", "Jobs done.").unwrap();
     jobs.inc_by(2.5);
-    let text = encode(&gathered(vec![Box::new(jobs)]), &Exemplars::default()).unwrap();
+    let text = encode(
+        &gathered(vec![Box::new(jobs)]),
+        &Exemplars::default(),
+        &Units::default(),
+    )
+    .unwrap();
     assert_eq!(
         text,
         "# HELP jobs_done Jobs done.\n# TYPE jobs_done unknown\njobs_done 2.5\n# EOF\n"
@@ -70,6 +82,7 @@ fn gauges_histograms_and_special_values() {
     let text = encode(
         &gathered(vec![Box::new(temperature), Box::new(latency)]),
         &Exemplars::default(),
+        &Units::default(),
     )
     .unwrap();
     assert_eq!(
@@ -93,13 +106,16 @@ fn gauges_histograms_and_special_values() {
 fn timestamps_are_in_seconds() {
     let mut families = gathered(vec![Box::new(Gauge::new("g", "G.").unwrap())]);
     families[0].mut_metric()[0].set_timestamp_ms(1_700_000_000_123);
-    let text = encode(&families, &Exemplars::default()).unwrap();
+    let text = encode(&families, &Exemplars::default(), &Units::default()).unwrap();
     assert!(text.contains("\ng 0 1700000000.123\n"), "{text}");
 }
 
 #[test]
 fn an_empty_registry_is_just_eof() {
-    assert_eq!(encode(&[], &Exemplars::default()).unwrap(), "# EOF\n");
+    assert_eq!(
+        encode(&[], &Exemplars::default(), &Units::default()).unwrap(),
+        "# EOF\n"
+    );
 }
 
 #[test]
@@ -127,7 +143,7 @@ fn the_same_sample_lines_as_the_text_format() {
     }
     let families = registry.gather();
     let text = TextEncoder::new().encode_to_string(&families).unwrap();
-    let openmetrics = encode(&families, &Exemplars::default()).unwrap();
+    let openmetrics = encode(&families, &Exemplars::default(), &Units::default()).unwrap();
     assert!(openmetrics.contains("status=\"500\"}"), "{openmetrics}");
     assert_eq!(samples(&openmetrics), samples(&text));
     // One TYPE line a family, HELP before it, `# EOF` last and once.
@@ -164,7 +180,12 @@ fn a_bucket_carries_the_exemplar_of_its_last_sampled_trace() {
     series.record_traced(200, start, series, trace(&"1".repeat(32)));
     series.record_traced(200, series.now(), series, trace(&"a".repeat(32)));
     series.record_nanos(500, 2_000_000_000, series);
-    let text = encode(&registry.gather(), &Exemplars::of(families)).unwrap();
+    let text = encode(
+        &registry.gather(),
+        &Exemplars::of(families),
+        &Units::default(),
+    )
+    .unwrap();
     let buckets: Vec<&str> = text
         .lines()
         .filter(|l| l.starts_with("http_request_duration_seconds_bucket"))
@@ -206,4 +227,34 @@ fn a_bucket_carries_the_exemplar_of_its_last_sampled_trace() {
             .unwrap()
             .contains("trace_id")
     );
+}
+
+// A unit is written for a family whose name ends with it, as OpenMetrics requires
+// (Prometheus refuses the scrape otherwise), and left out for one whose name does not.
+#[test]
+fn a_unit_is_written_where_the_name_ends_with_it() {
+    let wait = Histogram::with_opts(HistogramOpts::new("wait_seconds", "Wait.").buckets(vec![1.0]))
+        .unwrap();
+    wait.observe(0.5);
+    let sent = IntCounter::new("sent_bytes_total", "Sent.").unwrap();
+    sent.inc_by(7);
+    let depth = Gauge::new("depth", "Depth.").unwrap();
+    depth.set(2.0);
+    let units = Units::new(
+        [
+            ("wait_seconds", "seconds"),
+            ("sent_bytes_total", "bytes"),
+            ("depth", "bytes"),
+        ]
+        .map(|(name, unit)| (name.to_owned(), unit))
+        .into(),
+    );
+    let families = gathered(vec![Box::new(wait), Box::new(sent), Box::new(depth)]);
+    let text = encode(&families, &Exemplars::default(), &units).unwrap();
+    assert!(text.contains("# TYPE wait_seconds histogram\n# UNIT wait_seconds seconds\n"));
+    assert!(
+        text.contains("# TYPE sent_bytes counter\n# UNIT sent_bytes bytes\nsent_bytes_total 7\n")
+    );
+    assert!(text.contains("# TYPE depth gauge\ndepth 2\n"));
+    assert!(!text.contains("# UNIT depth"));
 }
