@@ -1,6 +1,7 @@
 //! End to end: the built `actix-app` binary on a free loopback port, called over a
 //! real socket as a user would, then scraped. The app is wrapped in `RequestMetrics`:
-//! every request is counted, under the route actix matched and the handler that answered.
+//! every request is counted, under the route actix matched and the handler that answered;
+//! the user it creates is counted through the `metrics` facade too (`metrics-rs`).
 //! The requests and what they must produce are `metrics_tests::routes`, shared with
 //! `axum_app.rs`.
 
@@ -12,7 +13,12 @@ use nix::sys::signal::Signal;
 fn every_route_is_counted_with_its_pattern_and_status() {
     let app = RunningApp::start(&[]);
     routes::call_every_route(&app);
-    routes::assert_counted(&routes::scrape_checked(&app));
+    let scrape = routes::scrape_checked(&app);
+    routes::assert_counted(&scrape);
+    // The one user created, counted through the `metrics` facade on the same /metrics.
+    assert_eq!(scrape.get("demo_users_created_total", &[]), Some(1.0));
+    let described = scrape.described("demo_users_created_total").unwrap();
+    assert_eq!(described.help, "Users created by POST /users.");
     let status = app.terminate();
     assert_eq!(status.code(), Some(0), "SIGTERM is a clean shutdown");
 }

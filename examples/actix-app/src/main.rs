@@ -18,6 +18,14 @@ fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
     // build_info{service, version, revision}: the revision is GIT_REVISION at build time.
     track_metrics::build_info!();
+    // What this program and its libraries record through the `metrics` facade is served
+    // on the same /metrics (the created users, in routes.rs). Nothing else installs a
+    // recorder here, so this cannot fail; if it did, the facade's metrics would be lost,
+    // not the service.
+    if let Err(err) = track_metrics::metrics_rs::install() {
+        log::warn!("actix-app: {err}");
+    }
+    metrics::describe_counter!("demo.users.created", "Users created by POST /users.");
 
     let raw = std::env::var("BIND_ADDR").unwrap_or_else(|_| DEFAULT_BIND_ADDR.to_owned());
     let addr: SocketAddr = match raw.parse() {

@@ -143,6 +143,8 @@ async fn create_user(
         return Err(ApiError::BadRequest("`name` must not be empty".to_owned()));
     }
     let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+    // Through the `metrics` facade, as a library would: `demo_users_created_total`.
+    metrics::counter!("demo.users.created").increment(1);
     Ok(HttpResponse::Created().json(User { id, name }))
 }
 

@@ -2,7 +2,8 @@
 //! `RequestMetricsLayer` (what they answer is counted, with the route), compression and
 //! tracing around it (they see the response it passed on); and an authentication layer of
 //! its own inside, which hands the tenant it finds to the metrics (`set_label`: a no-op
-//! unless a `tenant` request label is configured, as in `tests/labels.rs`).
+//! unless a `tenant` request label is configured, as in `tests/labels.rs`). Its uploads
+//! are also counted through the `metrics` facade (`tests/facade.rs`).
 
 use std::time::Duration;
 
@@ -36,6 +37,10 @@ async fn get_user(Path(id): Path<u32>) -> Result<String, StatusCode> {
 
 #[track_metrics]
 async fn upload(body: Bytes) -> String {
+    // Through the `metrics` facade (served on `/metrics` once `metrics_rs::install` ran;
+    // recorded nowhere otherwise).
+    let size = if body.is_empty() { "empty" } else { "some" };
+    metrics::counter!("shop.uploads", "size" => size).increment(1);
     format!("{} bytes", body.len())
 }
 
