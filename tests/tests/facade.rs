@@ -13,7 +13,6 @@ use std::time::Duration;
 use axum::Router;
 use axum::routing::get;
 use metrics::Unit;
-use metrics_tests::docker::Rewrite;
 use metrics_tests::http::get as http_get;
 use metrics_tests::rerun::{capture_logs, in_child, logs};
 use metrics_tests::scrape::Scrape;
@@ -192,29 +191,8 @@ fn prometheus_stores_the_facade_exactly_from_openmetrics_and_protobuf() {
     let addr = service();
     let om_dir = tempfile::tempdir().unwrap();
     let proto_dir = tempfile::tempdir().unwrap();
-    let start = |dir: &std::path::Path, features: &[&str]| {
-        Prometheus::start_with_features(
-            dir,
-            &Rewrite {
-                file: "prometheus.yml",
-                targets: &[
-                    ("actix-app", vec![addr.to_owned()]),
-                    ("axum-app", vec![]),
-                    ("worker", vec![]),
-                    ("grpc-app", vec![]),
-                    ("pushgateway", vec![]),
-                ],
-                alertmanagers: &["127.0.0.1:9".to_owned()],
-                remote_write: None,
-                interval: Some("1s"),
-            },
-            &[],
-            None,
-            features,
-        )
-    };
-    let openmetrics = start(om_dir.path(), &[]);
-    let protobuf = start(proto_dir.path(), &["native-histograms"]);
+    let openmetrics = Prometheus::scraping(om_dir.path(), addr, None, &[]);
+    let protobuf = Prometheus::scraping(proto_dir.path(), addr, None, &["native-histograms"]);
     let sum = WAITS.iter().sum::<f64>();
     for prometheus in [&openmetrics, &protobuf] {
         let value = |expr: &str| {

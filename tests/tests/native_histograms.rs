@@ -14,7 +14,6 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use axum::Router;
 use axum::extract::Query;
 use axum::routing::get;
-use metrics_tests::docker::Rewrite;
 use metrics_tests::guides;
 use metrics_tests::http::get as http_get;
 use metrics_tests::server::serve_on_own_runtime;
@@ -93,25 +92,7 @@ fn metrics_answers_protobuf_when_preferred() {
 fn prometheus_stores_and_queries_the_native_histogram() {
     let addr = service();
     let dir = tempfile::tempdir().unwrap();
-    let prometheus = Prometheus::start_with_features(
-        dir.path(),
-        &Rewrite {
-            file: "prometheus.yml",
-            targets: &[
-                ("actix-app", vec![addr.to_owned()]),
-                ("axum-app", vec![]),
-                ("worker", vec![]),
-                ("grpc-app", vec![]),
-                ("pushgateway", vec![]),
-            ],
-            alertmanagers: &["127.0.0.1:9".to_owned()],
-            remote_write: None,
-            interval: Some("1s"),
-        },
-        &[],
-        None,
-        &["native-histograms"],
-    );
+    let prometheus = Prometheus::scraping(dir.path(), addr, None, &["native-histograms"]);
     let url = |path: &str| format!("http://{addr}{path}");
     // One request of each route, scraped, so that the requests counted next are increases
     // of series Prometheus already has.

@@ -44,6 +44,33 @@ impl Prometheus {
         Prometheus::launch(dir, rewrite, for_overrides, authorization, features, &[])
     }
 
+    /// Prometheus on docker/prometheus.yml scraping one target, `addr`, as the job
+    /// `actix-app` (the file's other jobs have none), every second, with no Alertmanager
+    /// to reach, `authorization` on the scrape if given, and these features besides
+    /// `exemplar-storage`.
+    pub fn scraping(
+        dir: &Path,
+        addr: &str,
+        authorization: Option<Yaml>,
+        features: &[&str],
+    ) -> Prometheus {
+        let targets = [
+            ("actix-app", vec![addr.to_owned()]),
+            ("axum-app", vec![]),
+            ("worker", vec![]),
+            ("grpc-app", vec![]),
+            ("pushgateway", vec![]),
+        ];
+        let rewrite = Rewrite {
+            file: "prometheus.yml",
+            targets: &targets,
+            alertmanagers: &["127.0.0.1:9".to_owned()],
+            remote_write: None,
+            interval: Some("1s"),
+        };
+        Prometheus::launch(dir, &rewrite, &[], authorization, features, &[])
+    }
+
     /// [`Prometheus::start`] with scrape jobs of the test's own after those of the file
     /// ([`docker::add_scrape_job`]): `(job, targets)`.
     pub fn start_with_jobs(

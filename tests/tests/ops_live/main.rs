@@ -28,7 +28,7 @@ use libtest_mimic::{Arguments, Trial};
 use serde_json::Value as Json;
 
 use metrics_tests::app::RunningApp;
-use metrics_tests::docker::{Rewrite, authorization_block};
+use metrics_tests::docker::authorization_block;
 use metrics_tests::guides;
 use metrics_tests::http::get;
 use metrics_tests::scrape::Scrape;
@@ -387,24 +387,7 @@ fn the_documented_authorization_block_scrapes_a_protected_app() {
     fs::write(&token_file, "s3cret-t0ken\n").unwrap();
     let mut auth = authorization_block();
     auth["credentials_file"] = token_file.to_str().unwrap().into();
-    let prom = Prometheus::start(
-        dir.path(),
-        &Rewrite {
-            file: "prometheus.yml",
-            targets: &[
-                ("actix-app", vec![app.addr.clone()]),
-                ("axum-app", vec![]),
-                ("worker", vec![]),
-                ("grpc-app", vec![]),
-                ("pushgateway", vec![]),
-            ],
-            alertmanagers: &["127.0.0.1:9".to_owned()],
-            remote_write: None,
-            interval: Some("1s"),
-        },
-        &[],
-        Some(auth),
-    );
+    let prom = Prometheus::scraping(dir.path(), &app.addr, Some(auth), &[]);
     assert_eq!(get(&app.url("/metrics"), &[]).status, 401, "protected");
     poll(
         "the protected target to be up",
