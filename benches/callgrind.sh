@@ -11,6 +11,9 @@
 # (cargo feature `grpc`): per unary RPC, and per streamed message, (I(RPCs of 100
 # replies) − I(RPCs of 1)) / (99 × RPCs), replies packed into one data frame or a frame each:
 #   benches/callgrind.sh --grpc [variant ...]
+# With --facade, per operation through the `metrics` facade, our recorder against
+# metrics-exporter-prometheus', for the variants of `examples/callgrind_facade.rs`:
+#   benches/callgrind.sh --facade [variant ...]
 # Counts only inside the example's measured loop (after a first call has done the
 # first-use work), for N and 2N calls, and prints (I(2N) − I(N)) / N.
 # Needs valgrind (Debian package `valgrind`).
@@ -27,6 +30,9 @@ elif [ "${1:-}" = --axum ]; then
   shift
   example=callgrind_axum
   N=${CALLS:-5000}
+elif [ "${1:-}" = --facade ]; then
+  shift
+  example=callgrind_facade
 elif [ "${1:-}" = --grpc ]; then
   shift
   example=callgrind_grpc
@@ -41,6 +47,10 @@ if ((${#variants[@]} == 0)); then
     variants=(bare attribute middleware middleware+attribute actix-web-prom)
   elif [ "$example" = callgrind_grpc ]; then
     variants=(bare layer tonic-prometheus-layer)
+  elif [ "$example" = callgrind_facade ]; then
+    variants=(counter-ours counter-theirs histogram-ours histogram-theirs histogram-theirs-summary
+      histogram+drain-theirs histogram+drain-theirs-summary macro-counter-ours macro-counter-theirs
+      macro-histogram-ours macro-histogram-theirs)
   else
     variants=(bare attribute layer layer+attribute axum-prometheus)
   fi
@@ -61,10 +71,10 @@ per() { # variant [paths] -> instructions per call
   a=$(count "$1" "$N" "${@:2}"); b=$(count "$1" $((2 * N)) "${@:2}")
   python3 -c "print(f'{($b - $a) / $N:.1f}')"
 }
-if [ "$example" = callgrind ]; then
-  printf '%-20s %s\n' variant "instructions per call"
+if [ "$example" = callgrind ] || [ "$example" = callgrind_facade ]; then
+  printf '%-30s %s\n' variant "instructions per call"
   for v in "${variants[@]}"; do
-    printf '%-20s %s\n' "$v" "$(per "$v")"
+    printf '%-30s %s\n' "$v" "$(per "$v")"
   done
 elif [ "$example" = callgrind_grpc ]; then
   M=$((N / 10)) # RPCs of each stream

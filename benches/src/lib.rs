@@ -34,6 +34,12 @@ pub mod axum_server;
 /// measure the same thing).
 pub mod floor;
 
+/// The handles `benches/facade.rs` and `examples/callgrind_facade.rs` record through: the
+/// `metrics` facade's counter and histogram of our recorder (track-metrics' feature
+/// `metrics-rs`) and of metrics-exporter-prometheus', the values recorded, and reading back
+/// what each recorder counted.
+pub mod facade;
+
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::pin;
