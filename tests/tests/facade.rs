@@ -22,6 +22,9 @@ use metrics_tests::tool::promtool_check_metrics;
 use metrics_tests::wait::poll;
 use track_metrics::metrics_rs::{Error, install};
 
+/// What Prometheus 2.42 sends with `--enable-feature=native-histograms`: protobuf first.
+const PROTOBUF_ACCEPT: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited,application/openmetrics-text;version=1.0.0;q=0.8,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
+
 /// What Prometheus 2 sends without native histograms: OpenMetrics first.
 const OPENMETRICS_ACCEPT: &str = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1";
 
@@ -191,6 +194,23 @@ fn prometheus_stores_the_facade_exactly_from_openmetrics_and_protobuf() {
     let addr = service();
     let om_dir = tempfile::tempdir().unwrap();
     let proto_dir = tempfile::tempdir().unwrap();
+    // What the second one asks for and gets: protobuf, with the facade's families.
+    let answer = http_get(
+        &format!("http://{addr}/metrics"),
+        &[("accept", PROTOBUF_ACCEPT)],
+    );
+    assert_eq!(
+        answer.content_type.as_deref(),
+        Some(track_metrics::PROTOBUF_CONTENT_TYPE)
+    );
+    for name in [
+        "facade_jobs_total",
+        "facade_queue_depth",
+        "facade_wait_seconds",
+    ] {
+        let name = name.as_bytes();
+        assert!(answer.bytes.windows(name.len()).any(|w| w == name));
+    }
     let openmetrics = Prometheus::scraping(om_dir.path(), addr, None, &[]);
     let protobuf = Prometheus::scraping(proto_dir.path(), addr, None, &["native-histograms"]);
     let sum = WAITS.iter().sum::<f64>();
