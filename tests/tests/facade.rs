@@ -5,7 +5,8 @@
 //! scraping it, whose metadata keeps the HELP described after first use and the unit) and
 //! in protobuf (the real Prometheus with native histograms on, which negotiates it); names
 //! sanitised, `_total` added; collisions dropped with one warning each; a second install
-//! refused; configured buckets; nothing recorded when metrics are disabled.
+//! refused; configured buckets; nothing recorded when metrics are disabled; a push to the
+//! real Pushgateway carries them.
 
 use std::sync::{Once, OnceLock};
 use std::time::Duration;
@@ -375,4 +376,27 @@ fn nothing_is_recorded_when_metrics_are_disabled() {
     metrics::counter!("off").increment(1);
     metrics::histogram!("off.wait").record(1.0);
     assert!(!track_metrics::render().contains("off"));
+}
+
+// A batch job's facade metrics go with its push: exact in the real Pushgateway, with the
+// HELP described.
+#[test]
+fn the_facade_s_metrics_are_pushed_with_the_registry() {
+    installed();
+    let gateway = metrics_tests::servers::Pushgateway::start();
+    metrics::describe_counter!("facade.rows", "Rows imported.");
+    metrics::counter!("facade.rows", "table" => "users").increment(7);
+    track_metrics::push::push(gateway.url(), "facade-job").expect("pushed");
+    let scrape = gateway.scrape();
+    let labels = [("instance", ""), ("job", "facade-job"), ("table", "users")];
+    assert_eq!(
+        scrape.get("facade_rows_total", &labels),
+        Some(7.0),
+        "{}",
+        scrape.text
+    );
+    assert_eq!(
+        scrape.described("facade_rows_total").unwrap().help,
+        "Rows imported."
+    );
 }

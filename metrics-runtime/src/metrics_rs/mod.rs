@@ -55,6 +55,12 @@ use std::fmt;
 /// metrics-exporter-prometheus one, say), is [`Error::AlreadyInstalled`] and changes
 /// nothing.
 ///
+/// `install` itself does not start the runtime: the first facade metric recorded does,
+/// as a tracked call does, so [`configure`](crate::configure) (buckets, a registry of
+/// your own) before that, in either order with `install`. Everything that serves or
+/// sends the registry has the facade's families: `/metrics`, [`render`](crate::render),
+/// the exporter, a push.
+///
 /// ```
 /// use track_metrics::metrics_rs::{Error, install};
 ///
