@@ -16,7 +16,7 @@ pub async fn metrics(req: HttpRequest) -> HttpResponse {
     metrics_handler(req).await
 }
 
-/// The same as [`metrics`](struct@metrics), as a handler for `web::get().to(..)` at any path.
+/// The same as [`metrics()`](struct@metrics), as a handler for `web::get().to(..)` at any path.
 pub async fn metrics_handler(req: HttpRequest) -> HttpResponse {
     let authorization = req.headers().get(header::AUTHORIZATION);
     let accept = req.headers().get(header::ACCEPT);

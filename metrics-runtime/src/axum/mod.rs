@@ -1,5 +1,5 @@
 //! axum (and any tower service over `http` 1): the [`RequestMetricsLayer`] and the
-//! `/metrics` handler, [`metrics`]. Cargo feature `axum`.
+//! `/metrics` handler, [`metrics()`]. Cargo feature `axum`.
 //!
 //! ```
 //! use axum::{Router, extract::Path, http::StatusCode, routing::get};
