@@ -96,11 +96,7 @@ impl Collector for HttpCollector {
             // Something to show: in flight now, or counted (a status read before its
             // observation included).
             if reading.in_flight > 0 || reading.count > 0 || requests.len() > counted {
-                let mut gauge = Gauge::default();
-                gauge.set_value(reading.in_flight as f64);
-                let mut metric = Metric::from_label(self.series.pairs(values()));
-                metric.set_gauge(gauge);
-                in_flight.push(metric);
+                in_flight.push(gauge(self.series.pairs(values()), reading.in_flight as f64));
             }
         }
         let mut gathered = vec![
@@ -169,6 +165,15 @@ fn counter(pairs: Vec<LabelPair>, value: u64) -> Metric {
     counter.set_value(value as f64);
     let mut metric = Metric::from_label(pairs);
     metric.set_counter(counter);
+    metric
+}
+
+// A metric of `pairs` with a gauge of `value`.
+fn gauge(pairs: Vec<LabelPair>, value: f64) -> Metric {
+    let mut gauge = Gauge::default();
+    gauge.set_value(value);
+    let mut metric = Metric::from_label(pairs);
+    metric.set_gauge(gauge);
     metric
 }
 

@@ -10,9 +10,9 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use prometheus::core::{Collector, Desc};
-use prometheus::proto::{Gauge, Metric, MetricFamily, MetricType};
+use prometheus::proto::{MetricFamily, MetricType};
 
-use super::{Template, counter, family, histogram};
+use super::{Template, counter, family, gauge, histogram};
 use crate::families::{FacadeCell, FacadeFamily, FacadeKind};
 
 /// Registered in the registry for one facade family.
@@ -45,13 +45,7 @@ impl Collector for FacadeCollector {
                 .pairs(values.iter().map(|value| Cow::Borrowed(value.as_str())));
             metrics.push(match cell {
                 FacadeCell::Counter(value) => counter(pairs, value.get()),
-                FacadeCell::Gauge(value) => {
-                    let mut gauge = Gauge::default();
-                    gauge.set_value(value.get());
-                    let mut metric = Metric::from_label(pairs);
-                    metric.set_gauge(gauge);
-                    metric
-                }
+                FacadeCell::Gauge(value) => gauge(pairs, value.get()),
                 FacadeCell::Histogram(value) => {
                     let (count, sum) = value.read(&mut buckets);
                     histogram(pairs, value.bounds(), &buckets, count, sum)

@@ -9,9 +9,9 @@
 use std::borrow::Cow;
 use std::collections::BTreeMap;
 
-use prometheus::proto::{Gauge, Metric, MetricFamily, MetricType};
+use prometheus::proto::{MetricFamily, MetricType};
 
-use super::{Template, family, histogram, seconds};
+use super::{Template, family, gauge, histogram, seconds};
 use crate::families::OtelFamilies;
 use crate::families::otel::Key;
 use crate::storage::Series;
@@ -70,12 +70,8 @@ impl Templates {
         let active = active
             .into_iter()
             .map(|(values, in_flight)| {
-                let mut gauge = Gauge::default();
-                gauge.set_value(in_flight as f64);
-                let mut metric =
-                    Metric::from_label(self.active.pairs(values.into_iter().map(Cow::Borrowed)));
-                metric.set_gauge(gauge);
-                metric
+                let pairs = self.active.pairs(values.into_iter().map(Cow::Borrowed));
+                gauge(pairs, in_flight as f64)
             })
             .collect();
         [
